@@ -1,0 +1,48 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+let package = Package(
+    name: "KubeJournal",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "kj", targets: ["kj"]),
+        .library(name: "Journal", targets: ["Journal"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+    ],
+    targets: [
+        // liblmdb from the system (Debian: liblmdb-dev).
+        .systemLibrary(
+            name: "CLMDB",
+            pkgConfig: "lmdb",
+            providers: [.apt(["liblmdb-dev"])]
+        ),
+        // The raw-liblmdb baseline the journal benchmark compares against.
+        .target(
+            name: "CLMDBBaseline",
+            dependencies: ["CLMDB"]
+        ),
+        .target(
+            name: "Journal",
+            dependencies: [
+                "CLMDB",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .target(
+            name: "KjCLI",
+            dependencies: [
+                "Journal",
+                "CLMDBBaseline",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(name: "kj", dependencies: ["KjCLI"]),
+        // Helpers shared by the test targets: temporary directories, the built `kj`, seeded randomness.
+        .target(name: "TestSupport", dependencies: ["Journal"], path: "Tests/TestSupport"),
+        .testTarget(name: "JournalTests", dependencies: ["Journal", "CLMDB", "TestSupport", "kj"]),
+        .testTarget(name: "KjCLITests", dependencies: ["KjCLI", "Journal", "TestSupport", "kj"]),
+    ]
+)

@@ -1,0 +1,4 @@
+#ifndef KJ_CLMDB_SHIM_H
+#define KJ_CLMDB_SHIM_H
+#include <lmdb.h>
+#endif

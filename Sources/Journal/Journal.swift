@@ -1,0 +1,392 @@
+import CLMDB
+import Foundation
+import Synchronization
+
+/// The append-only, hash-chained event log over LMDB: the only source of truth.
+///
+/// One `Journal` per directory per process (LMDB forbids opening one environment twice in a process;
+/// `open` refuses a second handle). Any number of processes may open the same journal read-only
+/// while one appends.
+///
+/// Threads: every method may be called from any thread or task. Reads (`read`, `head`, `event` …)
+/// are synchronous and short; they never wait for the writer. Writes (`append`, `putSnapshot`,
+/// `reindex`, `importEvents`) are executed by one dedicated writer thread and return when their
+/// transaction has committed — durably, unless the journal was opened with `.noSync`.
+public final class Journal: @unchecked Sendable {
+    /// The current format version; see `journal/FORMAT.md`.
+    public static let formatVersion: UInt32 = 1
+
+    /// The directory holding `data.mdb` and `lock.mdb`.
+    public let path: String
+    public let options: JournalOptions
+    /// The cluster id recorded when the journal was created.
+    public let clusterID: String
+    /// The format version the journal on disk was written with.
+    public let diskFormatVersion: UInt32
+
+    let env: OpaquePointer
+    let dbs: Databases
+    let gate = MapGate()
+    private let directoryID: DirectoryID
+    private var writer: JournalWriter?
+    private let state = Mutex<(closed: Bool, mapSize: Int)>((false, 0))
+
+    // MARK: opening and closing
+
+    /// Opens the journal in `path`, creating it (and the directory) unless `options.readOnly`.
+    ///
+    /// A directory that exists and holds anything other than a journal is refused with
+    /// `.notAJournal`; a journal of a newer format with `.formatTooNew`. Nothing is changed on disk
+    /// when opening fails. Stale reader slots left by dead processes are cleared.
+    public static func open(at path: String, options: JournalOptions = JournalOptions()) throws(JournalError) -> Journal {
+        let path = (path as NSString).standardizingPath
+        let fm = FileManager.default
+        var isDir: ObjCBool = false
+        var createdDirectory = false
+        if !fm.fileExists(atPath: path, isDirectory: &isDir) {
+            guard !options.readOnly else { throw JournalError(.noJournal, "no journal at \(path)") }
+            do {
+                try fm.createDirectory(atPath: path, withIntermediateDirectories: true)
+            } catch {
+                throw JournalError(.permissionDenied, "cannot create the journal directory \(path): \((error as NSError).localizedDescription)", underlying: error)
+            }
+            createdDirectory = true
+        } else if !isDir.boolValue {
+            throw JournalError(.notAJournal, "\(path) is a file, not a journal directory")
+        }
+        let dataFile = path + "/data.mdb", lockFile = path + "/lock.mdb"
+        let isNew = !fm.fileExists(atPath: dataFile)
+        if isNew {
+            let entries = (try? fm.contentsOfDirectory(atPath: path)) ?? []
+            guard entries.isEmpty else {
+                throw JournalError(.notAJournal, "\(path) is not a journal: the directory holds other files and no data.mdb")
+            }
+            guard !options.readOnly else { throw JournalError(.noJournal, "no journal at \(path) (the directory is empty)") }
+        } else {
+            try checkLMDBMagic(dataFile)
+        }
+        let lockExisted = fm.fileExists(atPath: lockFile)
+        func undo() {
+            if isNew { try? fm.removeItem(atPath: dataFile) }
+            if !lockExisted { try? fm.removeItem(atPath: lockFile) }
+            if createdDirectory { try? fm.removeItem(atPath: path) }
+        }
+        let dirID = try DirectoryID(path: path)
+        try DirectoryID.register(dirID, path: path)
+        do {
+            let journal = try Journal(path: path, options: options, directoryID: dirID)
+            return journal
+        } catch {
+            DirectoryID.unregister(dirID)
+            undo()
+            throw error
+        }
+    }
+
+    private init(path: String, options: JournalOptions, directoryID: DirectoryID) throws(JournalError) {
+        self.path = path
+        self.options = options
+        self.directoryID = directoryID
+        var envp: OpaquePointer?
+        var rc = mdb_env_create(&envp)
+        guard rc == 0, let env = envp else { throw lmdbError(rc, path: path, doing: "creating") }
+        var flags = UInt32(MDB_NOTLS)
+        if options.readOnly { flags |= UInt32(MDB_RDONLY) }
+        if options.durability == .noSync { flags |= UInt32(MDB_NOSYNC) }
+        mdb_env_set_maxdbs(env, 8)
+        mdb_env_set_maxreaders(env, 512)
+        mdb_env_set_mapsize(env, max(options.initialMapSize, 1 << 16))
+        rc = mdb_env_open(env, path, flags, 0o644)
+        guard rc == 0 else {
+            mdb_env_close(env)
+            throw lmdbError(rc, path: path, doing: "opening")
+        }
+        var dead: Int32 = 0
+        mdb_reader_check(env, &dead)
+        do {
+            (self.dbs, self.clusterID, self.diskFormatVersion) = try Self.openDatabases(env: env, path: path, options: options)
+        } catch {
+            mdb_env_close(env)
+            throw error
+        }
+        self.env = env
+        state.withLock { $0.mapSize = currentMapSize() }
+        if !options.readOnly {
+            writer = JournalWriter(journal: self)
+        }
+    }
+
+    /// Stops the writer (after the writes already submitted) and closes the environment.
+    /// Later calls fail with `.closed`. Calling `close` twice is harmless.
+    public func close() {
+        let wasClosed = state.withLock { s in
+            defer { s.closed = true }
+            return s.closed
+        }
+        guard !wasClosed else { return }
+        writer?.stop()
+        gate.exclusive { mdb_env_close(env) }
+        DirectoryID.unregister(directoryID)
+    }
+
+    deinit { close() }
+
+    private static func openDatabases(env: OpaquePointer, path: String, options: JournalOptions) throws(JournalError) -> (Databases, String, UInt32) {
+        var txnp: OpaquePointer?
+        var rc = mdb_txn_begin(env, nil, options.readOnly ? UInt32(MDB_RDONLY) : 0, &txnp)
+        guard rc == 0, let txn = txnp else { throw lmdbError(rc, path: path, doing: "opening") }
+        var committed = false
+        defer { if !committed { mdb_txn_abort(txn) } }
+
+        // An LMDB environment with no named databases at all is one we created and never initialised.
+        var mainStat = MDB_stat()
+        mdb_stat(txn, 1, &mainStat)  // dbi 1 is LMDB's main database
+        let fresh = mainStat.ms_entries == 0
+        if fresh && options.readOnly { throw JournalError(.noJournal, "no journal at \(path) (it is empty)") }
+
+        func dbi(_ name: String, _ flags: Int32 = 0) throws(JournalError) -> MDB_dbi {
+            var d: MDB_dbi = 0
+            let rc = mdb_dbi_open(txn, name, UInt32(flags | (fresh ? MDB_CREATE : 0)), &d)
+            if rc == MDB_NOTFOUND {
+                throw JournalError(.notAJournal, "\(path) holds an LMDB database that is not a KubeJournal journal (no '\(name)' database)")
+            }
+            if rc == MDB_INCOMPATIBLE {
+                throw JournalError(.notAJournal, "\(path) holds an LMDB database that is not a KubeJournal journal")
+            }
+            guard rc == 0 else { throw lmdbError(rc, path: path, doing: "opening") }
+            return d
+        }
+        let meta = try dbi("meta")
+        let dbs = Databases(
+            events: try dbi("events"), byObject: try dbi("by_object", MDB_DUPSORT | MDB_DUPFIXED), byTime: try dbi("by_time"),
+            snapshots: try dbi("snapshots"), meta: meta)
+        let view = JournalView(txn: txn, dbs: dbs, path: path)
+        let clusterID: String
+        var version = formatVersion
+        if fresh {
+            clusterID = options.clusterID ?? UUID().uuidString.lowercased()
+            func put(_ key: [UInt8], _ value: [UInt8]) throws(JournalError) {
+                let rc = withVal(key) { k in withVal(value) { v in mdb_put(txn, meta, &k, &v, 0) } }
+                guard rc == 0 else { throw lmdbError(rc, path: path, doing: "initialising") }
+            }
+            try put(Keys.formatVersion, withUnsafeBytes(of: formatVersion.bigEndian) { Array($0) })
+            try put(Keys.clusterID, Array(clusterID.utf8))
+            rc = mdb_txn_commit(txn)
+            committed = true
+            guard rc == 0 else { throw lmdbError(rc, path: path, doing: "initialising") }
+        } else {
+            do {
+                guard let raw = try view.metaValue(Keys.formatVersion), raw.count == 4 else {
+                    throw JournalError(.notAJournal, "\(path) holds an LMDB database that is not a KubeJournal journal (no format version)")
+                }
+                version = raw.withUnsafeBytes { UInt32(bigEndian: $0.loadUnaligned(as: UInt32.self)) }
+                clusterID = String(decoding: try view.metaValue(Keys.clusterID) ?? [], as: UTF8.self)
+            } catch let e as JournalError {
+                throw e
+            } catch {
+                throw JournalError(.io, "reading the metadata of \(path) failed", underlying: error)
+            }
+            guard version <= formatVersion else {
+                throw JournalError(
+                    .formatTooNew,
+                    "the journal at \(path) has format version \(version); this kj reads versions up to \(formatVersion): upgrade kj")
+            }
+            // Committing (even a read-only transaction) keeps the database handles open.
+            rc = mdb_txn_commit(txn)
+            committed = true
+            guard rc == 0 else { throw lmdbError(rc, path: path, doing: "opening") }
+        }
+        return (dbs, clusterID, version)
+    }
+
+    private static func checkLMDBMagic(_ file: String) throws(JournalError) {
+        guard let h = FileHandle(forReadingAtPath: file) else {
+            throw JournalError(.permissionDenied, "permission denied reading \(file)")
+        }
+        defer { try? h.close() }
+        let header = (try? h.read(upToCount: 20)) ?? Data()
+        // An LMDB meta page: 16-byte page header, then the magic 0xBEEFC0DE (native byte order).
+        let magic: UInt32? = header.count == 20 ? header.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 16, as: UInt32.self) } : nil
+        guard magic == 0xBEEF_C0DE else {
+            throw JournalError(.notAJournal, "\(file.dropLast(9)) does not hold a journal (data.mdb is not an LMDB file)")
+        }
+    }
+
+    // MARK: reading
+
+    /// Runs `body` with a consistent read-only view of the journal (one read transaction).
+    /// See `JournalView` for what may be done with it.
+    public func read<T>(_ body: (JournalView) throws -> T) throws -> T {
+        while true {
+            let outcome: Result<T, any Error>? = try gate.shared {
+                guard !state.withLock({ $0.closed }) else { throw JournalError(.closed, "the journal at \(path) is closed") }
+                var txnp: OpaquePointer?
+                let rc = mdb_txn_begin(env, nil, UInt32(MDB_RDONLY), &txnp)
+                if rc == MDB_MAP_RESIZED { return nil }
+                guard rc == 0, let txn = txnp else { throw lmdbError(rc, path: path, doing: "reading") }
+                defer { mdb_txn_abort(txn) }
+                return Result { try body(JournalView(txn: txn, dbs: dbs, path: path)) }
+            }
+            if let outcome { return try outcome.get() }
+            // Another process grew the map: adopt its size, then try again.
+            gate.exclusive { _ = mdb_env_set_mapsize(env, 0) }
+        }
+    }
+
+    /// The newest event's revision, hash and time.
+    public func head() throws -> Head { try read { try $0.head() } }
+
+    /// The event at `revision`, or nil.
+    public func event(at revision: UInt64) throws -> Event? { try read { try $0.event(at: revision) } }
+
+    // MARK: writing
+
+    /// Appends `drafts` as consecutive revisions and returns them as committed.
+    ///
+    /// Returns after the transaction committed (durably with `.sync`). Drafts are checked first
+    /// (non-empty type, actor and object; object key without NUL and at most 511 bytes; `data` a
+    /// JSON text); if any is invalid nothing is appended and `.invalidEvent` is thrown. Appends from
+    /// concurrent callers are committed together in one transaction (group commit), each caller's
+    /// batch contiguous. A time earlier than the head's time is raised to it.
+    public func append(_ drafts: [EventDraft]) async throws -> [Event] {
+        guard !drafts.isEmpty else { return [] }
+        for draft in drafts { try Self.validate(draft) }
+        let writer = try activeWriter()
+        return try await withCheckedThrowingContinuation { cont in
+            writer.submit(.append(drafts, cont))
+        }
+    }
+
+    /// Appends events that already carry revisions, times and hashes (an import). The first must
+    /// follow the head, and each hash must be the chain hash of its event; otherwise
+    /// `.chainMismatch` is thrown and nothing is appended.
+    public func importEvents(_ events: [Event]) async throws {
+        guard !events.isEmpty else { return }
+        for e in events { try Self.validate(e.draft) }
+        let writer = try activeWriter()
+        try await withCheckedThrowingContinuation { (cont: CheckedContinuation<Void, any Error>) in
+            writer.submit(.importEvents(events, cont))
+        }
+    }
+
+    /// Stores opaque `bytes` (for example an encoded projection) as the snapshot at `revision`,
+    /// which must not be beyond the head. Replaces an earlier snapshot at the same revision.
+    public func putSnapshot(_ bytes: [UInt8], at revision: UInt64) async throws {
+        let writer = try activeWriter()
+        try await withCheckedThrowingContinuation { (cont: CheckedContinuation<Void, any Error>) in
+            writer.submit(.snapshot(revision, bytes, cont))
+        }
+    }
+
+    /// Rebuilds the `by_object` and `by_time` indexes from the events alone.
+    public func reindex() async throws {
+        let writer = try activeWriter()
+        try await withCheckedThrowingContinuation { (cont: CheckedContinuation<Void, any Error>) in
+            writer.submit(.reindex(cont))
+        }
+    }
+
+    private func activeWriter() throws(JournalError) -> JournalWriter {
+        guard let writer else { throw JournalError(.readOnly, "the journal at \(path) is open read-only") }
+        guard !state.withLock({ $0.closed }) else { throw JournalError(.closed, "the journal at \(path) is closed") }
+        return writer
+    }
+
+    static func validate(_ d: EventDraft) throws(JournalError) {
+        func bad(_ why: String) -> JournalError { JournalError(.invalidEvent, "invalid event: \(why)") }
+        guard !d.type.isEmpty, d.type.utf8.count <= 255 else { throw bad("type must be 1 to 255 bytes") }
+        guard !d.actor.kind.isEmpty, !d.actor.name.isEmpty else { throw bad("actor kind and name are required") }
+        guard !d.object.kind.isEmpty, !d.object.name.isEmpty else { throw bad("object kind and name are required") }
+        let o = d.object
+        guard !o.kind.utf8.contains(0), !o.namespace.utf8.contains(0), !o.name.utf8.contains(0) else {
+            throw bad("object kind, namespace and name may not contain NUL")
+        }
+        guard o.kind.utf8.count + o.namespace.utf8.count + o.name.utf8.count + 2 <= Keys.longestObjectKey else {
+            throw bad("object key \(o.key) is longer than \(Keys.longestObjectKey) bytes")
+        }
+        func isSpace(_ c: UInt8) -> Bool { c == 0x20 || c == 0x0a || c == 0x0d || c == 0x09 }
+        guard let first = d.data.first, let last = d.data.last, !isSpace(first), !isSpace(last) else {
+            throw bad("data of a \(d.type) event about \(o.key) must be a JSON text without surrounding white space")
+        }
+        do {
+            try d.data.withUnsafeBytes { try JSONSyntax.validate($0) }
+        } catch {
+            throw bad("data of a \(d.type) event about \(o.key) is not JSON: \(error)")
+        }
+    }
+
+    // MARK: map size
+
+    /// The map size in bytes this process currently uses.
+    public var mapSize: Int { state.withLock { $0.mapSize } }
+
+    func currentMapSize() -> Int {
+        var info = MDB_envinfo()
+        mdb_env_info(env, &info)
+        return info.me_mapsize
+    }
+
+    /// Doubles the map (up to `maxMapSize`). Called by the writer with no transaction open.
+    func growMap() throws(JournalError) {
+        let current = currentMapSize()
+        guard current < options.maxMapSize else {
+            throw JournalError(
+                .journalFull,
+                "journal at \(path) is full (map size \(formatBytes(options.maxMapSize)) reached); raise --max-size")
+        }
+        let next = min(current * 2, options.maxMapSize)
+        let rc = gate.exclusive { mdb_env_set_mapsize(env, next) }
+        guard rc == 0 else { throw lmdbError(rc, path: path, doing: "growing") }
+        state.withLock { $0.mapSize = next }
+    }
+}
+
+/// `1 GiB`, `512 MiB` …
+public func formatBytes(_ n: Int) -> String {
+    let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+    var v = Double(n)
+    var i = 0
+    while v >= 1024 && i < units.count - 1 { v /= 1024; i += 1 }
+    return v == v.rounded() ? "\(Int(v)) \(units[i])" : String(format: "%.1f %@", v, units[i])
+}
+
+/// A directory's device and inode: the process-wide registry of open journals uses it.
+struct DirectoryID: Hashable, Sendable {
+    let device: UInt64
+    let inode: UInt64
+
+    init(path: String) throws(JournalError) {
+        var st = stat()
+        guard stat(path, &st) == 0 else { throw JournalError(.io, "cannot stat \(path): \(String(cString: strerror(errno)))") }
+        device = UInt64(st.st_dev)
+        inode = UInt64(st.st_ino)
+    }
+
+    private static let open = Mutex<Set<DirectoryID>>([])
+
+    static func register(_ id: DirectoryID, path: String) throws(JournalError) {
+        let inserted = open.withLock { $0.insert(id).inserted }
+        guard inserted else {
+            throw JournalError(.alreadyOpen, "the journal at \(path) is already open in this process; share that handle")
+        }
+    }
+
+    static func unregister(_ id: DirectoryID) {
+        _ = open.withLock { $0.remove(id) }
+    }
+}
+
+extension Journal {
+    /// The bytes `draft` takes in the `events` database (canonical encoding plus hash).
+    public static func recordSize(of draft: EventDraft) -> Int {
+        EventCodec.encodedSize(draft) + EventCodec.hashSize
+    }
+}
+
+extension Journal {
+    /// Flushes everything committed so far to disk; needed only with `.noSync`.
+    public func sync() throws {
+        let rc = mdb_env_sync(env, 1)
+        guard rc == 0 else { throw lmdbError(rc, path: path, doing: "syncing") }
+    }
+}

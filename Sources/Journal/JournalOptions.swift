@@ -1,0 +1,38 @@
+/// How to open a journal.
+public struct JournalOptions: Sendable {
+    /// When a write returns.
+    public enum Durability: Sendable {
+        /// After the transaction is flushed to disk (`fsync`). The default, and the only mode for real use.
+        case sync
+        /// After the transaction is in the operating system's cache: survives a process crash, not a
+        /// power loss. For tests and benchmarks only.
+        case noSync
+    }
+
+    /// Open for reading only: any number of such processes may read while one process writes.
+    public var readOnly: Bool
+    /// The map size a new journal starts with, in bytes. The map grows by itself as needed.
+    public var initialMapSize: Int
+    /// The largest the map may grow to, in bytes; beyond it, appends fail with `.journalFull`.
+    public var maxMapSize: Int
+    public var durability: Durability
+    /// The cluster id written into a new journal; a random UUID when nil.
+    public var clusterID: String?
+
+    public init(
+        readOnly: Bool = false,
+        initialMapSize: Int = 64 << 20,
+        maxMapSize: Int = 64 << 30,
+        durability: Durability = .sync,
+        clusterID: String? = nil
+    ) {
+        self.readOnly = readOnly
+        self.initialMapSize = initialMapSize
+        self.maxMapSize = maxMapSize
+        self.durability = durability
+        self.clusterID = clusterID
+    }
+
+    /// Read-only defaults, for query processes.
+    public static let reader = JournalOptions(readOnly: true)
+}

@@ -1,0 +1,44 @@
+import CLMDB
+import Foundation
+
+/// Facts about a journal for `kj journal stat`, read in one consistent view.
+public struct JournalStat: Sendable, Codable {
+    public var path: String
+    public var formatVersion: UInt32
+    public var clusterID: String
+    public var events: UInt64
+    public var headRevision: UInt64
+    public var headHash: String
+    public var firstTime: String?
+    public var headTime: String?
+    public var indexedObjectEntries: Int
+    public var snapshots: Int
+    public var latestSnapshotRevision: UInt64?
+    public var fileBytes: Int
+    public var mapBytes: Int
+    public var maxMapBytes: Int
+    public var readerSlotsInUse: Int
+}
+
+extension Journal {
+    /// Counts and sizes, without scanning the events.
+    public func stat() throws -> JournalStat {
+        try read { view in
+            let head = try view.head()
+            let counts = try view.entryCounts()
+            let first = try view.event(at: 1)
+            let latestSnapshot = try view.snapshot(atOrBefore: head.revision)
+            var info = MDB_envinfo()
+            mdb_env_info(env, &info)
+            let fileBytes = (try? FileManager.default.attributesOfItem(atPath: path + "/data.mdb")[.size] as? Int) ?? 0
+            return JournalStat(
+                path: path, formatVersion: diskFormatVersion, clusterID: clusterID,
+                events: UInt64(counts.events), headRevision: head.revision, headHash: head.hash.hex,
+                firstTime: first?.time.rfc3339, headTime: head.revision > 0 ? head.time.rfc3339 : nil,
+                indexedObjectEntries: counts.byObject, snapshots: counts.snapshots,
+                latestSnapshotRevision: latestSnapshot?.revision, fileBytes: fileBytes,
+                mapBytes: info.me_mapsize, maxMapBytes: max(options.maxMapSize, info.me_mapsize),
+                readerSlotsInUse: Int(info.me_numreaders))
+        }
+    }
+}

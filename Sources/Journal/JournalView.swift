@@ -1,0 +1,190 @@
+import CLMDB
+
+/// A consistent, read-only view of the journal at one moment (one LMDB read transaction).
+///
+/// Get one from `Journal.read(_:)`. It is valid only inside that closure and on that thread:
+/// do not store it or use it after the closure returns. Every call here is synchronous and
+/// never blocks on the writer; events appended after the view began are not visible in it.
+public struct JournalView {
+    let txn: OpaquePointer
+    let dbs: Databases
+    let path: String
+
+    /// The newest event's revision, hash and time (`Head.empty` for an empty journal).
+    public func head() throws -> Head {
+        try withCursor(txn, dbs.events, path: path) { c in
+            var k = MDB_val(), v = MDB_val()
+            let rc = mdb_cursor_get(c, &k, &v, MDB_LAST)
+            if rc == MDB_NOTFOUND { return .empty }
+            try check(rc, "reading the head of")
+            let rev = Keys.decodeRevision(k.raw) ?? 0
+            guard v.mv_size > EventCodec.hashSize, let (_, time) = EventCodec.peekRevisionAndTime(record: v.raw) else {
+                throw corrupted(rev)
+            }
+            let hash = ChainHash(bytes: UnsafeRawBufferPointer(rebasing: v.raw[(v.raw.count - EventCodec.hashSize)...]))
+            return Head(revision: rev, hash: hash, time: time)
+        }
+    }
+
+    /// The event at `revision`, or nil if there is none.
+    public func event(at revision: UInt64) throws -> Event? {
+        let key = Keys.revision(revision)
+        var v = MDB_val()
+        let rc = withVal(key) { k in mdb_get(txn, dbs.events, &k, &v) }
+        if rc == MDB_NOTFOUND { return nil }
+        try check(rc, "reading")
+        guard let e = EventCodec.decode(record: v.raw), e.revision == revision else { throw corrupted(revision) }
+        return e
+    }
+
+    /// Calls `body` with each event whose revision lies in `range`, in ascending order (or
+    /// descending with `reverse`), until `body` returns false.
+    public func forEach(in range: ClosedRange<UInt64>, reverse: Bool = false, _ body: (Event) throws -> Bool) throws {
+        try forEachRecord(in: range, reverse: reverse) { rev, record in
+            guard let e = EventCodec.decode(record: record), e.revision == rev else { throw corrupted(rev) }
+            return try body(e)
+        }
+    }
+
+    /// The events in `range`, ascending (or descending), at most `limit` of them.
+    public func events(in range: ClosedRange<UInt64>, reverse: Bool = false, limit: Int = .max) throws -> [Event] {
+        var out: [Event] = []
+        guard limit > 0 else { return out }
+        try forEach(in: range, reverse: reverse) { e in
+            out.append(e)
+            return out.count < limit
+        }
+        return out
+    }
+
+    /// Raw records in a revision range; the buffer is valid only during the call to `body`.
+    func forEachRecord(
+        in range: ClosedRange<UInt64>, reverse: Bool,
+        _ body: (UInt64, UnsafeRawBufferPointer) throws -> Bool
+    ) throws {
+        try withCursor(txn, dbs.events, path: path) { c in
+            var k = MDB_val(), v = MDB_val()
+            var rc: Int32
+            if reverse {
+                rc = withVal(Keys.revision(range.upperBound)) { start in
+                    k = start
+                    return mdb_cursor_get(c, &k, &v, MDB_SET_RANGE)
+                }
+                if rc == MDB_NOTFOUND {
+                    rc = mdb_cursor_get(c, &k, &v, MDB_LAST)
+                } else if rc == 0, let rev = Keys.decodeRevision(k.raw), rev > range.upperBound {
+                    rc = mdb_cursor_get(c, &k, &v, MDB_PREV)
+                }
+            } else {
+                rc = withVal(Keys.revision(range.lowerBound)) { start in
+                    k = start
+                    return mdb_cursor_get(c, &k, &v, MDB_SET_RANGE)
+                }
+            }
+            while rc == 0 {
+                guard let rev = Keys.decodeRevision(k.raw) else { throw corrupted(0) }
+                guard range.contains(rev) else { return }
+                guard try body(rev, v.raw) else { return }
+                rc = mdb_cursor_get(c, &k, &v, reverse ? MDB_PREV : MDB_NEXT)
+            }
+            if rc != MDB_NOTFOUND { try check(rc, "iterating") }
+        }
+    }
+
+    /// Revisions of every event about the object `key` (all its incarnations), ascending.
+    public func history(of key: ObjectKey) throws -> [UInt64] {
+        var revisions: [UInt64] = []
+        try withCursor(txn, dbs.byObject, path: path) { c in
+            var k = MDB_val(), v = MDB_val()
+            var rc = withVal(Keys.object(key)) { p in
+                k = p
+                return mdb_cursor_get(c, &k, &v, MDB_SET)
+            }
+            if rc == MDB_NOTFOUND { return }
+            // Revisions are fixed-size duplicates: read them a page at a time.
+            rc = mdb_cursor_get(c, &k, &v, MDB_GET_MULTIPLE)
+            while rc == 0 {
+                let raw = v.raw
+                for offset in stride(from: 0, to: raw.count, by: 8) {
+                    revisions.append(UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)))
+                }
+                rc = mdb_cursor_get(c, &k, &v, MDB_NEXT_MULTIPLE)
+            }
+            if rc != MDB_NOTFOUND { try check(rc, "reading object history from") }
+        }
+        return revisions
+    }
+
+    /// The newest revision whose time is at or before `time`; nil if the journal begins later.
+    public func revision(atOrBefore time: Timestamp) throws -> UInt64? {
+        guard time.microseconds < .max else { return try head().revision }
+        return try withCursor(txn, dbs.byTime, path: path) { c in
+            var k = MDB_val(), v = MDB_val()
+            var rc = withVal(Keys.time(time.adding(microseconds: 1), 0)) { start in
+                k = start
+                return mdb_cursor_get(c, &k, &v, MDB_SET_RANGE)
+            }
+            rc = mdb_cursor_get(c, &k, &v, rc == MDB_NOTFOUND ? MDB_LAST : MDB_PREV)
+            if rc == MDB_NOTFOUND { return nil }
+            try check(rc, "searching the time index of")
+            return Keys.trailingRevision(k.raw)
+        }
+    }
+
+    /// The newest snapshot stored at or before `revision`.
+    public func snapshot(atOrBefore revision: UInt64) throws -> Snapshot? {
+        try withCursor(txn, dbs.snapshots, path: path) { c in
+            var k = MDB_val(), v = MDB_val()
+            var rc = withVal(Keys.revision(revision)) { start in
+                k = start
+                return mdb_cursor_get(c, &k, &v, MDB_SET_RANGE)
+            }
+            if rc == MDB_NOTFOUND {
+                rc = mdb_cursor_get(c, &k, &v, MDB_LAST)
+            } else if rc == 0, Keys.decodeRevision(k.raw) != revision {
+                rc = mdb_cursor_get(c, &k, &v, MDB_PREV)
+            }
+            if rc == MDB_NOTFOUND { return nil }
+            try check(rc, "reading a snapshot from")
+            guard let rev = Keys.decodeRevision(k.raw) else { throw corrupted(0) }
+            return Snapshot(revision: rev, bytes: [UInt8](v.raw))
+        }
+    }
+
+    /// Number of entries in each database.
+    func entryCounts() throws -> (events: Int, byObject: Int, byTime: Int, snapshots: Int) {
+        func entries(_ dbi: MDB_dbi) throws -> Int {
+            var st = MDB_stat()
+            try check(mdb_stat(txn, dbi, &st), "measuring")
+            return st.ms_entries
+        }
+        return (try entries(dbs.events), try entries(dbs.byObject), try entries(dbs.byTime), try entries(dbs.snapshots))
+    }
+
+    func metaValue(_ key: [UInt8]) throws -> [UInt8]? {
+        var v = MDB_val()
+        let rc = withVal(key) { k in mdb_get(txn, dbs.meta, &k, &v) }
+        if rc == MDB_NOTFOUND { return nil }
+        try check(rc, "reading the metadata of")
+        return [UInt8](v.raw)
+    }
+
+    func check(_ rc: Int32, _ what: String) throws {
+        if rc != 0 { throw lmdbError(rc, path: path, doing: what) }
+    }
+
+    func corrupted(_ rev: UInt64) -> JournalError {
+        JournalError(.corrupted, "the journal at \(path) has a corrupted record at revision \(rev)", revision: rev)
+    }
+}
+
+/// Opaque state bytes stored at a revision (see `Journal.putSnapshot`).
+public struct Snapshot: Sendable, Equatable {
+    public var revision: UInt64
+    public var bytes: [UInt8]
+
+    public init(revision: UInt64, bytes: [UInt8]) {
+        self.revision = revision
+        self.bytes = bytes
+    }
+}

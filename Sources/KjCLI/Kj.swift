@@ -1,0 +1,23 @@
+import ArgumentParser
+
+/// The root `kj` command.
+public struct Kj: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "kj",
+        abstract: "KubeJournal: a Kubernetes-style control plane whose every write is an event in a journal.",
+        discussion: """
+            The journal is the only source of truth: cluster state, history and explanations are all \
+            derived from it. Commands that take --journal default to $KJ_JOURNAL, else \
+            ${XDG_DATA_HOME:-$HOME/.local/share}/kubejournal/journal.
+            """,
+        version: "0.1.0",
+        subcommands: [Debug.self],
+        groupedSubcommands: [
+            CommandGroup(name: "Getting started", subcommands: [Demo.self]),
+            CommandGroup(name: "Journal", subcommands: [JournalCommand.self]),
+            CommandGroup(name: "Measuring", subcommands: [Bench.self]),
+        ]
+    )
+
+    public init() {}
+}

@@ -1,0 +1,56 @@
+import ArgumentParser
+import Foundation
+import Journal
+
+/// `--journal DIR`, shared by every command that reads or writes a journal.
+struct JournalLocation: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(
+        "The journal directory.",
+        discussion: "Default: $KJ_JOURNAL, else ${XDG_DATA_HOME:-$HOME/.local/share}/kubejournal/journal.",
+        valueName: "dir"))
+    var journal: String?
+
+    /// The directory to use: `--journal`, else the default for this environment.
+    var path: String {
+        journal ?? Self.defaultPath(environment: ProcessInfo.processInfo.environment)
+    }
+
+    static func defaultPath(environment env: [String: String]) -> String {
+        if let j = env["KJ_JOURNAL"], !j.isEmpty { return j }
+        let dataHome = env["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? (env["HOME"] ?? NSHomeDirectory()) + "/.local/share"
+        return dataHome + "/kubejournal/journal"
+    }
+
+    func openReadOnly() throws -> Journal {
+        try Journal.open(at: path, options: .reader)
+    }
+
+    func openForWriting() throws -> Journal {
+        try Journal.open(at: path)
+    }
+}
+
+/// `-o table|json`.
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case table, json
+}
+
+/// Writes a line to standard error.
+func printError(_ s: String) {
+    FileHandle.standardError.write(Data((s + "\n").utf8))
+}
+
+/// Encodes a value as pretty, key-sorted JSON (the `-o json` form of every command).
+func jsonText<T: Encodable>(_ value: T) throws -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    return String(decoding: try encoder.encode(value), as: UTF8.self)
+}
+
+/// Key–value lines with the values aligned.
+func aligned(_ rows: [(String, String)]) -> String {
+    let width = (rows.map { $0.0.count }.max() ?? 0) + 2
+    return rows.map { k, v in (k + ":").padding(toLength: width, withPad: " ", startingAt: 0) + v }
+        .joined(separator: "\n")
+}

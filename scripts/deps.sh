@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs what KubeJournal needs beyond the Swift toolchain, only where it is missing:
+# liblmdb-dev (the LMDB C library and headers) and pkg-config.
+set -euo pipefail
+need=()
+command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
+if ! { [ -f /usr/include/lmdb.h ] && ls /usr/lib/*/liblmdb.so >/dev/null 2>&1; }; then need+=(liblmdb-dev); fi
+if [ ${#need[@]} -gt 0 ]; then
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    echo "installing ${need[*]} (apt-get)" >&2
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+# Python: the JSON Schema validator used by the format tests.
+python3 -c 'import jsonschema' 2>/dev/null || python3 -m pip install -q jsonschema
