@@ -11,6 +11,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
         // liblmdb from the system (Debian: liblmdb-dev).
@@ -31,10 +32,22 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // Kubernetes-shaped resources, quantities, manifests, validation, selectors and patches.
+        .target(
+            name: "ClusterModel",
+            dependencies: [.product(name: "Yams", package: "Yams")]
+        ),
+        // The event vocabulary, the Store (the only write path), the projection and watches.
+        .target(
+            name: "ControlPlane",
+            dependencies: ["Journal", "ClusterModel"]
+        ),
         .target(
             name: "KjCLI",
             dependencies: [
                 "Journal",
+                "ClusterModel",
+                "ControlPlane",
                 "CLMDBBaseline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -43,6 +56,8 @@ let package = Package(
         // Helpers shared by the test targets: temporary directories, the built `kj`, seeded randomness.
         .target(name: "TestSupport", dependencies: ["Journal"], path: "Tests/TestSupport"),
         .testTarget(name: "JournalTests", dependencies: ["Journal", "CLMDB", "TestSupport", "kj"]),
+        .testTarget(name: "ClusterModelTests", dependencies: ["ClusterModel", "TestSupport"]),
+        .testTarget(name: "ControlPlaneTests", dependencies: ["ControlPlane", "ClusterModel", "Journal", "TestSupport"]),
         .testTarget(name: "KjCLITests", dependencies: ["KjCLI", "Journal", "TestSupport", "kj"]),
     ]
 )

@@ -248,9 +248,12 @@ public final class Journal: @unchecked Sendable {
     /// JSON text); if any is invalid nothing is appended and `.invalidEvent` is thrown. Appends from
     /// concurrent callers are committed together in one transaction (group commit), each caller's
     /// batch contiguous. A time earlier than the head's time is raised to it.
-    public func append(_ drafts: [EventDraft]) async throws -> [Event] {
+    ///
+    /// The append is queued before the caller's first suspension, on the caller's executor: calls
+    /// made one after another from one actor get revisions in that order.
+    nonisolated(nonsending) public func append(_ drafts: [EventDraft]) async throws -> [Event] {
         guard !drafts.isEmpty else { return [] }
-        for draft in drafts { try Self.validate(draft) }
+        for draft in drafts { try Self.check(draft) }
         let writer = try activeWriter()
         return try await withCheckedThrowingContinuation { cont in
             writer.submit(.append(drafts, cont))
@@ -262,7 +265,7 @@ public final class Journal: @unchecked Sendable {
     /// `.chainMismatch` is thrown and nothing is appended.
     public func importEvents(_ events: [Event]) async throws {
         guard !events.isEmpty else { return }
-        for e in events { try Self.validate(e.draft) }
+        for e in events { try Self.check(e.draft) }
         let writer = try activeWriter()
         try await withCheckedThrowingContinuation { (cont: CheckedContinuation<Void, any Error>) in
             writer.submit(.importEvents(events, cont))
@@ -271,7 +274,7 @@ public final class Journal: @unchecked Sendable {
 
     /// Stores opaque `bytes` (for example an encoded projection) as the snapshot at `revision`,
     /// which must not be beyond the head. Replaces an earlier snapshot at the same revision.
-    public func putSnapshot(_ bytes: [UInt8], at revision: UInt64) async throws {
+    nonisolated(nonsending) public func putSnapshot(_ bytes: [UInt8], at revision: UInt64) async throws {
         let writer = try activeWriter()
         try await withCheckedThrowingContinuation { (cont: CheckedContinuation<Void, any Error>) in
             writer.submit(.snapshot(revision, bytes, cont))
@@ -292,7 +295,8 @@ public final class Journal: @unchecked Sendable {
         return writer
     }
 
-    static func validate(_ d: EventDraft) throws(JournalError) {
+    /// Throws `.invalidEvent` unless `d` may be appended (the checks `append` makes first).
+    public static func check(_ d: EventDraft) throws(JournalError) {
         func bad(_ why: String) -> JournalError { JournalError(.invalidEvent, "invalid event: \(why)") }
         guard !d.type.isEmpty, d.type.utf8.count <= 255 else { throw bad("type must be 1 to 255 bytes") }
         guard !d.actor.kind.isEmpty, !d.actor.name.isEmpty else { throw bad("actor kind and name are required") }

@@ -14,6 +14,7 @@ public struct Kj: AsyncParsableCommand {
         subcommands: [Debug.self],
         groupedSubcommands: [
             CommandGroup(name: "Getting started", subcommands: [Demo.self]),
+            CommandGroup(name: "Cluster", subcommands: [Get.self, Apply.self, Delete.self]),
             CommandGroup(name: "Journal", subcommands: [JournalCommand.self]),
             CommandGroup(name: "Measuring", subcommands: [Bench.self]),
         ]

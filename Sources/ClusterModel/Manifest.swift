@@ -1,0 +1,183 @@
+import Foundation
+import Yams
+
+/// The kinds KubeJournal serves, with their REST names.
+public enum ResourceKind: String, CaseIterable, Sendable, Comparable {
+    case namespace = "Namespace"
+    case node = "Node"
+    case pod = "Pod"
+    case replicaSet = "ReplicaSet"
+    case deployment = "Deployment"
+    case service = "Service"
+    case endpoints = "Endpoints"
+    case event = "Event"
+
+    public var type: any Resource.Type {
+        switch self {
+        case .namespace: Namespace.self
+        case .node: Node.self
+        case .pod: Pod.self
+        case .replicaSet: ReplicaSet.self
+        case .deployment: Deployment.self
+        case .service: Service.self
+        case .endpoints: Endpoints.self
+        case .event: CoreEvent.self
+        }
+    }
+
+    public var kind: String { rawValue }
+    public var plural: String { type.plural }
+    public var apiVersion: String { type.apiVersion }
+    public var namespaced: Bool { type.namespaced }
+    /// `""` for the core group, `apps` for apps/v1.
+    public var group: String { apiVersion.contains("/") ? String(apiVersion.split(separator: "/")[0]) : "" }
+    public var singular: String { rawValue.lowercased() }
+    public var shortNames: [String] {
+        switch self {
+        case .namespace: ["ns"]
+        case .node: ["no"]
+        case .pod: ["po"]
+        case .replicaSet: ["rs"]
+        case .deployment: ["deploy"]
+        case .service: ["svc"]
+        case .endpoints: ["ep"]
+        case .event: ["ev"]
+        }
+    }
+
+    public static func < (a: ResourceKind, b: ResourceKind) -> Bool { a.rawValue < b.rawValue }
+
+    /// Finds a kind by kind name, plural, singular or short name, in any case
+    /// (`pods`, `pod`, `po`, `Pod`, `deployments.apps`).
+    public init?(resource name: String) {
+        let n = name.lowercased().split(separator: ".").first.map(String.init) ?? ""
+        guard let k = Self.allCases.first(where: { $0.plural == n || $0.singular == n || $0.shortNames.contains(n) }) else { return nil }
+        self = k
+    }
+
+    /// The kind of `kind` at `apiVersion`, if served.
+    public init?(apiVersion: String, kind: String) {
+        guard let k = Self(rawValue: kind), k.apiVersion == apiVersion else { return nil }
+        self = k
+    }
+
+    /// The kind of a resource type.
+    public init(of type: any Resource.Type) {
+        self = Self(rawValue: type.kind)!
+    }
+
+    /// Decodes `value` as this kind (strictly: unknown fields are errors).
+    public func decode(_ value: JSONValue, strict: Bool = true) throws -> any Resource {
+        let d = ValueDecoder(strict: strict)
+        switch self {
+        case .namespace: return try d.decode(Namespace.self, from: value)
+        case .node: return try d.decode(Node.self, from: value)
+        case .pod: return try d.decode(Pod.self, from: value)
+        case .replicaSet: return try d.decode(ReplicaSet.self, from: value)
+        case .deployment: return try d.decode(Deployment.self, from: value)
+        case .service: return try d.decode(Service.self, from: value)
+        case .endpoints: return try d.decode(Endpoints.self, from: value)
+        case .event: return try d.decode(CoreEvent.self, from: value)
+        }
+    }
+}
+
+/// Reading manifests: YAML (one or many documents) or JSON (one object, or a `List`).
+public enum Manifest {
+    /// A manifest that cannot be read, with where and why.
+    public struct ReadError: Error, CustomStringConvertible, Sendable {
+        public var description: String
+    }
+
+    /// The documents in `text`, each a JSON value; empty documents are skipped and `kind: List`
+    /// documents are expanded into their items.
+    public static func documents(_ text: String) throws(ReadError) -> [JSONValue] {
+        let trimmed = text.drop { $0.isWhitespace }
+        var docs: [JSONValue] = []
+        if trimmed.first == "{" || trimmed.first == "[" {
+            do {
+                docs = [try JSONValue.parse(text)]
+            } catch {
+                throw ReadError(description: "invalid JSON: \(error)")
+            }
+        } else {
+            do {
+                for node in try Yams.compose_all(yaml: text) {
+                    docs.append(try jsonValue(node))
+                }
+            } catch let e as ReadError {
+                throw e
+            } catch {
+                throw ReadError(description: "invalid YAML: \(yamlMessage(error))")
+            }
+        }
+        return docs.flatMap { doc -> [JSONValue] in
+            if doc == .null { return [] }
+            if doc["kind"]?.stringValue == "List", let items = doc["items"]?.arrayValue { return items }
+            if case .array(let items) = doc { return items }
+            return [doc]
+        }
+    }
+
+    /// Typed objects from `text`: each document must be a served apiVersion/kind.
+    public static func objects(_ text: String, strict: Bool = true) throws -> [any Resource] {
+        try documents(text).enumerated().map { i, doc in try object(doc, strict: strict, document: i + 1) }
+    }
+
+    /// One typed object from a JSON value.
+    public static func object(_ doc: JSONValue, strict: Bool = true, document: Int? = nil) throws -> any Resource {
+        let at = document.map { " (document \($0))" } ?? ""
+        guard let apiVersion = doc["apiVersion"]?.stringValue, let kindName = doc["kind"]?.stringValue else {
+            throw ReadError(description: "Object 'Kind' is missing in '\(doc.jsonString.prefix(120))'\(at)")
+        }
+        guard let kind = ResourceKind(apiVersion: apiVersion, kind: kindName) else {
+            throw ReadError(description: "no matches for kind \"\(kindName)\" in version \"\(apiVersion)\"\(at)")
+        }
+        do {
+            return try kind.decode(doc, strict: strict)
+        } catch let e as DecodingFailure {
+            let name = doc["metadata"]?["name"]?.stringValue.map { " \"\($0)\"" } ?? ""
+            throw ReadError(description: "\(kindName)\(name) in version \"\(apiVersion)\" cannot be handled as a \(kindName): strict decoding error: \(e)\(at)")
+        }
+    }
+
+    private static func jsonValue(_ node: Yams.Node) throws -> JSONValue {
+        switch node {
+        case .scalar(let s):
+            switch node.tag.rawValue {
+            case Tag.Name.null.rawValue: return .null
+            case Tag.Name.bool.rawValue: return node.bool.map(JSONValue.bool) ?? .string(s.string)
+            case Tag.Name.int.rawValue:
+                if let i = Int64(s.string) { return .int(i) }
+                return node.int.map { .int(Int64($0)) } ?? .string(s.string)
+            case Tag.Name.float.rawValue: return node.float.map(JSONValue.double) ?? .string(s.string)
+            default: return .string(s.string)
+            }
+        case .mapping(let m):
+            var o: [String: JSONValue] = [:]
+            for (k, v) in m {
+                guard let key = k.scalar?.string else { throw ReadError(description: "invalid YAML: mapping keys must be scalars") }
+                if key == "<<" { continue }  // merge keys are not used in Kubernetes manifests
+                o[key] = try jsonValue(v)
+            }
+            return .object(o)
+        case .sequence(let seq):
+            return .array(try seq.map(jsonValue))
+        case .alias:
+            throw ReadError(description: "invalid YAML: aliases are not supported")
+        }
+    }
+
+    private static func yamlMessage(_ error: any Error) -> String {
+        if let e = error as? YamlError {
+            switch e {
+            case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _):
+                let ctx = context.map { "\($0.text) " } ?? ""
+                return "\(ctx)\(problem) at line \(mark.line), column \(mark.column)"
+            default:
+                return "\(e)"
+            }
+        }
+        return "\(error)"
+    }
+}

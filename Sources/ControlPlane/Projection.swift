@@ -1,0 +1,134 @@
+import ClusterModel
+import Journal
+
+/// Rebuilding `ClusterState` from the journal: in full, at any past revision or time, with the help
+/// of snapshots. Snapshots hold only references (each object's key, uid, revisions and index
+/// fields); the objects' JSON is read back from the events they point at, so a snapshot of 100,000
+/// objects is a few MiB, not the objects themselves.
+public enum Projection {
+    /// The state after folding every event up to `revision` (the head when nil), starting from the
+    /// newest snapshot at or before it unless `useSnapshots` is false.
+    public static func state(of journal: Journal, at revision: UInt64? = nil, useSnapshots: Bool = true) throws -> ClusterState {
+        try journal.read { view in try state(in: view, at: revision, useSnapshots: useSnapshots) }
+    }
+
+    /// The state at the newest revision whose time is at or before `time` (empty if none).
+    public static func state(of journal: Journal, atTime time: Timestamp) throws -> ClusterState {
+        try journal.read { view in
+            guard let rev = try view.revision(atOrBefore: time) else { return ClusterState() }
+            return try state(in: view, at: rev, useSnapshots: true)
+        }
+    }
+
+    /// As `state(of:at:)`, inside a read view the caller holds.
+    public static func state(in view: JournalView, at revision: UInt64?, useSnapshots: Bool = true) throws -> ClusterState {
+        let target = try revision ?? view.head().revision
+        var state = ClusterState()
+        if useSnapshots, let snapshot = try view.snapshot(atOrBefore: target), let restored = try? SnapshotCodec.decode(snapshot.bytes, view: view) {
+            state = restored
+        }
+        if state.revision < target {
+            try view.forEach(in: (state.revision + 1)...target) { event in
+                state.apply(event)
+                return true
+            }
+        }
+        return state
+    }
+
+    /// Folds the whole journal and stores a snapshot after every `interval` events (at revisions
+    /// that are multiples of `interval`) that does not have one yet. Returns how many it wrote.
+    @discardableResult
+    public static func writeSnapshots(_ journal: Journal, every interval: UInt64) async throws -> Int {
+        precondition(interval > 0)
+        var written = 0
+        var state = ClusterState()
+        let head = try journal.head().revision
+        var next = interval
+        while next <= head {
+            let upTo = next
+            let (folded, exists) = try journal.read { view in
+                var s = state
+                if s.revision < upTo {
+                    try view.forEach(in: (s.revision + 1)...upTo) { e in s.apply(e); return true }
+                }
+                return (s, try view.snapshot(atOrBefore: upTo)?.revision == upTo)
+            }
+            state = folded
+            if !exists {
+                try await journal.putSnapshot(SnapshotCodec.encode(state), at: upTo)
+                written += 1
+            }
+            next += interval
+        }
+        return written
+    }
+}
+
+/// The snapshot format: references to events, not objects.
+enum SnapshotCodec {
+    static let magic: [UInt8] = Array("KJS1".utf8)
+
+    static func encode(_ state: ClusterState) -> [UInt8] {
+        var out = magic
+        func u64(_ v: UInt64) { withUnsafeBytes(of: v.bigEndian) { out.append(contentsOf: $0) } }
+        func str(_ s: String) {
+            u64(UInt64(s.utf8.count))
+            out.append(contentsOf: s.utf8)
+        }
+        u64(state.revision)
+        u64(UInt64(bitPattern: state.time.microseconds))
+        let objects = state.objects.values.sorted { $0.key < $1.key }
+        u64(UInt64(objects.count))
+        for o in objects {
+            str(o.kind.rawValue)
+            str(o.key.namespace)
+            str(o.key.name)
+            str(o.uid)
+            u64(o.revision)
+            u64(o.createdRevision)
+            str(o.nodeName ?? "")
+            u64(UInt64(o.ownerUIDs.count))
+            o.ownerUIDs.forEach(str)
+        }
+        return out
+    }
+
+    struct Invalid: Error {}
+
+    /// Rebuilds the state, reading each object's JSON from the event at its revision.
+    static func decode(_ bytes: [UInt8], view: JournalView) throws -> ClusterState {
+        var pos = 0
+        func u64() throws -> UInt64 {
+            guard pos + 8 <= bytes.count else { throw Invalid() }
+            defer { pos += 8 }
+            return bytes[pos..<pos + 8].reduce(0) { $0 << 8 | UInt64($1) }
+        }
+        func str() throws -> String {
+            let n = Int(try u64())
+            guard n >= 0, pos + n <= bytes.count else { throw Invalid() }
+            defer { pos += n }
+            return String(decoding: bytes[pos..<pos + n], as: UTF8.self)
+        }
+        guard bytes.starts(with: magic) else { throw Invalid() }
+        pos = magic.count
+        var state = ClusterState()
+        let revision = try u64()
+        let time = Timestamp(microseconds: Int64(bitPattern: try u64()))
+        let count = try u64()
+        for _ in 0..<count {
+            guard let kind = ResourceKind(rawValue: try str()) else { throw Invalid() }
+            let key = ObjectKey(kind: kind.rawValue, namespace: try str(), name: try str())
+            let uid = try str()
+            let rev = try u64(), created = try u64()
+            let node = try str()
+            let owners = try (0..<(try u64())).map { _ in try str() }
+            guard let event = try view.event(at: rev) else { throw Invalid() }
+            state.insert(StoredObject(
+                kind: kind, key: key, uid: uid, revision: rev, createdRevision: created, data: event.data,
+                nodeName: node.isEmpty ? nil : node, ownerUIDs: owners))
+        }
+        state.setPosition(revision: revision, time: time)
+        return state
+    }
+}

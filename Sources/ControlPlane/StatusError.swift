@@ -1,0 +1,65 @@
+/// A failed API operation, as Kubernetes reports it in a `Status` object: an HTTP code, a reason
+/// and a message (`pods "nginx" not found`). Nothing was appended to the journal.
+public struct StatusError: Error, Sendable, CustomStringConvertible, Equatable {
+    public enum Reason: String, Sendable {
+        case notFound = "NotFound"
+        case alreadyExists = "AlreadyExists"
+        case conflict = "Conflict"
+        case invalid = "Invalid"
+        case badRequest = "BadRequest"
+        case unauthorized = "Unauthorized"
+        case forbidden = "Forbidden"
+        case methodNotAllowed = "MethodNotAllowed"
+        case gone = "Expired"
+        case tooLarge = "RequestEntityTooLarge"
+        case unsupportedMediaType = "UnsupportedMediaType"
+        case notAcceptable = "NotAcceptable"
+        case serviceUnavailable = "ServiceUnavailable"
+        case internalError = "InternalError"
+
+        public var code: Int {
+            switch self {
+            case .notFound: 404
+            case .alreadyExists, .conflict: 409
+            case .invalid: 422
+            case .badRequest: 400
+            case .unauthorized: 401
+            case .forbidden: 403
+            case .methodNotAllowed: 405
+            case .gone: 410
+            case .tooLarge: 413
+            case .unsupportedMediaType: 415
+            case .notAcceptable: 406
+            case .serviceUnavailable: 503
+            case .internalError: 500
+            }
+        }
+    }
+
+    /// One field-level cause of an Invalid error.
+    public struct Cause: Sendable, Equatable {
+        public var reason: String
+        public var message: String
+        public var field: String
+    }
+
+    public var reason: Reason
+    public var message: String
+    /// The object's name, group and kind (`pods`), where there is one.
+    public var name: String?
+    public var group: String?
+    public var kind: String?
+    public var causes: [Cause]
+
+    public init(_ reason: Reason, _ message: String, name: String? = nil, group: String? = nil, kind: String? = nil, causes: [Cause] = []) {
+        self.reason = reason
+        self.message = message
+        self.name = name
+        self.group = group
+        self.kind = kind
+        self.causes = causes
+    }
+
+    public var code: Int { reason.code }
+    public var description: String { message }
+}

@@ -1,0 +1,554 @@
+import ClusterModel
+import Crypto
+import Foundation
+import Journal
+
+/// The only write path: every successful write appends exactly one event and returns after it is
+/// durable; a failed write appends nothing and throws a `StatusError`.
+///
+/// Writes are checked against the newest version of each object, including writes still being
+/// committed, so concurrent writers are pipelined into the journal's group commit while
+/// `resourceVersion` preconditions stay exact. The live `state` is the fold of the committed
+/// events, applied in revision order.
+public actor Store {
+    public struct Options: Sendable {
+        /// A snapshot of the projection is stored every this many events (0: never).
+        public var snapshotInterval: UInt64
+        /// The seed of a new journal (ids, generated names, tie-breaks); random when nil.
+        public var seed: UInt64?
+
+        public init(snapshotInterval: UInt64 = 10_000, seed: UInt64? = nil) {
+            self.snapshotInterval = snapshotInterval
+            self.seed = seed
+        }
+    }
+
+    /// Who made a write, and why.
+    public struct Origin: Sendable {
+        public var actor: Actor
+        public var request: String?
+        public var cause: UInt64?
+
+        public init(_ actor: Actor, request: String? = nil, cause: UInt64? = nil) {
+            self.actor = actor
+            self.request = request
+            self.cause = cause
+        }
+    }
+
+    public nonisolated let journal: Journal
+    public nonisolated let clock: any ClusterClock
+    public nonisolated let options: Options
+    /// The newest applied revision, for watchers.
+    public nonisolated let signal: HeadSignal
+    /// The seed recorded at revision 1.
+    public nonisolated let seed: UInt64
+
+    /// The fold of every committed event, up to `state.revision`.
+    public private(set) var state: ClusterState
+    private var pending: [ObjectKey: (object: (any Resource)?, revision: UInt64)] = [:]
+    private var nextRevision: UInt64
+    private var completed: [UInt64: Event] = [:]
+    private var appliedWaiters: [UInt64: [CheckedContinuation<Void, Never>]] = [:]
+    private var failure: String?
+
+    // MARK: opening
+
+    /// Folds the journal (from its newest snapshot) into the live state. A new, empty journal is
+    /// initialised first: revision 1 records the seed, then the `default` and `kube-system`
+    /// namespaces are created.
+    public static func open(journal: Journal, clock: any ClusterClock = WallClock(), options: Options = Options()) async throws -> Store {
+        if try journal.head().revision == 0 {
+            let seed = options.seed ?? UInt64.random(in: 1...UInt64.max)
+            let now = clock.now()
+            var drafts = [EventDraft(
+                time: now, type: ClusterEventType.initialized, actor: .bootstrap,
+                object: ObjectRef(kind: "Cluster", name: "cluster"),
+                data: JSONValue.object(["seed": .string(String(seed)), "formatVersion": .int(Int64(Journal.formatVersion))]).serialized())]
+            for (i, name) in ["default", "kube-system"].enumerated() {
+                var ns = Defaults.apply(Namespace(name: name))
+                ns.metadata.uid = Identifiers.uid(seed: seed, revision: UInt64(i + 2))
+                ns.metadata.creationTimestamp = now.kubernetesTime
+                drafts.append(EventDraft(
+                    time: now, type: WriteType.created.rawValue, actor: .bootstrap,
+                    object: ObjectRef(kind: Namespace.kind, name: name, uid: ns.metadata.uid!),
+                    data: try ValueEncoder().encode(ns).serialized()))
+            }
+            _ = try await journal.append(drafts)
+        }
+        let state = try Projection.state(of: journal)
+        let first = try journal.event(at: 1)
+        let seed: UInt64
+        if let first, first.type == ClusterEventType.initialized,
+           let text = try? JSONValue.parse(first.data)["seed"]?.stringValue, let s = UInt64(text) {
+            seed = s
+        } else {
+            // A journal that did not start as a cluster (an imported sample): derive a seed from its id.
+            seed = SHA256.hash(data: Data(journal.clusterID.utf8)).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
+        }
+        return Store(journal: journal, clock: clock, options: options, state: state, seed: seed)
+    }
+
+    private init(journal: Journal, clock: any ClusterClock, options: Options, state: ClusterState, seed: UInt64) {
+        self.journal = journal
+        self.clock = clock
+        self.options = options
+        self.state = state
+        self.seed = seed
+        self.nextRevision = state.revision + 1
+        self.signal = HeadSignal(head: state.revision)
+    }
+
+    // MARK: reading
+
+    /// The object, as of the newest applied revision.
+    public func get(_ kind: ResourceKind, namespace: String?, name: String) throws(StatusError) -> any Resource {
+        let key = Self.key(kind, namespace, name)
+        guard let stored = state.object(key) else { throw Self.notFound(kind, name) }
+        return try Self.decode(stored)
+    }
+
+    /// A typed object, as of the newest applied revision.
+    public func get<R: Resource>(_ type: R.Type, namespace: String? = nil, name: String) throws(StatusError) -> R {
+        try get(ResourceKind(of: type), namespace: namespace, name: name) as! R
+    }
+
+    /// A list and the revision it reflects.
+    public struct ListResult: Sendable {
+        public var items: [any Resource]
+        public var revision: UInt64
+        /// Present when `limit` cut the list: pass it back as `continue`.
+        public var continueToken: String?
+    }
+
+    /// Objects of `kind` matching the selectors, sorted by namespace and name. A `continue` token
+    /// resumes a list at the revision it began at, even after later writes.
+    public func list(
+        _ kind: ResourceKind, namespace: String? = nil, labelSelector: String? = nil, fieldSelector: String? = nil,
+        limit: Int? = nil, continue token: String? = nil
+    ) throws(StatusError) -> ListResult {
+        var labels: LabelSelectorExpression?
+        var fields: FieldSelectorExpression?
+        do {
+            if let labelSelector, !labelSelector.isEmpty { labels = try LabelSelectorExpression(parsing: labelSelector) }
+            if let fieldSelector, !fieldSelector.isEmpty { fields = try FieldSelectorExpression(parsing: fieldSelector, kind: kind) }
+        } catch {
+            throw StatusError(.badRequest, "\(error)")
+        }
+        var view = state
+        var after: ObjectKey?
+        if let token {
+            guard let (rev, key) = ContinueToken.decode(token) else { throw StatusError(.badRequest, "continue key is not valid: the token cannot be decoded") }
+            after = key
+            if rev != state.revision {
+                do { view = try Projection.state(of: journal, at: rev) } catch { throw StatusError(.internalError, "\(error)") }
+            }
+        }
+        var items: [any Resource] = []
+        var nextToken: String?
+        for stored in view.list(kind, namespace: namespace) where after.map({ stored.key > $0 }) ?? true {
+            let object = try Self.decode(stored)
+            if let labels, !labels.matches(object.metadata.labels ?? [:]) { continue }
+            if let fields, !fields.matches(object.fieldValue) { continue }
+            if let limit, limit > 0, items.count == limit {
+                nextToken = ContinueToken.encode(revision: view.revision, after: items.last!.objectKey)
+                break
+            }
+            items.append(object)
+        }
+        return ListResult(items: items, revision: view.revision, continueToken: nextToken)
+    }
+
+    /// Changes to objects of one kind after `revision`, then live (see `WatchStream`).
+    public nonisolated func watch(_ filter: WatchFilter, from revision: UInt64) -> WatchStream {
+        WatchStream(journal: journal, signal: signal, filter: filter, from: revision)
+    }
+
+    // MARK: writing
+
+    /// Creates `object`. Fills in uid, creationTimestamp, generation, a generated name (from
+    /// `generateName`) and the namespace (`default`), then defaults and validates it.
+    public func create<R: Resource>(_ object: R, by origin: Origin, dryRun: Bool = false) async throws(StatusError) -> R {
+        let kind = ResourceKind(of: R.self)
+        var o = Defaults.apply(object).withTypeMeta()
+        if R.namespaced {
+            if (o.metadata.namespace ?? "").isEmpty { o.metadata.namespace = "default" }
+            let ns = o.metadata.namespace!
+            if current(ObjectKey(kind: Namespace.kind, name: ns)) == nil {
+                throw StatusError(.notFound, "namespaces \"\(ns)\" not found", name: ns, kind: "namespaces")
+            }
+        } else {
+            o.metadata.namespace = nil
+        }
+        let rev = nextRevision
+        if (o.metadata.name ?? "").isEmpty, let prefix = o.metadata.generateName, !prefix.isEmpty {
+            o.metadata.name = String(prefix.prefix(58)) + Identifiers.nameSuffix(seed: seed, revision: rev)
+        }
+        try check(Validation.validate(o), o)
+        let key = o.objectKey
+        if current(key) != nil { throw StatusError(.alreadyExists, "\(kind.plural) \"\(key.name)\" already exists", name: key.name, group: kind.group, kind: kind.plural) }
+        o.metadata.uid = Identifiers.uid(seed: seed, revision: rev)
+        o.metadata.creationTimestamp = clock.now().kubernetesTime
+        o.metadata.generation = 1
+        o.metadata.resourceVersion = nil
+        o.metadata.deletionTimestamp = nil
+        o.metadata.deletionGracePeriodSeconds = nil
+        return try await commit(.created, o, origin, dryRun: dryRun)
+    }
+
+    /// Replaces spec and metadata of an existing object (its status is kept). A non-empty
+    /// `metadata.resourceVersion` must be the current one, else Conflict. An update that changes
+    /// nothing appends nothing and returns the object as it is.
+    public func update<R: Resource>(_ object: R, by origin: Origin, dryRun: Bool = false) async throws(StatusError) -> R {
+        let (old, oldRevision) = try existing(object)
+        var o = Defaults.apply(object).withTypeMeta()
+        try precondition(o, old, oldRevision)
+        o = Self.carryOver(server: old, into: o)
+        o = Self.withStatus(of: old, in: o)
+        try check(Validation.validate(o) + Validation.validateUpdate(old: old, new: o), o)
+        if Self.specChanged(old, o) { o.metadata.generation = (old.metadata.generation ?? 1) + 1 }
+        return try await write(.updated, o, old: old, oldRevision: oldRevision, origin, dryRun: dryRun)
+    }
+
+    /// Replaces the status of an existing object (`…/status`); spec and metadata are kept.
+    public func updateStatus<R: Resource>(_ object: R, by origin: Origin, dryRun: Bool = false) async throws(StatusError) -> R {
+        let (old, oldRevision) = try existing(object)
+        try precondition(object, old, oldRevision)
+        let o = Self.withStatus(of: object, in: old)
+        try check(Validation.validate(o), o)
+        return try await write(.statusUpdated, o, old: old, oldRevision: oldRevision, origin, dryRun: dryRun)
+    }
+
+    /// The patch formats of `patch(…)`.
+    public enum PatchType: String, Sendable {
+        case json = "application/json-patch+json"
+        case merge = "application/merge-patch+json"
+        case strategic = "application/strategic-merge-patch+json"
+    }
+
+    /// Applies a patch to the current object (or its status) and writes the result.
+    public func patch(
+        _ kind: ResourceKind, namespace: String?, name: String, type: PatchType, body: JSONValue,
+        status: Bool = false, by origin: Origin, dryRun: Bool = false, strict: Bool = false
+    ) async throws(StatusError) -> any Resource {
+        let key = Self.key(kind, namespace, name)
+        guard let (old, oldRevision) = current(key), let old else { throw Self.notFound(kind, name) }
+        var doc: JSONValue
+        do {
+            var meta = try ValueEncoder().encode(old)
+            meta["metadata"]?["resourceVersion"] = .string(String(oldRevision))
+            switch type {
+            case .merge: doc = Patch.mergePatch(meta, body)
+            case .strategic: doc = try Patch.strategicMerge(meta, body)
+            case .json: doc = try Patch.jsonPatch(meta, body)
+            }
+        } catch let e as Patch.Failure {
+            throw StatusError(.badRequest, e.description)
+        } catch {
+            throw StatusError(.internalError, "\(error)")
+        }
+        // A patch may not move the object.
+        doc["kind"] = .string(kind.kind)
+        doc["apiVersion"] = .string(kind.apiVersion)
+        doc["metadata"]?["name"] = .string(name)
+        if kind.namespaced { doc["metadata"]?["namespace"] = .string(key.namespace) }
+        let patched: any Resource
+        do {
+            patched = try kind.decode(doc, strict: strict)
+        } catch let e as DecodingFailure {
+            throw StatusError(.badRequest, "\(kind.kind) in version \"\(kind.apiVersion)\" cannot be handled as a \(kind.kind): \(e)")
+        } catch {
+            throw StatusError(.badRequest, "\(error)")
+        }
+        return try await status ? updateStatus(patched, by: origin, dryRun: dryRun) : update(patched, by: origin, dryRun: dryRun)
+    }
+
+    /// `pods/binding`: sets `spec.nodeName` once and the PodScheduled condition; a pod already
+    /// bound is a Conflict.
+    public func bind(namespace: String, pod name: String, to node: String, by origin: Origin, dryRun: Bool = false) async throws(StatusError) -> Pod {
+        let key = ObjectKey(kind: Pod.kind, namespace: namespace, name: name)
+        guard let (obj, revision) = current(key), var pod = obj as? Pod else { throw Self.notFound(.pod, name) }
+        if let bound = pod.spec.nodeName, !bound.isEmpty {
+            throw StatusError(.conflict, "Operation cannot be fulfilled on pods/binding \"\(name)\": pod \(name) is already assigned to node \"\(bound)\"", name: name, kind: "pods/binding")
+        }
+        if pod.metadata.deletionTimestamp != nil {
+            throw StatusError(.conflict, "Operation cannot be fulfilled on pods/binding \"\(name)\": pod \(name) is being deleted, cannot be assigned to a host", name: name, kind: "pods/binding")
+        }
+        guard NameFormat.isDNS1123Subdomain(node) else {
+            throw StatusError(.invalid, "Binding \"\(name)\" is invalid: target.name: Invalid value: \(FieldError.quoted(node)): \(NameFormat.dns1123SubdomainMessage)", name: name, kind: "bindings")
+        }
+        let old = pod
+        pod.spec.nodeName = node
+        var status = pod.status ?? PodStatus(phase: "Pending")
+        var conditions = (status.conditions ?? []).filter { $0.type != "PodScheduled" }
+        conditions.append(PodCondition(type: "PodScheduled", status: "True", lastTransitionTime: clock.now().kubernetesTime))
+        status.conditions = conditions
+        pod.status = status
+        return try await write(.bound, pod, old: old, oldRevision: revision, origin, dryRun: dryRun)
+    }
+
+    /// Deletes an object. Pods bound to a node get a graceful deletion (`DeletionStarted`, with the
+    /// grace period of the request, else the pod's, else 30 s) that their kubelet completes; grace 0,
+    /// pods on no node, and other kinds without finalizers go at once (`Deleted`). Objects with
+    /// finalizers wait for them to be removed. A namespace that still holds objects is refused.
+    public func delete(
+        _ kind: ResourceKind, namespace: String?, name: String, gracePeriodSeconds: Int64? = nil,
+        preconditionUID: String? = nil, preconditionResourceVersion: String? = nil, by origin: Origin, dryRun: Bool = false
+    ) async throws(StatusError) -> any Resource {
+        let key = Self.key(kind, namespace, name)
+        guard let (found, revision) = current(key), let object = found else { throw Self.notFound(kind, name) }
+        if let uid = preconditionUID, uid != object.metadata.uid {
+            throw StatusError(.conflict, "Operation cannot be fulfilled on \(kind.plural) \"\(name)\": Precondition failed: UID in precondition: \(uid), UID in object meta: \(object.metadata.uid ?? "")", name: name, kind: kind.plural)
+        }
+        if let rv = preconditionResourceVersion, rv != String(revision) {
+            throw StatusError(.conflict, "Operation cannot be fulfilled on \(kind.plural) \"\(name)\": the object has been modified; please apply your changes to the latest version and try again", name: name, kind: kind.plural)
+        }
+        if kind == .namespace {
+            let held = state.contents(of: name)
+            if !held.isEmpty {
+                let shown = held.prefix(5).map { "\(ResourceKind(rawValue: $0.key.kind)!.plural)/\($0.key.name)" }.joined(separator: ", ")
+                throw StatusError(.conflict, "Operation cannot be fulfilled on namespaces \"\(name)\": namespace \(name) is not empty: it holds \(held.count) object(s) (\(shown)\(held.count > 5 ? ", …" : "")); delete them first", name: name, kind: "namespaces")
+            }
+        }
+        return try await deleteObject(object, revision: revision, gracePeriodSeconds: gracePeriodSeconds, origin, dryRun: dryRun)
+    }
+
+    private func deleteObject<R: Resource>(_ object: R, revision: UInt64, gracePeriodSeconds: Int64?, _ origin: Origin, dryRun: Bool) async throws(StatusError) -> R {
+        var object = object
+        let old = object
+        let now = clock.now()
+        if let pod = object as? Pod, let node = pod.spec.nodeName, !node.isEmpty {
+            let grace = max(0, gracePeriodSeconds ?? pod.spec.terminationGracePeriodSeconds ?? 30)
+            if grace > 0 {
+                if let current = pod.metadata.deletionGracePeriodSeconds, current <= grace { return try Self.withVersion(object, revision) }
+                object.metadata.deletionTimestamp = now.adding(microseconds: grace * 1_000_000).kubernetesTime
+                object.metadata.deletionGracePeriodSeconds = grace
+                return try await write(.deletionStarted, object, old: old, oldRevision: revision, origin, dryRun: dryRun)
+            }
+        } else if !(object.metadata.finalizers ?? []).isEmpty {
+            if object.metadata.deletionTimestamp != nil { return try Self.withVersion(object, revision) }
+            object.metadata.deletionTimestamp = now.kubernetesTime
+            object.metadata.deletionGracePeriodSeconds = 0
+            return try await write(.deletionStarted, object, old: old, oldRevision: revision, origin, dryRun: dryRun)
+        }
+        return try await commit(.deleted, object, origin, dryRun: dryRun, revisionOnResult: revision)
+    }
+
+    /// Appends an event that is not a write — a component's decision — in order with the writes.
+    public func record(_ draft: EventDraft) async throws(StatusError) -> Event {
+        try await append(draft, pendingKey: nil, pendingObject: nil)
+    }
+
+    // MARK: internals
+
+    private static func key(_ kind: ResourceKind, _ namespace: String?, _ name: String) -> ObjectKey {
+        ObjectKey(kind: kind.kind, namespace: kind.namespaced ? (namespace ?? "default") : "", name: name)
+    }
+
+    private static func notFound(_ kind: ResourceKind, _ name: String) -> StatusError {
+        StatusError(.notFound, "\(kind.plural) \"\(name)\" not found", name: name, group: kind.group, kind: kind.plural)
+    }
+
+    private static func decode(_ stored: StoredObject) throws(StatusError) -> any Resource {
+        do { return try stored.decode() } catch { throw StatusError(.internalError, "stored \(stored.key) cannot be decoded: \(error)") }
+    }
+
+    private static func withVersion<R: Resource>(_ object: R, _ revision: UInt64) throws(StatusError) -> R {
+        var o = object
+        o.metadata.resourceVersion = String(revision)
+        return o
+    }
+
+    /// The newest version of `key`: a write still committing, else the applied state.
+    private func current(_ key: ObjectKey) -> ((any Resource)?, UInt64)? {
+        if let p = pending[key] { return p.object.map { ($0, p.revision) } }
+        guard let stored = state.object(key), let o = try? stored.decode() else { return nil }
+        return (o, stored.revision)
+    }
+
+    private func existing<R: Resource>(_ object: R) throws(StatusError) -> (R, UInt64) {
+        let kind = ResourceKind(of: R.self)
+        let key = ObjectKey(kind: R.kind, namespace: R.namespaced ? (object.metadata.namespace ?? "default") : "", name: object.metadata.name ?? "")
+        guard let (found, revision) = current(key), let old = found as? R else { throw Self.notFound(kind, key.name) }
+        return (old, revision)
+    }
+
+    private func precondition(_ new: some Resource, _ old: some Resource, _ revision: UInt64) throws(StatusError) {
+        let kind = ResourceKind(of: type(of: new))
+        let name = new.metadata.name ?? ""
+        if let rv = new.metadata.resourceVersion, !rv.isEmpty, rv != String(revision) {
+            throw StatusError(.conflict, "Operation cannot be fulfilled on \(kind.plural) \"\(name)\": the object has been modified; please apply your changes to the latest version and try again", name: name, group: kind.group, kind: kind.plural)
+        }
+        if let uid = new.metadata.uid, !uid.isEmpty, uid != old.metadata.uid {
+            throw StatusError(.conflict, "Operation cannot be fulfilled on \(kind.plural) \"\(name)\": Precondition failed: UID in precondition: \(uid), UID in object meta: \(old.metadata.uid ?? "")", name: name, kind: kind.plural)
+        }
+    }
+
+    private func check(_ errors: [FieldError], _ object: some Resource) throws(StatusError) {
+        guard !errors.isEmpty else { return }
+        let kind = type(of: object).kind
+        let name = object.metadata.name ?? object.metadata.generateName ?? ""
+        throw StatusError(
+            .invalid, InvalidObject(kind: kind, name: name, errors: errors).description, name: name,
+            group: ResourceKind(rawValue: kind)?.group, kind: kind,
+            causes: errors.map { e in
+                let reason = switch e.kind {
+                case .required: "FieldValueRequired"
+                case .duplicate: "FieldValueDuplicate"
+                case .notSupported: "FieldValueNotSupported"
+                case .forbidden: "FieldValueForbidden"
+                case .tooLong: "FieldValueTooLong"
+                case .tooMany: "FieldValueTooMany"
+                case .invalid: "FieldValueInvalid"
+                }
+                return StatusError.Cause(reason: reason, message: String(e.description.dropFirst(e.field.count + 2)), field: e.field)
+            })
+    }
+
+    /// Server-set metadata the client cannot change on update.
+    private static func carryOver<R: Resource>(server old: R, into new: R) -> R {
+        var o = new
+        o.metadata.uid = old.metadata.uid
+        o.metadata.creationTimestamp = old.metadata.creationTimestamp
+        o.metadata.deletionTimestamp = old.metadata.deletionTimestamp
+        o.metadata.deletionGracePeriodSeconds = old.metadata.deletionGracePeriodSeconds
+        o.metadata.generation = old.metadata.generation
+        o.metadata.namespace = old.metadata.namespace
+        o.metadata.generateName = old.metadata.generateName
+        return o
+    }
+
+    /// `target` with `source`'s status (every kind keeps status in a `status` field, or none).
+    private static func withStatus<R: Resource>(of source: R, in target: R) -> R {
+        guard let s = try? ValueEncoder().encode(source), var t = try? ValueEncoder().encode(target) else { return target }
+        t["status"] = s["status"]
+        if R.self == CoreEvent.self || R.self == Endpoints.self { return target }
+        return (try? ValueDecoder(strict: false).decode(R.self, from: t)) ?? target
+    }
+
+    private static func specChanged<R: Resource>(_ a: R, _ b: R) -> Bool {
+        guard let x = try? ValueEncoder().encode(a), let y = try? ValueEncoder().encode(b) else { return true }
+        return x["spec"] != y["spec"]
+    }
+
+    /// An update-like write: nothing is appended when the object is unchanged; a terminating object
+    /// whose last finalizer goes away is deleted instead.
+    private func write<R: Resource>(_ type: WriteType, _ object: R, old: R, oldRevision: UInt64, _ origin: Origin, dryRun: Bool) async throws(StatusError) -> R {
+        var o = object
+        o.metadata.resourceVersion = nil
+        var previous = old
+        previous.metadata.resourceVersion = nil
+        if o == previous { return try Self.withVersion(old, oldRevision) }
+        if o.metadata.deletionTimestamp != nil, (o.metadata.finalizers ?? []).isEmpty, !(o is Pod) {
+            return try await commit(.deleted, o, origin, dryRun: dryRun)
+        }
+        return try await commit(type, o, origin, dryRun: dryRun)
+    }
+
+    /// Appends the write event and waits until the state includes it.
+    private func commit<R: Resource>(_ type: WriteType, _ object: R, _ origin: Origin, dryRun: Bool, revisionOnResult: UInt64? = nil) async throws(StatusError) -> R {
+        var stored = object
+        stored.metadata.resourceVersion = nil
+        let data: [UInt8]
+        do { data = try ValueEncoder().encode(stored).serialized() } catch { throw StatusError(.internalError, "\(error)") }
+        let key = object.objectKey
+        if dryRun { return try Self.withVersion(object, revisionOnResult ?? nextRevision) }
+        let draft = EventDraft(
+            time: clock.now(), type: type.rawValue, actor: origin.actor,
+            object: ObjectRef(kind: R.kind, namespace: key.namespace, name: key.name, uid: object.metadata.uid ?? ""),
+            cause: origin.cause, request: origin.request, data: data)
+        let event = try await append(draft, pendingKey: key, pendingObject: type == .deleted ? nil : object)
+        return try Self.withVersion(object, type == .deleted ? (revisionOnResult ?? event.revision) : event.revision)
+    }
+
+    private func append(_ draft: EventDraft, pendingKey: ObjectKey?, pendingObject: (any Resource)?) async throws(StatusError) -> Event {
+        if let failure { throw StatusError(.serviceUnavailable, "the journal failed earlier (\(failure)); restart to recover") }
+        do { try Journal.check(draft) } catch { throw StatusError(.internalError, "\(error)") }
+        let revision = nextRevision
+        nextRevision += 1
+        if let pendingKey { pending[pendingKey] = (pendingObject, revision) }
+        let events: [Event]
+        do {
+            events = try await journal.append([draft])
+        } catch {
+            failure = "\(error)"
+            throw StatusError(.internalError, "the write was not stored: \(error)")
+        }
+        guard let event = events.first, event.revision == revision else {
+            failure = "revision \(events.first?.revision ?? 0) appended where \(revision) was expected"
+            throw StatusError(.internalError, "the journal assigned an unexpected revision; restart to recover")
+        }
+        completed[revision] = event
+        await applyCompleted(until: revision)
+        return event
+    }
+
+    /// Applies completed events in revision order; returns once `revision` is applied.
+    private func applyCompleted(until revision: UInt64) async {
+        while let event = completed.removeValue(forKey: state.revision + 1) {
+            state.apply(event)
+            let key = event.object.key
+            if let p = pending[key], p.revision <= event.revision { pending[key] = nil }
+            for rev in appliedWaiters.keys.sorted() where rev <= event.revision {
+                appliedWaiters.removeValue(forKey: rev)?.forEach { $0.resume() }
+            }
+            signal.advance(to: event.revision)
+            if options.snapshotInterval > 0, event.revision % options.snapshotInterval == 0 {
+                // A snapshot is a cache: failing to store one loses nothing.
+                try? await journal.putSnapshot(SnapshotCodec.encode(state), at: event.revision)
+            }
+        }
+        if state.revision < revision {
+            await withCheckedContinuation { appliedWaiters[revision, default: []].append($0) }
+        }
+    }
+}
+
+/// Deterministic identifiers: each is a function of the cluster's seed and the revision of the
+/// event that creates it, so a replay with the same seed writes the same ids.
+public enum Identifiers {
+    static func bytes(_ seed: UInt64, _ revision: UInt64, _ purpose: String) -> [UInt8] {
+        var input = Data()
+        withUnsafeBytes(of: seed.bigEndian) { input.append(contentsOf: $0) }
+        withUnsafeBytes(of: revision.bigEndian) { input.append(contentsOf: $0) }
+        input.append(contentsOf: purpose.utf8)
+        return Array(SHA256.hash(data: input))
+    }
+
+    /// A version-4-shaped UUID.
+    public static func uid(seed: UInt64, revision: UInt64) -> String {
+        var b = bytes(seed, revision, "uid")
+        b[6] = (b[6] & 0x0f) | 0x40
+        b[8] = (b[8] & 0x3f) | 0x80
+        let hex = b.prefix(16).map { String($0, radix: 16).leftPadded(2) }.joined()
+        let h = Array(hex)
+        return "\(String(h[0..<8]))-\(String(h[8..<12]))-\(String(h[12..<16]))-\(String(h[16..<20]))-\(String(h[20..<32]))"
+    }
+
+    /// Five characters from Kubernetes' generateName alphabet (no vowels, no confusable digits).
+    public static func nameSuffix(seed: UInt64, revision: UInt64) -> String {
+        let alphabet = Array("bcdfghjklmnpqrstvwxz2456789")
+        return String(bytes(seed, revision, "name").prefix(5).map { alphabet[Int($0) % alphabet.count] })
+    }
+}
+
+extension String {
+    func leftPadded(_ width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
+    }
+}
+
+/// `continue` tokens: the list's revision and the last key returned.
+enum ContinueToken {
+    static func encode(revision: UInt64, after key: ObjectKey) -> String {
+        let text = "\(revision)\u{0}\(key.kind)\u{0}\(key.namespace)\u{0}\(key.name)"
+        return Data(text.utf8).base64EncodedString()
+    }
+
+    static func decode(_ token: String) -> (UInt64, ObjectKey)? {
+        guard let data = Data(base64Encoded: token) else { return nil }
+        let parts = String(decoding: data, as: UTF8.self).split(separator: "\u{0}", omittingEmptySubsequences: false).map(String.init)
+        guard parts.count == 4, let rev = UInt64(parts[0]) else { return nil }
+        return (rev, ObjectKey(kind: parts[1], namespace: parts[2], name: parts[3]))
+    }
+}

@@ -1,0 +1,46 @@
+import ClusterModel
+import Journal
+
+/// The write events the projection folds: one per successful API write.
+public enum WriteType: String, Sendable, CaseIterable {
+    /// A new object (data: the object).
+    case created = "Created"
+    /// Spec or metadata replaced or patched (data: the object after the write).
+    case updated = "Updated"
+    /// The status subresource written (data: the object after the write).
+    case statusUpdated = "StatusUpdated"
+    /// `pods/binding`: `spec.nodeName` set (data: the pod after the write).
+    case bound = "Bound"
+    /// Graceful deletion began: deletionTimestamp and grace period set (data: the object after).
+    case deletionStarted = "DeletionStarted"
+    /// The object is gone (data: the object as it was last).
+    case deleted = "Deleted"
+}
+
+/// Facts about the cluster itself, recorded once at the start of a journal.
+public enum ClusterEventType {
+    /// Revision 1 of every cluster journal: the seed of every generated id and tie-break.
+    public static let initialized = "ClusterInitialized"
+}
+
+extension Actor {
+    public static func user(_ name: String) -> Actor { Actor(kind: "user", name: name) }
+    public static let bootstrap = Actor(kind: "system", name: "bootstrap")
+}
+
+extension Resource {
+    /// The journal key of this object: kind, namespace (empty when cluster-scoped) and name.
+    public var objectKey: ObjectKey {
+        ObjectKey(kind: Self.kind, namespace: Self.namespaced ? (metadata.namespace ?? "") : "", name: metadata.name ?? "")
+    }
+}
+
+extension ObjectKey {
+    /// `pods "nginx"` — how Kubernetes names an object in messages.
+    public func described(as kind: ResourceKind) -> String { "\(kind.plural) \"\(name)\"" }
+}
+
+extension Timestamp {
+    /// Kubernetes' `metav1.Time` text: RFC 3339 with whole seconds.
+    public var kubernetesTime: String { rfc3339Seconds }
+}

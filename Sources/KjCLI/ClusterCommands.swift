@@ -1,0 +1,243 @@
+import ArgumentParser
+import ClusterModel
+import ControlPlane
+import Foundation
+import Journal
+
+/// `--at`: a revision (`1200`), an RFC 3339 time, or a duration before the journal's head (`-5m`).
+struct PointInTime: ExpressibleByArgument {
+    enum Value { case revision(UInt64), time(Timestamp), beforeHead(Int64) }
+    let value: Value
+
+    init?(argument: String) {
+        if let r = UInt64(argument) {
+            value = .revision(r)
+        } else if let t = Timestamp(rfc3339: argument) {
+            value = .time(t)
+        } else if argument.hasPrefix("-"), let micros = Self.duration(String(argument.dropFirst())) {
+            value = .beforeHead(micros)
+        } else {
+            return nil
+        }
+    }
+
+    /// `90s`, `5m`, `1h30m`, `2d` in microseconds.
+    static func duration(_ s: String) -> Int64? {
+        var total: Int64 = 0, number: Int64 = 0, sawDigit = false
+        for c in s {
+            if let d = c.wholeNumberValue { number = number * 10 + Int64(d); sawDigit = true; continue }
+            guard sawDigit else { return nil }
+            let unit: Int64
+            switch c {
+            case "s": unit = 1
+            case "m": unit = 60
+            case "h": unit = 3600
+            case "d": unit = 86_400
+            default: return nil
+            }
+            total += number * unit * 1_000_000
+            number = 0
+            sawDigit = false
+        }
+        return sawDigit || total == 0 ? nil : total
+    }
+
+    /// The revision this point names in `view` (nil: before the first event).
+    func revision(in view: JournalView) throws -> UInt64? {
+        switch value {
+        case .revision(let r): return min(r, try view.head().revision)
+        case .time(let t): return try view.revision(atOrBefore: t)
+        case .beforeHead(let d): return try view.revision(atOrBefore: view.head().time.adding(microseconds: -d))
+        }
+    }
+
+    static let help = ArgumentHelp(
+        "Show the cluster as of a revision (1200), a time (2026-11-22T10:00:00Z), or a duration before the journal's last event (-5m).",
+        valueName: "rev|time|-duration")
+}
+
+enum GetOutput: String, ExpressibleByArgument, CaseIterable {
+    case table, wide, json, yaml, name
+}
+
+/// `kj get`: objects from the journal, now or at any past point.
+struct Get: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List objects as the journal records them, now or at any past revision or time.",
+        discussion: "Reads the journal directly (read-only), so it works while a server is writing. Kinds: \(ResourceKind.allCases.map(\.plural).joined(separator: ", ")).")
+
+    @OptionGroup var location: JournalLocation
+    @Argument(help: "The kind (pods, po, deployments …), or kind/name.") var kind: String
+    @Argument(help: "Names to show (default: all).") var names: [String] = []
+    @Option(name: .shortAndLong, help: "The namespace (default: default).") var namespace: String?
+    @Flag(name: [.customShort("A"), .customLong("all-namespaces")], help: "All namespaces.") var allNamespaces = false
+    @Option(name: [.short, .customLong("selector")], help: "A label selector (app=web,tier!=db).") var selector: String?
+    @Option(name: .customLong("field-selector"), help: "A field selector (spec.nodeName=node-1).") var fieldSelector: String?
+    @Option(name: .shortAndLong, help: "Output format: table, wide, json, yaml or name.") var output: GetOutput = .table
+    @Option(help: PointInTime.help) var at: PointInTime?
+
+    func run() throws {
+        var kindName = kind
+        var names = self.names
+        if let slash = kind.firstIndex(of: "/") {
+            kindName = String(kind[..<slash])
+            names.insert(String(kind[kind.index(after: slash)...]), at: 0)
+        }
+        guard let resource = ResourceKind(resource: kindName) else {
+            throw ValidationError("the server doesn't have a resource type \"\(kindName)\"")
+        }
+        let journal = try location.openReadOnly()
+        defer { journal.close() }
+        let (state, revision) = try journal.read { view -> (ClusterState, UInt64) in
+            guard let rev = try at.map({ try $0.revision(in: view) }) ?? view.head().revision else {
+                return (ClusterState(), 0)
+            }
+            return (try Projection.state(in: view, at: rev), rev)
+        }
+        let namespace = resource.namespaced && !allNamespaces ? (self.namespace ?? "default") : nil
+        var labels: LabelSelectorExpression?
+        var fields: FieldSelectorExpression?
+        if let selector { labels = try LabelSelectorExpression(parsing: selector) }
+        if let fieldSelector { fields = try FieldSelectorExpression(parsing: fieldSelector, kind: resource) }
+        var objects: [any Resource] = []
+        for stored in state.list(resource, namespace: namespace) where names.isEmpty || names.contains(stored.key.name) {
+            let o = try stored.decode()
+            if let labels, !labels.matches(o.metadata.labels ?? [:]) { continue }
+            if let fields, !fields.matches(o.fieldValue) { continue }
+            objects.append(o)
+        }
+        for missing in names where !objects.contains(where: { $0.metadata.name == missing }) {
+            let when = at == nil ? "" : " at revision \(revision)"
+            throw ValidationError("\(resource.plural) \"\(missing)\" not found\(when)")
+        }
+        let out = FileSink.standardOutput()
+        defer { try? out.close() }
+        switch output {
+        case .json, .yaml:
+            let values = try objects.map { try ValueEncoder().encode($0) }
+            let doc: JSONValue = values.count == 1 && !names.isEmpty ? values[0] : .object([
+                "apiVersion": .string("v1"), "kind": .string("List"), "items": .array(values),
+                "metadata": .object(["resourceVersion": .string(String(revision))]),
+            ])
+            out.write(output == .json ? doc.prettyPrinted() + "\n" : doc.yaml())
+        case .name:
+            for o in objects { out.line("\(resource.singular)/\(o.metadata.name ?? "")") }
+        case .table, .wide:
+            if objects.isEmpty {
+                let scope = namespace.map { " in \($0) namespace" } ?? ""
+                printError("No resources found\(scope)\(at == nil ? "" : " at revision \(revision)").")
+                return
+            }
+            // Ages are measured at the point shown: the head, or the revision asked for.
+            let now = Date(timeIntervalSince1970: Double(state.time.microseconds) / 1e6)
+            let table = ResourceTable.make(resource, objects, now: now)
+            let visible = table.visibleColumns(wide: output == .wide)
+            var header = visible.map { table.columns[$0].name.uppercased() }
+            var rows = table.rows.map { row in visible.map { row[$0] } }
+            if namespace == nil, resource.namespaced {
+                header.insert("NAMESPACE", at: 0)
+                for i in rows.indices { rows[i].insert(objects[i].metadata.namespace ?? "", at: 0) }
+            }
+            out.write(TextTable.render(header: header, rows: rows))
+        }
+    }
+}
+
+/// `kj apply -f`: create or update objects from manifests, writing the journal directly.
+struct Apply: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Create or update objects from a YAML or JSON manifest, writing the journal directly.",
+        discussion: "Objects that exist are updated to match the manifest (spec, labels and annotations are replaced; status is kept); others are created. Each write is one event whose actor is you (--as).")
+
+    @OptionGroup var location: JournalLocation
+    @Option(name: .shortAndLong, help: ArgumentHelp("The manifest ('-' for standard input).", valueName: "file")) var filename: String
+    @Option(name: .shortAndLong, help: "The namespace for objects that name none (default: default).") var namespace: String?
+    @Option(name: .customLong("as"), help: "The user recorded as the actor (default: $USER).") var user: String?
+    @Flag(help: "Check and print, but write nothing.") var dryRun = false
+
+    func run() async throws {
+        let text: String
+        if filename == "-" {
+            text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+        } else {
+            guard let data = FileManager.default.contents(atPath: filename) else { throw ValidationError("cannot read \(filename)") }
+            text = String(decoding: data, as: UTF8.self)
+        }
+        let objects = try Manifest.objects(text)
+        let journal = try location.openForWriting()
+        defer { journal.close() }
+        let store = try await Store.open(journal: journal)
+        let origin = Store.Origin(.user(user ?? ProcessInfo.processInfo.environment["USER"] ?? NSUserName()))
+        for var object in objects {
+            let kind = ResourceKind(of: type(of: object))
+            if kind.namespaced, object.metadata.namespace == nil { object.metadata.namespace = namespace ?? "default" }
+            let name = object.metadata.name ?? object.metadata.generateName ?? ""
+            let exists = (try? await store.get(kind, namespace: object.metadata.namespace, name: name)) != nil
+            let result: any Resource
+            if exists {
+                object.metadata.resourceVersion = nil
+                let before = try await store.get(kind, namespace: object.metadata.namespace, name: name).metadata.resourceVersion
+                result = try await store.update(object, by: origin, dryRun: dryRun)
+                let verb = result.metadata.resourceVersion == before ? "unchanged" : "configured"
+                print("\(kind.singular)/\(result.metadata.name ?? name) \(verb)\(dryRun ? " (dry run)" : "")")
+            } else {
+                result = try await store.create(object, by: origin, dryRun: dryRun)
+                print("\(kind.singular)/\(result.metadata.name ?? name) created\(dryRun ? " (dry run)" : "")")
+            }
+        }
+    }
+}
+
+/// `kj delete`: delete objects, writing the journal directly.
+struct Delete: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Delete objects, writing the journal directly.",
+        discussion: "Pods bound to a node are deleted gracefully: they become Terminating until their kubelet removes them.")
+
+    @OptionGroup var location: JournalLocation
+    @Argument(help: "kind/name, or a kind followed by names.") var targets: [String]
+    @Option(name: .shortAndLong, help: "The namespace (default: default).") var namespace: String?
+    @Option(name: .customLong("grace-period"), help: "Seconds to let pods terminate (0 deletes at once).") var gracePeriod: Int64?
+    @Flag(help: "Delete at once (grace period 0).") var now = false
+    @Option(name: .customLong("as"), help: "The user recorded as the actor (default: $USER).") var user: String?
+
+    func run() async throws {
+        var pairs: [(ResourceKind, String)] = []
+        var pendingKind: ResourceKind?
+        for t in targets {
+            if let slash = t.firstIndex(of: "/") {
+                guard let k = ResourceKind(resource: String(t[..<slash])) else { throw ValidationError("the server doesn't have a resource type \"\(t[..<slash])\"") }
+                pairs.append((k, String(t[t.index(after: slash)...])))
+            } else if let k = pendingKind {
+                pairs.append((k, t))
+            } else {
+                guard let k = ResourceKind(resource: t) else { throw ValidationError("the server doesn't have a resource type \"\(t)\"") }
+                pendingKind = k
+            }
+        }
+        guard !pairs.isEmpty else { throw ValidationError("give kind/name, or a kind and names") }
+        let journal = try location.openForWriting()
+        defer { journal.close() }
+        let store = try await Store.open(journal: journal)
+        let origin = Store.Origin(.user(user ?? ProcessInfo.processInfo.environment["USER"] ?? NSUserName()))
+        for (kind, name) in pairs {
+            let result = try await store.delete(kind, namespace: namespace, name: name, gracePeriodSeconds: now ? 0 : gracePeriod, by: origin)
+            let stillThere = (try? await store.get(kind, namespace: namespace, name: name)) != nil
+            let terminating = result.metadata.deletionTimestamp != nil && stillThere
+            print("\(kind.singular) \"\(name)\" deleted\(terminating ? " (terminating: its kubelet completes the deletion)" : "")")
+        }
+    }
+}
+
+/// Left-aligned columns separated by three spaces, as kubectl prints them.
+enum TextTable {
+    static func render(header: [String], rows: [[String]]) -> String {
+        let all = [header] + rows
+        let widths = header.indices.map { i in all.map { $0.indices.contains(i) ? $0[i].count : 0 }.max() ?? 0 }
+        return all.map { row in
+            row.enumerated().map { i, cell in
+                i == row.count - 1 ? cell : cell.padding(toLength: widths[i] + 3, withPad: " ", startingAt: 0)
+            }.joined()
+        }.joined(separator: "\n") + "\n"
+    }
+}
