@@ -102,9 +102,9 @@ public enum Manifest {
             }
         } else {
             do {
-                for node in try Yams.compose_all(yaml: text) {
-                    docs.append(try jsonValue(node))
-                }
+                var nodes = try Yams.compose_all(yaml: text)
+                while let node = nodes.next() { docs.append(try jsonValue(node)) }
+                if let error = nodes.error { throw error }
             } catch let e as ReadError {
                 throw e
             } catch {
