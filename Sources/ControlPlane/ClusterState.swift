@@ -1,8 +1,10 @@
 import ClusterModel
 import Journal
 
-/// One object in the projection: its stored JSON (without `resourceVersion`, which is the
-/// revision of the event that last wrote it) and the few fields the indexes need.
+/// One object in the projection: where its current version is in the journal (the event that
+/// last wrote it, whose revision is the object's `resourceVersion`) and the few fields the indexes
+/// need. The object itself is read from that event when asked for, so a state of 100,000 pods
+/// holds references, not 100,000 objects.
 public struct StoredObject: Sendable, Equatable {
     public var kind: ResourceKind
     public var key: ObjectKey
@@ -11,34 +13,26 @@ public struct StoredObject: Sendable, Equatable {
     public var revision: UInt64
     /// The revision of the event that created it.
     public var createdRevision: UInt64
-    /// The object as JSON, exactly as the event stored it.
-    public var data: [UInt8]
     /// For pods: `spec.nodeName`.
     public var nodeName: String?
     /// The uids in `metadata.ownerReferences`.
     public var ownerUIDs: [String]
 
-    /// The typed object, with `metadata.resourceVersion` set.
-    public func decode() throws -> any Resource {
-        var object = try kind.decode(try JSONValue.parse(data), strict: false)
-        object.metadata.resourceVersion = String(revision)
-        return object
-    }
-
-    /// The typed object as `R`.
-    public func decode<R: Resource>(as type: R.Type) throws -> R {
-        var object = try ValueDecoder(strict: false).decode(R.self, from: try JSONValue.parse(data))
-        object.metadata.resourceVersion = String(revision)
-        return object
-    }
-
-    /// The object's JSON with `metadata.resourceVersion` set.
-    public func json() throws -> JSONValue {
-        var v = try JSONValue.parse(data)
+    /// The object's JSON as stored, with `metadata.resourceVersion` set.
+    public func json(in view: JournalView) throws -> JSONValue {
+        guard let event = try view.event(at: revision) else {
+            throw JournalError(.corrupted, "revision \(revision), the last write of \(key), is missing", revision: revision)
+        }
+        var v = try JSONValue.parse(event.data)
         var meta = v["metadata"] ?? .object([:])
         meta["resourceVersion"] = .string(String(revision))
         v["metadata"] = meta
         return v
+    }
+
+    /// The typed object, with `metadata.resourceVersion` set.
+    public func decode(in view: JournalView) throws -> any Resource {
+        try kind.decode(try json(in: view), strict: false)
     }
 }
 
@@ -61,54 +55,101 @@ public struct ClusterState: Sendable, Equatable {
 
     /// Folds one event in. Events must come in revision order.
     public mutating func apply(_ event: Event) {
-        revision = event.revision
-        time = event.time
-        guard let type = WriteType(rawValue: event.type), let kind = ResourceKind(rawValue: event.object.kind) else { return }
-        let key = event.object.key
+        event.data.withUnsafeBytes { apply(revision: event.revision, time: event.time, type: event.type, object: event.object, data: $0) }
+    }
+
+    /// Folds one event in from its header (no copy of the payload).
+    public mutating func apply(_ header: EventHeader) {
+        apply(revision: header.revision, time: header.time, type: header.type, object: header.object, data: header.data)
+    }
+
+    /// The fold. Which fields a write may change follows from its type: a status update or the
+    /// start of a deletion changes neither node nor owners, a binding only the node.
+    private mutating func apply(revision: UInt64, time: Timestamp, type typeName: String, object: ObjectRef, data: UnsafeRawBufferPointer) {
+        self.revision = revision
+        self.time = time
+        guard let type = WriteType(rawValue: typeName), let kind = ResourceKind(rawValue: object.kind) else { return }
+        let key = object.key
         if type == .deleted {
             remove(key)
             return
         }
-        let (node, owners) = event.data.withUnsafeBytes { raw in
-            (kind == .pod ? JSONFields.string(at: ["spec", "nodeName"], in: raw) : nil,
-             JSONFields.strings(inArrayAt: ["metadata", "ownerReferences"], member: "uid", in: raw))
+        let index = objects.index(forKey: key)
+        let old = index.map { objects.values[$0] }
+        var node = old?.nodeName
+        var owners = old?.ownerUIDs ?? []
+        switch type {
+        case .created, .updated:
+            node = kind == .pod ? JSONFields.string(at: ["spec", "nodeName"], in: data) : nil
+            owners = JSONFields.strings(inArrayAt: ["metadata", "ownerReferences"], member: "uid", in: data)
+        case .bound:
+            node = JSONFields.string(at: ["spec", "nodeName"], in: data)
+        case .statusUpdated, .deletionStarted, .deleted:
+            break
         }
-        let created = type == .created ? event.revision : (objects[key]?.createdRevision ?? event.revision)
-        insert(StoredObject(
-            kind: kind, key: key, uid: event.object.uid, revision: event.revision, createdRevision: created,
-            data: event.data, nodeName: node, ownerUIDs: owners))
+        let object = StoredObject(
+            kind: kind, key: key, uid: object.uid, revision: revision,
+            createdRevision: type == .created ? revision : (old?.createdRevision ?? revision),
+            nodeName: node, ownerUIDs: owners)
+        if let index, let old {
+            // Replacing in place costs no second hash lookup.
+            objects.values[index] = object
+            reindex(from: old, to: object)
+        } else {
+            insert(object)
+        }
     }
 
     /// Adds or replaces an object, keeping the indexes right.
     mutating func insert(_ o: StoredObject) {
-        if let old = objects[o.key] { unindex(old) }
-        objects[o.key] = o
-        byKind[o.kind, default: [:]][o.key.namespace, default: []].insert(o.key)
-        if let n = o.nodeName { podsByNode[n, default: []].insert(o.key) }
-        for uid in o.ownerUIDs { byOwner[uid, default: []].insert(o.key) }
+        let old = objects.updateValue(o, forKey: o.key)
+        if old == nil { byKind[o.kind, default: [:]][o.key.namespace, default: []].insert(o.key) }
+        reindex(from: old, to: o)
+    }
+
+    /// Moves the node and owner index entries of one object; most writes change neither.
+    private mutating func reindex(from old: StoredObject?, to o: StoredObject) {
+        if old?.nodeName != o.nodeName {
+            if let n = old?.nodeName { drop(&podsByNode, n, o.key) }
+            if let n = o.nodeName { podsByNode[n, default: []].insert(o.key) }
+        }
+        if old?.ownerUIDs != o.ownerUIDs {
+            for uid in old?.ownerUIDs ?? [] { drop(&byOwner, uid, o.key) }
+            for uid in o.ownerUIDs { byOwner[uid, default: []].insert(o.key) }
+        }
     }
 
     private mutating func remove(_ key: ObjectKey) {
         guard let old = objects.removeValue(forKey: key) else { return }
-        unindex(old)
+        byKind[old.kind]?[key.namespace]?.remove(key)
+        if byKind[old.kind]?[key.namespace]?.isEmpty == true { byKind[old.kind]?[key.namespace] = nil }
+        if byKind[old.kind]?.isEmpty == true { byKind[old.kind] = nil }
+        if let n = old.nodeName { drop(&podsByNode, n, key) }
+        for uid in old.ownerUIDs { drop(&byOwner, uid, key) }
     }
 
-    private mutating func unindex(_ o: StoredObject) {
-        func drop<K>(_ index: inout [K: Set<ObjectKey>], _ k: K) {
-            index[k]?.remove(o.key)
-            if index[k]?.isEmpty == true { index[k] = nil }
-        }
-        byKind[o.kind]?[o.key.namespace]?.remove(o.key)
-        if byKind[o.kind]?[o.key.namespace]?.isEmpty == true { byKind[o.kind]?[o.key.namespace] = nil }
-        if byKind[o.kind]?.isEmpty == true { byKind[o.kind] = nil }
-        if let n = o.nodeName { drop(&podsByNode, n) }
-        for uid in o.ownerUIDs { drop(&byOwner, uid) }
+    private func drop<K>(_ index: inout [K: Set<ObjectKey>], _ k: K, _ key: ObjectKey) {
+        index[k]?.remove(key)
+        if index[k]?.isEmpty == true { index[k] = nil }
     }
 
-    /// Sets revision and time, for a state rebuilt from a snapshot.
-    mutating func setPosition(revision: UInt64, time: Timestamp) {
+    /// A state built in one go from its objects (a snapshot's): every index filled at its final size.
+    init(objects list: [StoredObject], revision: UInt64, time: Timestamp) {
         self.revision = revision
         self.time = time
+        objects.reserveCapacity(list.count)
+        var kinds: [ResourceKind: [String: [ObjectKey]]] = [:]
+        var nodes: [String: [ObjectKey]] = [:]
+        var owners: [String: [ObjectKey]] = [:]
+        for o in list {
+            objects[o.key] = o
+            kinds[o.kind, default: [:]][o.key.namespace, default: []].append(o.key)
+            if let n = o.nodeName { nodes[n, default: []].append(o.key) }
+            for uid in o.ownerUIDs { owners[uid, default: []].append(o.key) }
+        }
+        byKind = kinds.mapValues { $0.mapValues(Set.init) }
+        podsByNode = nodes.mapValues(Set.init)
+        byOwner = owners.mapValues(Set.init)
     }
 
     // MARK: queries

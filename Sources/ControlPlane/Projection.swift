@@ -2,9 +2,8 @@ import ClusterModel
 import Journal
 
 /// Rebuilding `ClusterState` from the journal: in full, at any past revision or time, with the help
-/// of snapshots. Snapshots hold only references (each object's key, uid, revisions and index
-/// fields); the objects' JSON is read back from the events they point at, so a snapshot of 100,000
-/// objects is a few MiB, not the objects themselves.
+/// of snapshots. Like the state, snapshots hold references (each object's key, uid, revisions and
+/// index fields), so a snapshot of 100,000 objects is a few MiB, not the objects themselves.
 public enum Projection {
     /// The state after folding every event up to `revision` (the head when nil), starting from the
     /// newest snapshot at or before it unless `useSnapshots` is false.
@@ -24,12 +23,12 @@ public enum Projection {
     public static func state(in view: JournalView, at revision: UInt64?, useSnapshots: Bool = true) throws -> ClusterState {
         let target = try revision ?? view.head().revision
         var state = ClusterState()
-        if useSnapshots, let snapshot = try view.snapshot(atOrBefore: target), let restored = try? SnapshotCodec.decode(snapshot.bytes, view: view) {
+        if useSnapshots, let snapshot = try view.snapshot(atOrBefore: target), let restored = try? SnapshotCodec.decode(snapshot.bytes) {
             state = restored
         }
         if state.revision < target {
-            try view.forEach(in: (state.revision + 1)...target) { event in
-                state.apply(event)
+            try view.forEachHeader(in: (state.revision + 1)...target) { header in
+                state.apply(header)
                 return true
             }
         }
@@ -50,7 +49,7 @@ public enum Projection {
             let (folded, exists) = try journal.read { view in
                 var s = state
                 if s.revision < upTo {
-                    try view.forEach(in: (s.revision + 1)...upTo) { e in s.apply(e); return true }
+                    try view.forEachHeader(in: (s.revision + 1)...upTo) { h in s.apply(h); return true }
                 }
                 return (s, try view.snapshot(atOrBefore: upTo)?.revision == upTo)
             }
@@ -96,39 +95,45 @@ enum SnapshotCodec {
 
     struct Invalid: Error {}
 
-    /// Rebuilds the state, reading each object's JSON from the event at its revision.
-    static func decode(_ bytes: [UInt8], view: JournalView) throws -> ClusterState {
-        var pos = 0
-        func u64() throws -> UInt64 {
-            guard pos + 8 <= bytes.count else { throw Invalid() }
-            defer { pos += 8 }
-            return bytes[pos..<pos + 8].reduce(0) { $0 << 8 | UInt64($1) }
+    static func decode(_ bytes: [UInt8]) throws -> ClusterState {
+        try bytes.withUnsafeBytes { raw throws -> ClusterState in
+            var pos = 0
+            func u64() throws -> UInt64 {
+                guard pos + 8 <= raw.count else { throw Invalid() }
+                defer { pos += 8 }
+                return UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: pos, as: UInt64.self))
+            }
+            func str() throws -> String {
+                let n = Int(try u64())
+                guard n >= 0, pos + n <= raw.count else { throw Invalid() }
+                defer { pos += n }
+                return String(decoding: UnsafeRawBufferPointer(rebasing: raw[pos..<pos + n]).assumingMemoryBound(to: UInt8.self), as: UTF8.self)
+            }
+            guard raw.starts(with: magic) else { throw Invalid() }
+            pos = magic.count
+            let revision = try u64()
+            let time = Timestamp(microseconds: Int64(bitPattern: try u64()))
+            let count = try u64()
+            guard count < UInt64(raw.count) else { throw Invalid() }
+            var objects: [StoredObject] = []
+            objects.reserveCapacity(Int(count))
+            for _ in 0..<count {
+                guard let kind = ResourceKind(rawValue: try str()) else { throw Invalid() }
+                let key = ObjectKey(kind: kind.rawValue, namespace: try str(), name: try str())
+                let uid = try str()
+                let rev = try u64(), created = try u64()
+                let node = try str()
+                let ownerCount = try u64()
+                var owners: [String] = []
+                if ownerCount > 0 {
+                    guard ownerCount < UInt64(raw.count) else { throw Invalid() }
+                    for _ in 0..<ownerCount { owners.append(try str()) }
+                }
+                objects.append(StoredObject(
+                    kind: kind, key: key, uid: uid, revision: rev, createdRevision: created,
+                    nodeName: node.isEmpty ? nil : node, ownerUIDs: owners))
+            }
+            return ClusterState(objects: objects, revision: revision, time: time)
         }
-        func str() throws -> String {
-            let n = Int(try u64())
-            guard n >= 0, pos + n <= bytes.count else { throw Invalid() }
-            defer { pos += n }
-            return String(decoding: bytes[pos..<pos + n], as: UTF8.self)
-        }
-        guard bytes.starts(with: magic) else { throw Invalid() }
-        pos = magic.count
-        var state = ClusterState()
-        let revision = try u64()
-        let time = Timestamp(microseconds: Int64(bitPattern: try u64()))
-        let count = try u64()
-        for _ in 0..<count {
-            guard let kind = ResourceKind(rawValue: try str()) else { throw Invalid() }
-            let key = ObjectKey(kind: kind.rawValue, namespace: try str(), name: try str())
-            let uid = try str()
-            let rev = try u64(), created = try u64()
-            let node = try str()
-            let owners = try (0..<(try u64())).map { _ in try str() }
-            guard let event = try view.event(at: rev) else { throw Invalid() }
-            state.insert(StoredObject(
-                kind: kind, key: key, uid: uid, revision: rev, createdRevision: created, data: event.data,
-                nodeName: node.isEmpty ? nil : node, ownerUIDs: owners))
-        }
-        state.setPosition(revision: revision, time: time)
-        return state
     }
 }

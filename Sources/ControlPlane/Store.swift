@@ -105,7 +105,7 @@ public actor Store {
     public func get(_ kind: ResourceKind, namespace: String?, name: String) throws(StatusError) -> any Resource {
         let key = Self.key(kind, namespace, name)
         guard let stored = state.object(key) else { throw Self.notFound(kind, name) }
-        return try Self.decode(stored)
+        return try decode(stored)
     }
 
     /// A typed object, as of the newest applied revision.
@@ -146,15 +146,21 @@ public actor Store {
         }
         var items: [any Resource] = []
         var nextToken: String?
-        for stored in view.list(kind, namespace: namespace) where after.map({ stored.key > $0 }) ?? true {
-            let object = try Self.decode(stored)
-            if let labels, !labels.matches(object.metadata.labels ?? [:]) { continue }
-            if let fields, !fields.matches(object.fieldValue) { continue }
-            if let limit, limit > 0, items.count == limit {
-                nextToken = ContinueToken.encode(revision: view.revision, after: items.last!.objectKey)
-                break
+        do {
+            try journal.read { reader in
+                for stored in view.list(kind, namespace: namespace) where after.map({ stored.key > $0 }) ?? true {
+                    let object = try stored.decode(in: reader)
+                    if let labels, !labels.matches(object.metadata.labels ?? [:]) { continue }
+                    if let fields, !fields.matches(object.fieldValue) { continue }
+                    if let limit, limit > 0, items.count == limit {
+                        nextToken = ContinueToken.encode(revision: view.revision, after: items.last!.objectKey)
+                        break
+                    }
+                    items.append(object)
+                }
             }
-            items.append(object)
+        } catch {
+            throw StatusError(.internalError, "listing \(kind.plural) failed: \(error)")
         }
         return ListResult(items: items, revision: view.revision, continueToken: nextToken)
     }
@@ -168,32 +174,56 @@ public actor Store {
 
     /// Creates `object`. Fills in uid, creationTimestamp, generation, a generated name (from
     /// `generateName`) and the namespace (`default`), then defaults and validates it.
-    public func create<R: Resource>(_ object: R, by origin: Origin, dryRun: Bool = false) async throws(StatusError) -> R {
-        let kind = ResourceKind(of: R.self)
+    ///
+    /// Defaulting, validation and encoding run in the caller's task, in parallel with other
+    /// writers; only the checks against the current state and the append are serialized.
+    public nonisolated func create<R: Resource>(_ object: R, by origin: Origin, dryRun: Bool = false) async throws(StatusError) -> R {
         var o = Defaults.apply(object).withTypeMeta()
         if R.namespaced {
             if (o.metadata.namespace ?? "").isEmpty { o.metadata.namespace = "default" }
-            let ns = o.metadata.namespace!
-            if current(ObjectKey(kind: Namespace.kind, name: ns)) == nil {
-                throw StatusError(.notFound, "namespaces \"\(ns)\" not found", name: ns, kind: "namespaces")
-            }
         } else {
             o.metadata.namespace = nil
         }
-        let rev = nextRevision
-        if (o.metadata.name ?? "").isEmpty, let prefix = o.metadata.generateName, !prefix.isEmpty {
-            o.metadata.name = String(prefix.prefix(58)) + Identifiers.nameSuffix(seed: seed, revision: rev)
+        let generated = (o.metadata.name ?? "").isEmpty ? o.metadata.generateName.map { String($0.prefix(58)) } : nil
+        if let generated {
+            // Validate with a stand-in for the suffix the Store will choose (same length and alphabet).
+            var probe = o
+            probe.metadata.name = generated + "bbbbb"
+            try Self.check(Validation.validate(probe), probe)
+        } else {
+            try Self.check(Validation.validate(o), o)
         }
-        try check(Validation.validate(o), o)
-        let key = o.objectKey
-        if current(key) != nil { throw StatusError(.alreadyExists, "\(kind.plural) \"\(key.name)\" already exists", name: key.name, group: kind.group, kind: kind.plural) }
-        o.metadata.uid = Identifiers.uid(seed: seed, revision: rev)
-        o.metadata.creationTimestamp = clock.now().kubernetesTime
-        o.metadata.generation = 1
         o.metadata.resourceVersion = nil
         o.metadata.deletionTimestamp = nil
         o.metadata.deletionGracePeriodSeconds = nil
-        return try await commit(.created, o, origin, dryRun: dryRun)
+        let json: JSONValue
+        do { json = try ValueEncoder().encode(o) } catch { throw StatusError(.internalError, "\(error)") }
+        return try await admit(o, json, generatedPrefix: generated, origin, dryRun: dryRun)
+    }
+
+    /// The serialized part of `create`: checks against the state, then identity, then the append.
+    private func admit<R: Resource>(_ object: R, _ json: JSONValue, generatedPrefix: String?, _ origin: Origin, dryRun: Bool) async throws(StatusError) -> R {
+        let kind = ResourceKind(of: R.self)
+        var o = object, j = json
+        if R.namespaced, let ns = o.metadata.namespace, !exists(ObjectKey(kind: Namespace.kind, name: ns)) {
+            throw StatusError(.notFound, "namespaces \"\(ns)\" not found", name: ns, kind: "namespaces")
+        }
+        let rev = nextRevision
+        var meta = j["metadata"] ?? .object([:])
+        if let prefix = generatedPrefix {
+            o.metadata.name = prefix + Identifiers.nameSuffix(seed: seed, revision: rev)
+            meta["name"] = .string(o.metadata.name!)
+        }
+        let key = o.objectKey
+        if exists(key) { throw StatusError(.alreadyExists, "\(kind.plural) \"\(key.name)\" already exists", name: key.name, group: kind.group, kind: kind.plural) }
+        o.metadata.uid = Identifiers.uid(seed: seed, revision: rev)
+        o.metadata.creationTimestamp = clock.now().kubernetesTime
+        o.metadata.generation = 1
+        meta["uid"] = .string(o.metadata.uid!)
+        meta["creationTimestamp"] = .string(o.metadata.creationTimestamp!)
+        meta["generation"] = .int(1)
+        j["metadata"] = meta
+        return try await commit(.created, o, json: j, origin, dryRun: dryRun)
     }
 
     /// Replaces spec and metadata of an existing object (its status is kept). A non-empty
@@ -205,7 +235,7 @@ public actor Store {
         try precondition(o, old, oldRevision)
         o = Self.carryOver(server: old, into: o)
         o = Self.withStatus(of: old, in: o)
-        try check(Validation.validate(o) + Validation.validateUpdate(old: old, new: o), o)
+        try Self.check(Validation.validate(o) + Validation.validateUpdate(old: old, new: o), o)
         if Self.specChanged(old, o) { o.metadata.generation = (old.metadata.generation ?? 1) + 1 }
         return try await write(.updated, o, old: old, oldRevision: oldRevision, origin, dryRun: dryRun)
     }
@@ -215,7 +245,7 @@ public actor Store {
         let (old, oldRevision) = try existing(object)
         try precondition(object, old, oldRevision)
         let o = Self.withStatus(of: object, in: old)
-        try check(Validation.validate(o), o)
+        try Self.check(Validation.validate(o), o)
         return try await write(.statusUpdated, o, old: old, oldRevision: oldRevision, origin, dryRun: dryRun)
     }
 
@@ -349,8 +379,11 @@ public actor Store {
         StatusError(.notFound, "\(kind.plural) \"\(name)\" not found", name: name, group: kind.group, kind: kind.plural)
     }
 
-    private static func decode(_ stored: StoredObject) throws(StatusError) -> any Resource {
-        do { return try stored.decode() } catch { throw StatusError(.internalError, "stored \(stored.key) cannot be decoded: \(error)") }
+    /// The object a stored reference points at, read from the journal.
+    private func decode(_ stored: StoredObject) throws(StatusError) -> any Resource {
+        do { return try journal.read { try stored.decode(in: $0) } } catch {
+            throw StatusError(.internalError, "stored \(stored.key) cannot be decoded: \(error)")
+        }
     }
 
     private static func withVersion<R: Resource>(_ object: R, _ revision: UInt64) throws(StatusError) -> R {
@@ -362,8 +395,14 @@ public actor Store {
     /// The newest version of `key`: a write still committing, else the applied state.
     private func current(_ key: ObjectKey) -> ((any Resource)?, UInt64)? {
         if let p = pending[key] { return p.object.map { ($0, p.revision) } }
-        guard let stored = state.object(key), let o = try? stored.decode() else { return nil }
+        guard let stored = state.object(key), let o = try? decode(stored) else { return nil }
         return (o, stored.revision)
+    }
+
+    /// Whether `key` exists, counting writes still being committed (without reading the object).
+    private func exists(_ key: ObjectKey) -> Bool {
+        if let p = pending[key] { return p.object != nil }
+        return state.object(key) != nil
     }
 
     private func existing<R: Resource>(_ object: R) throws(StatusError) -> (R, UInt64) {
@@ -384,7 +423,7 @@ public actor Store {
         }
     }
 
-    private func check(_ errors: [FieldError], _ object: some Resource) throws(StatusError) {
+    private static func check(_ errors: [FieldError], _ object: some Resource) throws(StatusError) {
         guard !errors.isEmpty else { return }
         let kind = type(of: object).kind
         let name = object.metadata.name ?? object.metadata.generateName ?? ""
@@ -445,12 +484,13 @@ public actor Store {
         return try await commit(type, o, origin, dryRun: dryRun)
     }
 
-    /// Appends the write event and waits until the state includes it.
-    private func commit<R: Resource>(_ type: WriteType, _ object: R, _ origin: Origin, dryRun: Bool, revisionOnResult: UInt64? = nil) async throws(StatusError) -> R {
+    /// Appends the write event and waits until the state includes it. `json`, when given, is the
+    /// object already encoded (without `resourceVersion`).
+    private func commit<R: Resource>(_ type: WriteType, _ object: R, json: JSONValue? = nil, _ origin: Origin, dryRun: Bool, revisionOnResult: UInt64? = nil) async throws(StatusError) -> R {
         var stored = object
         stored.metadata.resourceVersion = nil
         let data: [UInt8]
-        do { data = try ValueEncoder().encode(stored).serialized() } catch { throw StatusError(.internalError, "\(error)") }
+        do { data = try (json ?? ValueEncoder().encode(stored)).serialized() } catch { throw StatusError(.internalError, "\(error)") }
         let key = object.objectKey
         if dryRun { return try Self.withVersion(object, revisionOnResult ?? nextRevision) }
         let draft = EventDraft(
@@ -507,34 +547,35 @@ public actor Store {
 /// Deterministic identifiers: each is a function of the cluster's seed and the revision of the
 /// event that creates it, so a replay with the same seed writes the same ids.
 public enum Identifiers {
-    static func bytes(_ seed: UInt64, _ revision: UInt64, _ purpose: String) -> [UInt8] {
-        var input = Data()
-        withUnsafeBytes(of: seed.bigEndian) { input.append(contentsOf: $0) }
-        withUnsafeBytes(of: revision.bigEndian) { input.append(contentsOf: $0) }
-        input.append(contentsOf: purpose.utf8)
-        return Array(SHA256.hash(data: input))
+    static func bytes(_ seed: UInt64, _ revision: UInt64, _ purpose: StaticString) -> SHA256.Digest {
+        var input: (UInt64, UInt64, UInt64) = (seed.bigEndian, revision.bigEndian, 0)
+        return withUnsafeMutableBytes(of: &input) { buf in
+            let n = min(8, purpose.utf8CodeUnitCount)
+            buf.baseAddress!.advanced(by: 16).copyMemory(from: purpose.utf8Start, byteCount: n)
+            return SHA256.hash(data: UnsafeRawBufferPointer(rebasing: buf[..<(16 + n)]))
+        }
     }
 
     /// A version-4-shaped UUID.
     public static func uid(seed: UInt64, revision: UInt64) -> String {
-        var b = bytes(seed, revision, "uid")
+        var b = Array(bytes(seed, revision, "uid").prefix(16))
         b[6] = (b[6] & 0x0f) | 0x40
         b[8] = (b[8] & 0x3f) | 0x80
-        let hex = b.prefix(16).map { String($0, radix: 16).leftPadded(2) }.joined()
-        let h = Array(hex)
-        return "\(String(h[0..<8]))-\(String(h[8..<12]))-\(String(h[12..<16]))-\(String(h[16..<20]))-\(String(h[20..<32]))"
+        let hex = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(36)
+        for (i, byte) in b.enumerated() {
+            if i == 4 || i == 6 || i == 8 || i == 10 { out.append(UInt8(ascii: "-")) }
+            out.append(hex[Int(byte >> 4)])
+            out.append(hex[Int(byte & 15)])
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Five characters from Kubernetes' generateName alphabet (no vowels, no confusable digits).
     public static func nameSuffix(seed: UInt64, revision: UInt64) -> String {
         let alphabet = Array("bcdfghjklmnpqrstvwxz2456789")
         return String(bytes(seed, revision, "name").prefix(5).map { alphabet[Int($0) % alphabet.count] })
-    }
-}
-
-extension String {
-    func leftPadded(_ width: Int) -> String {
-        count >= width ? self : String(repeating: "0", count: width - count) + self
     }
 }
 

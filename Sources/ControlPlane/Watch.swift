@@ -134,10 +134,13 @@ public struct WatchStream: AsyncSequence, Sendable {
 
         /// Which objects matched the selectors at the starting revision.
         private mutating func loadMembers() throws {
-            let start = try Projection.state(of: journal, at: last)
-            members = Set(start.list(filter.kind, namespace: filter.namespace).compactMap { o in
-                (try? o.json()).flatMap { filter.matches($0) ? o.key : nil }
-            })
+            let filter = self.filter
+            members = try journal.read { view in
+                let start = try Projection.state(in: view, at: last)
+                return Set(try start.list(filter.kind, namespace: filter.namespace).compactMap { o in
+                    filter.matches(try o.json(in: view)) ? o.key : nil
+                })
+            }
         }
 
         private mutating func readChunk(upTo head: UInt64) throws {

@@ -126,3 +126,13 @@ public struct Head: Sendable, Equatable {
 
     public static let empty = Head(revision: 0, hash: .zero, time: Timestamp(microseconds: 0))
 }
+
+/// An event's revision, time, type, object and payload, as `JournalView.forEachHeader` hands them
+/// out: `data` points into the journal's memory and is valid only inside that call.
+public struct EventHeader {
+    public var revision: UInt64
+    public var time: Timestamp
+    public var type: String
+    public var object: ObjectRef
+    public var data: UnsafeRawBufferPointer
+}

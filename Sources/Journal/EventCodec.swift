@@ -85,6 +85,23 @@ enum EventCodec {
             hash: hash)
     }
 
+    /// The parts of a stored record that folds need, without copying its data or decoding the
+    /// actor and the optional fields. Nil if the record is not valid.
+    static func header(record: UnsafeRawBufferPointer) -> EventHeader? {
+        guard record.count > hashSize else { return nil }
+        var r = ByteReader(UnsafeRawBufferPointer(rebasing: record[..<(record.count - hashSize)]))
+        guard r.u8() == envelopeVersion, let rev = r.u64(), let time = r.u64(), let flags = r.u8(),
+              let type = r.string(), r.skipString(), r.skipString(),
+              let kind = r.string(), let namespace = r.string(), let name = r.string(), let uid = r.string()
+        else { return nil }
+        for flag in [hasCause, hasObserved, hasTrigger] where flags & flag != 0 { guard r.u64() != nil else { return nil } }
+        if flags & hasRequest != 0 { guard r.skipString() else { return nil } }
+        guard let data = r.slice(), r.atEnd else { return nil }
+        return EventHeader(
+            revision: rev, time: Timestamp(microseconds: Int64(bitPattern: time)), type: type,
+            object: ObjectRef(kind: kind, namespace: namespace, name: name, uid: uid), data: data)
+    }
+
     /// The revision and time of a stored record, read without decoding the rest.
     static func peekRevisionAndTime(record: UnsafeRawBufferPointer) -> (UInt64, Timestamp)? {
         var r = ByteReader(record)
@@ -190,7 +207,9 @@ struct ByteReader {
         return nil
     }
 
-    private mutating func slice() -> UnsafeRawBufferPointer? {
+    mutating func skipString() -> Bool { slice() != nil }
+
+    mutating func slice() -> UnsafeRawBufferPointer? {
         guard let n = varint(), n <= UInt64(buf.count - pos) else { return nil }
         defer { pos += Int(n) }
         return UnsafeRawBufferPointer(rebasing: buf[pos..<pos + Int(n)])
@@ -198,7 +217,7 @@ struct ByteReader {
 
     mutating func string() -> String? {
         guard let s = slice() else { return nil }
-        return String(decoding: s, as: UTF8.self)
+        return String(decoding: s.assumingMemoryBound(to: UInt8.self), as: UTF8.self)
     }
 
     mutating func bytes() -> [UInt8]? {

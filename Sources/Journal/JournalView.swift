@@ -46,6 +46,15 @@ public struct JournalView {
         }
     }
 
+    /// Like `forEach`, but without copying payloads: `body` gets each event's header, whose `data`
+    /// points into the journal and is valid only during that call. For folds over many events.
+    public func forEachHeader(in range: ClosedRange<UInt64>, _ body: (EventHeader) throws -> Bool) throws {
+        try forEachRecord(in: range, reverse: false) { rev, record in
+            guard let h = EventCodec.header(record: record), h.revision == rev else { throw corrupted(rev) }
+            return try body(h)
+        }
+    }
+
     /// The events in `range`, ascending (or descending), at most `limit` of them.
     public func events(in range: ClosedRange<UInt64>, reverse: Bool = false, limit: Int = .max) throws -> [Event] {
         var out: [Event] = []

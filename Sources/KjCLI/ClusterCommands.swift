@@ -88,23 +88,25 @@ struct Get: ParsableCommand {
         }
         let journal = try location.openReadOnly()
         defer { journal.close() }
-        let (state, revision) = try journal.read { view -> (ClusterState, UInt64) in
-            guard let rev = try at.map({ try $0.revision(in: view) }) ?? view.head().revision else {
-                return (ClusterState(), 0)
-            }
-            return (try Projection.state(in: view, at: rev), rev)
-        }
         let namespace = resource.namespaced && !allNamespaces ? (self.namespace ?? "default") : nil
         var labels: LabelSelectorExpression?
         var fields: FieldSelectorExpression?
         if let selector { labels = try LabelSelectorExpression(parsing: selector) }
         if let fieldSelector { fields = try FieldSelectorExpression(parsing: fieldSelector, kind: resource) }
-        var objects: [any Resource] = []
-        for stored in state.list(resource, namespace: namespace) where names.isEmpty || names.contains(stored.key.name) {
-            let o = try stored.decode()
-            if let labels, !labels.matches(o.metadata.labels ?? [:]) { continue }
-            if let fields, !fields.matches(o.fieldValue) { continue }
-            objects.append(o)
+        // One read view: the state and the objects it points at are from the same moment.
+        let (state, revision, objects) = try journal.read { view -> (ClusterState, UInt64, [any Resource]) in
+            guard let rev = try at.map({ try $0.revision(in: view) }) ?? view.head().revision else {
+                return (ClusterState(), 0, [])
+            }
+            let state = try Projection.state(in: view, at: rev)
+            var objects: [any Resource] = []
+            for stored in state.list(resource, namespace: namespace) where names.isEmpty || names.contains(stored.key.name) {
+                let o = try stored.decode(in: view)
+                if let labels, !labels.matches(o.metadata.labels ?? [:]) { continue }
+                if let fields, !fields.matches(o.fieldValue) { continue }
+                objects.append(o)
+            }
+            return (state, rev, objects)
         }
         for missing in names where !objects.contains(where: { $0.metadata.name == missing }) {
             let when = at == nil ? "" : " at revision \(revision)"
