@@ -12,6 +12,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
     ],
     targets: [
         // liblmdb from the system (Debian: liblmdb-dev).
@@ -42,12 +43,31 @@ let package = Package(
             name: "ControlPlane",
             dependencies: ["Journal", "ClusterModel"]
         ),
+        // kube-scheduler's default profile, with every decision explained.
+        .target(name: "Scheduler", dependencies: ["ControlPlane", "ClusterModel", "Journal"]),
+        // ReplicaSet, Deployment, Endpoints, NodeLifecycle and garbage collection.
+        .target(name: "Controllers", dependencies: ["ControlPlane", "ClusterModel", "Journal"]),
+        // Simulated kubelets and container runtime.
+        .target(
+            name: "NodeAgent",
+            dependencies: ["ControlPlane", "ClusterModel", "Journal", .product(name: "HeapModule", package: "swift-collections")]
+        ),
+        // Clocks, the driver (live and virtual time), scenarios, faults.
+        .target(
+            name: "Simulation",
+            dependencies: [
+                "ControlPlane", "ClusterModel", "Journal", "Scheduler", "Controllers", "NodeAgent",
+                .product(name: "HeapModule", package: "swift-collections"),
+            ]
+        ),
         .target(
             name: "KjCLI",
             dependencies: [
                 "Journal",
                 "ClusterModel",
                 "ControlPlane",
+                "Scheduler",
+                "Simulation",
                 "CLMDBBaseline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -58,6 +78,8 @@ let package = Package(
         .testTarget(name: "JournalTests", dependencies: ["Journal", "CLMDB", "TestSupport", "kj"]),
         .testTarget(name: "ClusterModelTests", dependencies: ["ClusterModel", "TestSupport"]),
         .testTarget(name: "ControlPlaneTests", dependencies: ["ControlPlane", "ClusterModel", "Journal", "TestSupport"]),
+        .testTarget(name: "SchedulerTests", dependencies: ["Scheduler", "ControlPlane", "ClusterModel", "TestSupport"]),
+        .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Scheduler", "ControlPlane", "ClusterModel", "Journal", "TestSupport"]),
         .testTarget(name: "KjCLITests", dependencies: ["KjCLI", "Journal", "TestSupport", "kj"]),
     ]
 )

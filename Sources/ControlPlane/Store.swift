@@ -51,6 +51,9 @@ public actor Store {
     private var completed: [UInt64: Event] = [:]
     private var appliedWaiters: [UInt64: [CheckedContinuation<Void, Never>]] = [:]
     private var failure: String?
+    /// Typed copies of objects this Store wrote, so updates need not decode the current version
+    /// from the journal. Valid while the revision matches the state's.
+    private var written: [ObjectKey: (revision: UInt64, object: any Resource)] = [:]
 
     // MARK: opening
 
@@ -395,7 +398,9 @@ public actor Store {
     /// The newest version of `key`: a write still committing, else the applied state.
     private func current(_ key: ObjectKey) -> ((any Resource)?, UInt64)? {
         if let p = pending[key] { return p.object.map { ($0, p.revision) } }
-        guard let stored = state.object(key), let o = try? decode(stored) else { return nil }
+        guard let stored = state.object(key) else { return nil }
+        if let w = written[key], w.revision == stored.revision { return (w.object, w.revision) }
+        guard let o = try? decode(stored) else { return nil }
         return (o, stored.revision)
     }
 
@@ -498,6 +503,12 @@ public actor Store {
             object: ObjectRef(kind: R.kind, namespace: key.namespace, name: key.name, uid: object.metadata.uid ?? ""),
             cause: origin.cause, request: origin.request, data: data)
         let event = try await append(draft, pendingKey: key, pendingObject: type == .deleted ? nil : object)
+        if type == .deleted {
+            written[key] = nil
+        } else {
+            if written.count >= 200_000 { written.removeAll(keepingCapacity: true) }
+            written[key] = (event.revision, try Self.withVersion(object, event.revision))
+        }
         return try Self.withVersion(object, type == .deleted ? (revisionOnResult ?? event.revision) : event.revision)
     }
 

@@ -15,6 +15,7 @@ public struct Kj: AsyncParsableCommand {
         groupedSubcommands: [
             CommandGroup(name: "Getting started", subcommands: [Demo.self]),
             CommandGroup(name: "Cluster", subcommands: [Get.self, Apply.self, Delete.self]),
+            CommandGroup(name: "Simulation", subcommands: [Simulate.self]),
             CommandGroup(name: "Journal", subcommands: [JournalCommand.self]),
             CommandGroup(name: "Measuring", subcommands: [Bench.self]),
         ]

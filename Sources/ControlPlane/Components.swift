@@ -1,0 +1,145 @@
+import ClusterModel
+import Foundation
+import Journal
+
+/// Typed objects as of a revision, kept current from the write events — what components read
+/// (Kubernetes' informer cache). Not thread-safe: one driver owns it.
+public final class ObjectCache {
+    public private(set) var revision: UInt64 = 0
+    public private(set) var time = Timestamp(microseconds: 0)
+    private var objects: [ObjectKey: any Resource] = [:]
+    private var keysByKind: [ResourceKind: Set<ObjectKey>] = [:]
+
+    public init() {}
+
+    /// Fills the cache from a state and the events it points at.
+    public func load(_ state: ClusterState, from view: JournalView) throws {
+        objects.removeAll()
+        keysByKind.removeAll()
+        for kind in ResourceKind.allCases {
+            for stored in state.list(kind) { put(try stored.decode(in: view)) }
+        }
+        revision = state.revision
+        time = state.time
+    }
+
+    /// Applies one committed event (decisions only move the revision).
+    public func apply(_ event: Event) throws {
+        revision = event.revision
+        time = event.time
+        guard let type = WriteType(rawValue: event.type), let kind = ResourceKind(rawValue: event.object.kind) else { return }
+        let key = event.object.key
+        if type == .deleted {
+            objects[key] = nil
+            keysByKind[kind]?.remove(key)
+            return
+        }
+        var object = try kind.decode(try JSONValue.parse(event.data), strict: false)
+        object.metadata.resourceVersion = String(event.revision)
+        put(object)
+    }
+
+    private func put(_ object: any Resource) {
+        let key = object.objectKey
+        objects[key] = object
+        keysByKind[ResourceKind(of: type(of: object)), default: []].insert(key)
+    }
+
+    public func get<R: Resource>(_ type: R.Type, namespace: String? = nil, name: String) -> R? {
+        objects[ObjectKey(kind: R.kind, namespace: R.namespaced ? (namespace ?? "default") : "", name: name)] as? R
+    }
+
+    public func get(_ key: ObjectKey) -> (any Resource)? { objects[key] }
+
+    /// Every object of a kind (in one namespace if given), sorted by namespace and name.
+    public func list<R: Resource>(_ type: R.Type, namespace: String? = nil) -> [R] {
+        (keysByKind[ResourceKind(of: R.self)] ?? []).filter { namespace == nil || $0.namespace == namespace }
+            .sorted().compactMap { objects[$0] as? R }
+    }
+
+    public func count(_ kind: ResourceKind) -> Int { keysByKind[kind]?.count ?? 0 }
+}
+
+/// A control-plane component (scheduler, controller, kubelets): it watches committed events, keeps
+/// its own work queues, and does the work that is due when the driver asks. Everything it writes
+/// goes through the Store, after a decision event that says why.
+public protocol Component: AnyObject {
+    /// `scheduler`, `replicaset`, `kubelets` …
+    var name: String { get }
+    /// Called with each committed event, in order, after the cache applied it.
+    func observe(_ event: Event, cache: ObjectCache)
+    /// Does work due at `context.now`; returns true if it wrote anything.
+    func step(_ context: ComponentContext) async throws -> Bool
+    /// When the component next has work even if no event arrives (nil: only on events).
+    func nextWakeup() -> Timestamp?
+}
+
+/// What a component gets to act with: the time, the cache, and the write path.
+public struct ComponentContext {
+    public let store: Store
+    public let now: Timestamp
+    /// The objects as of `observed`, the revision the component decides on.
+    public let cache: ObjectCache
+    public var observed: UInt64 { cache.revision }
+
+    public init(store: Store, now: Timestamp, cache: ObjectCache) {
+        self.store = store
+        self.now = now
+        self.cache = cache
+    }
+
+    /// Appends a decision event and returns its revision, to name as the cause of its writes.
+    public func decide(_ type: String, by actor: Actor, about object: ObjectRef, trigger: UInt64?, _ data: JSONValue) async throws -> UInt64 {
+        let draft = EventDraft(
+            time: now, type: type, actor: actor, object: object, observed: observed, trigger: trigger,
+            data: data.serialized())
+        return try await store.record(draft).revision
+    }
+
+    /// Records a core/v1 Event about `object` (what `kubectl describe` shows). A repeat of the
+    /// same reason and message about the same object raises the existing event's count.
+    public func recordEvent(
+        about object: some Resource, reason: String, message: String, type eventType: String = "Normal",
+        component: String, host: String? = nil, by actor: Actor, cause: UInt64?
+    ) async throws {
+        let origin = Store.Origin(actor, cause: cause)
+        let namespace = object.metadata.namespace ?? "default"
+        let involved = ObjectReference(
+            kind: Swift.type(of: object).kind, namespace: object.metadata.namespace, name: object.metadata.name,
+            uid: object.metadata.uid, apiVersion: Swift.type(of: object).apiVersion)
+        if var existing = cache.list(CoreEvent.self, namespace: namespace).last(where: {
+            $0.involvedObject.uid == involved.uid && $0.reason == reason && $0.message == message
+        }) {
+            existing.count = (existing.count ?? 1) + 1
+            existing.lastTimestamp = now.kubernetesTime
+            _ = try await store.update(existing, by: origin)
+            return
+        }
+        var event = CoreEvent(
+            metadata: ObjectMeta(namespace: namespace), involvedObject: involved, reason: reason, message: message, type: eventType)
+        event.metadata.generateName = "\(object.metadata.name ?? "event")."
+        event.source = EventSource(component: component, host: host)
+        event.firstTimestamp = now.kubernetesTime
+        event.lastTimestamp = now.kubernetesTime
+        event.count = 1
+        event.reportingComponent = component
+        event.reportingInstance = host
+        _ = try await store.create(event, by: origin)
+    }
+}
+
+extension Resource {
+    /// The journal's reference to this object (kind, namespace, name, uid).
+    public var objectRef: ObjectRef {
+        ObjectRef(kind: Self.kind, namespace: Self.namespaced ? (metadata.namespace ?? "default") : "", name: metadata.name ?? "", uid: metadata.uid ?? "")
+    }
+}
+
+/// Decision event types (the projection ignores them; queries read them).
+public enum DecisionType {
+    public static let scheduling = "SchedulingDecided"
+    public static let controller = "ControllerDecided"
+    public static let nodeLifecycle = "NodeLifecycleDecided"
+    public static let kubelet = "KubeletDecided"
+    public static let fault = "FaultInjected"
+}

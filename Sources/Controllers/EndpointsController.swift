@@ -1,0 +1,116 @@
+import ClusterModel
+import ControlPlane
+import Journal
+
+/// Keeps each Service's Endpoints: the ready pods matching its selector as `addresses`, the
+/// not-ready ones as `notReadyAddresses`. A terminating pod leaves at once.
+public final class EndpointsController: Reconciler {
+    public init() { super.init(name: "endpoints") }
+
+    public override func observe(_ event: Event, cache: ObjectCache) {
+        let key = event.object.key
+        switch event.object.kind {
+        case Service.kind, Endpoints.kind:
+            markDirty(ObjectKey(kind: Service.kind, namespace: key.namespace, name: key.name), event.revision)
+        case Pod.kind:
+            for svc in cache.list(Service.self, namespace: key.namespace) where svc.spec?.selector?.isEmpty == false {
+                markDirty(svc.objectKey, event.revision)
+            }
+        default:
+            break
+        }
+    }
+
+    override func reconcile(_ key: ObjectKey, trigger: UInt64, _ context: ComponentContext) async throws -> Bool {
+        let existing = context.cache.get(Endpoints.self, namespace: key.namespace, name: key.name)
+        guard let svc = context.cache.get(Service.self, namespace: key.namespace, name: key.name) else {
+            guard let existing, existing.metadata.labels?["endpoints.kubejournal.io/managed"] == "true" else { return false }
+            let origin = try await decide(context, about: existing.objectRef, trigger: trigger, ["action": .string("delete"), "reason": .string("the service is gone")])
+            _ = try? await context.store.delete(.endpoints, namespace: key.namespace, name: key.name, by: origin)
+            return true
+        }
+        guard let selector = svc.spec?.selector, !selector.isEmpty else { return false }
+        let match = LabelSelectorExpression(labels: selector)
+        let pods = context.cache.list(Pod.self, namespace: key.namespace).filter {
+            match.matches($0.metadata.labels ?? [:]) && $0.metadata.deletionTimestamp == nil
+                && $0.status?.podIP != nil && !["Succeeded", "Failed"].contains($0.status?.phase ?? "")
+        }
+        func address(_ p: Pod) -> EndpointAddress {
+            EndpointAddress(ip: p.status!.podIP!, nodeName: p.spec.nodeName, targetRef: ObjectReference(
+                kind: Pod.kind, namespace: p.metadata.namespace, name: p.metadata.name, uid: p.metadata.uid))
+        }
+        let ready = pods.filter(\.isReady).map(address).sorted { $0.ip < $1.ip }
+        let notReady = pods.filter { !$0.isReady }.map(address).sorted { $0.ip < $1.ip }
+        let ports = (svc.spec?.ports ?? []).map { sp -> EndpointPort in
+            var target = sp.port
+            switch sp.targetPort {
+            case .int(let i): target = i
+            case .string(let name):
+                target = pods.lazy.compactMap { $0.spec.containers.lazy.compactMap { $0.ports?.first { $0.name == name }?.containerPort }.first }.first ?? sp.port
+            case nil: break
+            }
+            return EndpointPort(port: target, name: sp.name, protocol: sp.protocol ?? "TCP")
+        }
+        let subsets = ready.isEmpty && notReady.isEmpty ? nil
+            : [EndpointSubset(addresses: ready.isEmpty ? nil : ready, notReadyAddresses: notReady.isEmpty ? nil : notReady, ports: ports)]
+        guard existing == nil || existing?.subsets != subsets else { return false }
+        let before = Set((existing?.subsets ?? []).flatMap { ($0.addresses ?? []).map(\.ip) })
+        let after = Set(ready.map(\.ip))
+        let origin = try await decide(context, about: svc.objectRef, trigger: trigger, [
+            "action": .string(existing == nil ? "create" : "update"),
+            "ready": .array(ready.map { .string("\($0.targetRef?.name ?? "") \($0.ip)") }),
+            "notReady": .array(notReady.map { .string("\($0.targetRef?.name ?? "") \($0.ip)") }),
+            "added": .array(after.subtracting(before).sorted().map(JSONValue.string)),
+            "removed": .array(before.subtracting(after).sorted().map(JSONValue.string)),
+        ])
+        if var endpoints = existing {
+            endpoints.subsets = subsets
+            _ = try await context.store.update(endpoints, by: origin)
+        } else {
+            var meta = ObjectMeta(name: key.name, namespace: key.namespace, labels: svc.metadata.labels ?? [:])
+            meta.labels?["endpoints.kubejournal.io/managed"] = "true"
+            _ = try await context.store.create(Endpoints(metadata: meta, subsets: subsets), by: origin)
+        }
+        return true
+    }
+}
+
+/// Deletes objects whose owners are all gone (background cascading deletion).
+public final class GarbageCollector: Reconciler {
+    public init() { super.init(name: "garbage-collector") }
+
+    private var dependents: [String: Set<ObjectKey>] = [:]
+    private var uids: [String: ObjectKey] = [:]
+    private var owners: [ObjectKey: [String]] = [:]
+
+    public override func observe(_ event: Event, cache: ObjectCache) {
+        guard WriteType(rawValue: event.type) != nil else { return }
+        let key = event.object.key
+        if let old = owners[key] { for uid in old { dependents[uid]?.remove(key) } }
+        if event.type == WriteType.deleted.rawValue {
+            uids[event.object.uid] = nil
+            owners[key] = nil
+            for dependent in (dependents[event.object.uid] ?? []).sorted() { markDirty(dependent, event.revision) }
+            return
+        }
+        uids[event.object.uid] = key
+        let refs = cache.get(key)?.metadata.ownerReferences?.map(\.uid) ?? []
+        owners[key] = refs.isEmpty ? nil : refs
+        for uid in refs { dependents[uid, default: []].insert(key) }
+        if !refs.isEmpty, refs.allSatisfy({ uids[$0] == nil }) { markDirty(key, event.revision) }
+    }
+
+    override func reconcile(_ key: ObjectKey, trigger: UInt64, _ context: ComponentContext) async throws -> Bool {
+        guard let object = context.cache.get(key), object.metadata.deletionTimestamp == nil,
+              let refs = object.metadata.ownerReferences, !refs.isEmpty,
+              refs.allSatisfy({ uids[$0.uid] == nil }), let kind = ResourceKind(rawValue: key.kind)
+        else { return false }
+        let origin = try await decide(context, about: object.objectRef, trigger: trigger, [
+            "action": .string("delete"),
+            "reason": .string("all owners are gone"),
+            "owners": .array(refs.map { .string("\($0.kind.lowercased())/\($0.name) (\($0.uid))") }),
+        ])
+        _ = try? await context.store.delete(kind, namespace: key.namespace, name: key.name, by: origin)
+        return true
+    }
+}

@@ -1,0 +1,188 @@
+import ClusterModel
+import ControlPlane
+import Journal
+
+/// Watches node heartbeats. A node silent for the monitor grace period (50 s) gets Ready=Unknown
+/// and the `node.kubernetes.io/unreachable` taints (`not-ready` when its kubelet reports
+/// Ready=False); a node whose kubelet reports Ready again loses them. Pods on a node with a
+/// NoExecute taint they do not tolerate are evicted — at once, or after their `tolerationSeconds`
+/// (300 s for the defaults every pod gets).
+public final class NodeLifecycleController: Component {
+    public let name = "node-lifecycle"
+    static let actor = Actor(kind: "controller", name: "node-lifecycle")
+    public static let monitorGracePeriod: Int64 = 50_000_000
+
+    private var heartbeats: [String: Timestamp] = [:]
+    /// Nodes whose Ready condition is not already Unknown: only their silence is news.
+    private var watched: Set<String> = []
+    private var dirtyNodes: [String: UInt64] = [:]
+    private var evictions: [ObjectKey: (at: Timestamp, taint: Taint, tolerationSeconds: Int64?, trigger: UInt64)] = [:]
+    private var pendingEvictionCheck: [String: UInt64] = [:]
+
+    public init() {}
+
+    public func observe(_ event: Event, cache: ObjectCache) {
+        switch event.object.kind {
+        case Node.kind:
+            let name = event.object.name
+            guard let node = cache.get(Node.self, name: name) else {
+                heartbeats[name] = nil
+                watched.remove(name)
+                return
+            }
+            if let t = node.condition("Ready")?.lastHeartbeatTime.flatMap({ Timestamp(rfc3339: $0) }) { heartbeats[name] = t }
+            if node.condition("Ready")?.status == "Unknown" { watched.remove(name) } else { watched.insert(name) }
+            dirtyNodes[name] = event.revision
+            pendingEvictionCheck[name] = event.revision
+        case Pod.kind:
+            let key = event.object.key
+            guard let pod = cache.get(Pod.self, namespace: key.namespace, name: key.name), pod.metadata.deletionTimestamp == nil else {
+                evictions[key] = nil
+                return
+            }
+            if let node = pod.spec.nodeName { pendingEvictionCheck[node] = event.revision }
+        default:
+            break
+        }
+    }
+
+    public func nextWakeup() -> Timestamp? {
+        let silent = heartbeats.filter { watched.contains($0.key) }.map { $0.value.adding(microseconds: Self.monitorGracePeriod + 1) }
+        return (silent + evictions.values.map(\.at)).min()
+    }
+
+    public func step(_ context: ComponentContext) async throws -> Bool {
+        let cache = context.cache
+        // 1. Node conditions and taints.
+        for name in (Set(heartbeats.keys).union(dirtyNodes.keys)).sorted() {
+            guard let node = cache.get(Node.self, name: name) else { continue }
+            let trigger = dirtyNodes.removeValue(forKey: name) ?? context.observed
+            if try await reconcileNode(node, trigger: trigger, context) { return true }
+        }
+        // 2. Which pods to evict, and when.
+        for node in pendingEvictionCheck.keys.sorted() {
+            let trigger = pendingEvictionCheck.removeValue(forKey: node)!
+            planEvictions(on: node, trigger: trigger, cache)
+        }
+        // 3. Evictions that are due.
+        if let (key, e) = evictions.filter({ $0.value.at <= context.now }).min(by: { ($0.value.at, $0.key) < ($1.value.at, $1.key) }) {
+            evictions[key] = nil
+            guard let pod = cache.get(Pod.self, namespace: key.namespace, name: key.name), pod.metadata.deletionTimestamp == nil else { return false }
+            let rev = try await context.decide(DecisionType.nodeLifecycle, by: Self.actor, about: pod.objectRef, trigger: e.trigger, .object([
+                "action": .string("evict"), "node": .string(pod.spec.nodeName ?? ""),
+                "taint": .string("\(e.taint.key):\(e.taint.effect)"),
+                "tolerationSeconds": e.tolerationSeconds.map { .int($0) } ?? .null,
+                "reason": .string(e.tolerationSeconds == nil ? "the pod does not tolerate the taint" : "the pod tolerated the taint for \(e.tolerationSeconds!)s"),
+            ]))
+            let origin = Store.Origin(Self.actor, cause: rev)
+            try await context.recordEvent(about: pod, reason: "TaintManagerEviction", message: "Marking for deletion Pod \(key.namespace)/\(key.name)",
+                                          component: "taint-eviction-controller", by: Self.actor, cause: rev)
+            _ = try? await context.store.delete(.pod, namespace: key.namespace, name: key.name, by: origin)
+            return true
+        }
+        return false
+    }
+
+    private func reconcileNode(_ node: Node, trigger: UInt64, _ context: ComponentContext) async throws -> Bool {
+        let name = node.metadata.name ?? ""
+        let ready = node.condition("Ready")
+        let silentFor = heartbeats[name].map { context.now.microseconds - $0.microseconds } ?? 0
+        var wantStatus = ready?.status ?? "Unknown"
+        if wantStatus != "Unknown", silentFor > Self.monitorGracePeriod { wantStatus = "Unknown" }
+        let wantTaint: String? = switch wantStatus {
+        case "Unknown": "node.kubernetes.io/unreachable"
+        case "False": "node.kubernetes.io/not-ready"
+        default: nil
+        }
+        let managed = ["node.kubernetes.io/unreachable", "node.kubernetes.io/not-ready"]
+        let taints = node.spec?.taints ?? []
+        var newTaints = taints.filter { !managed.contains($0.key) || $0.key == wantTaint }
+        if let wantTaint {
+            for effect in ["NoSchedule", "NoExecute"] where !newTaints.contains(where: { $0.key == wantTaint && $0.effect == effect }) {
+                newTaints.append(Taint(key: wantTaint, effect: effect, timeAdded: effect == "NoExecute" ? context.now.kubernetesTime : nil))
+            }
+        }
+        let statusChange = wantStatus != (ready?.status ?? "Unknown")
+        guard statusChange || newTaints != taints else { return false }
+        let action = wantStatus == "True" ? "mark-ready" : (wantStatus == "Unknown" ? "mark-unreachable" : "mark-not-ready")
+        var data: [String: JSONValue] = [
+            "action": .string(action), "node": .string(name), "ready": .string(wantStatus),
+            "taints": .array(newTaints.map { .string("\($0.key):\($0.effect)") }),
+        ]
+        if let last = heartbeats[name] {
+            data["lastHeartbeat"] = .string(last.rfc3339)
+            data["silentSeconds"] = .int(silentFor / 1_000_000)
+            data["gracePeriodSeconds"] = .int(Self.monitorGracePeriod / 1_000_000)
+        }
+        let rev = try await context.decide(DecisionType.nodeLifecycle, by: Self.actor, about: node.objectRef, trigger: trigger, .object(data))
+        let origin = Store.Origin(Self.actor, cause: rev)
+        var updated = node
+        if statusChange {
+            var status = updated.status ?? NodeStatus()
+            status.conditions = (status.conditions ?? []).map { c in
+                guard c.type == "Ready" else { return c }
+                var c = c
+                c.status = wantStatus
+                c.reason = "NodeStatusUnknown"
+                c.message = "Kubelet stopped posting node status."
+                c.lastTransitionTime = context.now.kubernetesTime
+                return c
+            }
+            updated.status = status
+            updated = try await context.store.updateStatus(updated, by: origin)
+        }
+        if newTaints != taints {
+            updated.spec = updated.spec ?? NodeSpec()
+            updated.spec?.taints = newTaints.isEmpty ? nil : newTaints
+            _ = try await context.store.update(updated, by: origin)
+        }
+        return true
+    }
+
+    private func planEvictions(on nodeName: String, trigger: UInt64, _ cache: ObjectCache) {
+        guard let node = cache.get(Node.self, name: nodeName) else { return }
+        let noExecute = (node.spec?.taints ?? []).filter { $0.effect == "NoExecute" }
+        for pod in cache.list(Pod.self) where pod.spec.nodeName == nodeName && pod.metadata.deletionTimestamp == nil {
+            let key = pod.objectKey
+            guard !noExecute.isEmpty else {
+                evictions[key] = nil
+                continue
+            }
+            // The soonest deadline over the taints: none tolerated → now; tolerated for a while → then.
+            var soonest: (Timestamp, Taint, Int64?)?
+            for taint in noExecute {
+                let added = taint.timeAdded.flatMap { Timestamp(rfc3339: $0) } ?? cache.time
+                let matching = (pod.spec.tolerations ?? []).filter { SchedulingRules.tolerates($0, taint) }
+                let at: Timestamp?
+                var seconds: Int64?
+                if matching.isEmpty {
+                    at = added
+                } else if let limited = matching.compactMap(\.tolerationSeconds).min(), matching.allSatisfy({ $0.tolerationSeconds != nil }) {
+                    seconds = max(0, limited)
+                    at = added.adding(microseconds: seconds! * 1_000_000)
+                } else {
+                    at = nil
+                }
+                if let at, soonest == nil || at < soonest!.0 { soonest = (at, taint, seconds) }
+            }
+            if let (at, taint, seconds) = soonest {
+                evictions[key] = (at, taint, seconds, trigger)
+            } else {
+                evictions[key] = nil
+            }
+        }
+    }
+}
+
+/// Toleration matching, as the scheduler and the taint manager share it.
+enum SchedulingRules {
+    static func tolerates(_ t: Toleration, _ taint: Taint) -> Bool {
+        if let e = t.effect, !e.isEmpty, e != taint.effect { return false }
+        if let k = t.key, !k.isEmpty, k != taint.key { return false }
+        switch t.operator ?? "Equal" {
+        case "Exists": return true
+        case "Equal", "": return (t.value ?? "") == (taint.value ?? "")
+        default: return false
+        }
+    }
+}

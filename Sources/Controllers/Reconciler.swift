@@ -1,0 +1,71 @@
+import ClusterModel
+import ControlPlane
+import Journal
+
+/// The shape every controller shares: keys become dirty when an event touches them (remembering
+/// the event as the trigger), and each step reconciles the smallest dirty key.
+public class Reconciler: Component {
+    public let name: String
+    let actor: Actor
+    var dirty: [ObjectKey: UInt64] = [:]
+    var timers: [ObjectKey: Timestamp] = [:]
+
+    init(name: String) {
+        self.name = name
+        actor = Actor(kind: "controller", name: name)
+    }
+
+    func markDirty(_ key: ObjectKey, _ trigger: UInt64) {
+        dirty[key] = max(dirty[key] ?? 0, trigger)
+    }
+
+    /// Reconciles `key` again at `time` (for waits such as minReadySeconds).
+    func requeue(_ key: ObjectKey, at time: Timestamp) {
+        timers[key] = min(timers[key] ?? time, time)
+    }
+
+    public func observe(_ event: Event, cache: ObjectCache) {}
+
+    public func nextWakeup() -> Timestamp? { timers.values.min() }
+
+    public func step(_ context: ComponentContext) async throws -> Bool {
+        for (key, time) in timers where time <= context.now {
+            timers[key] = nil
+            markDirty(key, context.observed)
+        }
+        guard let key = dirty.keys.min() else { return false }
+        let trigger = dirty.removeValue(forKey: key)!
+        return try await reconcile(key, trigger: trigger, context)
+    }
+
+    /// Brings `key` to its desired state; returns true if anything was written.
+    func reconcile(_ key: ObjectKey, trigger: UInt64, _ context: ComponentContext) async throws -> Bool { false }
+
+    /// A `ControllerDecided` event about `object`.
+    func decide(_ context: ComponentContext, about object: ObjectRef, trigger: UInt64, _ data: [String: JSONValue]) async throws -> Store.Origin {
+        var d = data
+        d["controller"] = .string(name)
+        let rev = try await context.decide(DecisionType.controller, by: actor, about: object, trigger: trigger, .object(d))
+        return Store.Origin(actor, cause: rev)
+    }
+}
+
+extension Pod {
+    var isActive: Bool {
+        metadata.deletionTimestamp == nil && !["Succeeded", "Failed"].contains(status?.phase ?? "")
+    }
+
+    /// Ready for at least `minReadySeconds` at `now`.
+    func isAvailable(minReadySeconds: Int32, now: Timestamp) -> Bool {
+        guard let ready = condition("Ready"), ready.status == "True" else { return false }
+        guard minReadySeconds > 0, let since = ready.lastTransitionTime.flatMap({ Timestamp(rfc3339: $0) }) else { return true }
+        return since.adding(microseconds: Int64(minReadySeconds) * 1_000_000) <= now
+    }
+}
+
+extension Resource {
+    /// The uid of the owner with `controller: true`, if it is of `kind`.
+    func controllerUID(kind: String) -> String? {
+        metadata.controllerReference.flatMap { $0.kind == kind ? $0.uid : nil }
+    }
+}

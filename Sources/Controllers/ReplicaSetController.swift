@@ -1,0 +1,125 @@
+import ClusterModel
+import ControlPlane
+import Journal
+
+/// Keeps each ReplicaSet's number of active pods at `spec.replicas`: creates pods from the
+/// template, deletes the surplus in Kubernetes' order (unscheduled, pending, not ready, most
+/// restarts, newest first), and replaces pods that are deleted or finish.
+public final class ReplicaSetController: Reconciler {
+    public init() { super.init(name: "replicaset") }
+
+    public override func observe(_ event: Event, cache: ObjectCache) {
+        switch event.object.kind {
+        case ReplicaSet.kind:
+            markDirty(event.object.key, event.revision)
+        case Pod.kind:
+            // The owning ReplicaSet, from the pod as it is now or as it was last written.
+            let key = event.object.key
+            let pod = cache.get(Pod.self, namespace: key.namespace, name: key.name)
+            let owner = pod?.metadata.controllerReference ?? lastOwners[key]
+            if let pod { lastOwners[key] = pod.metadata.controllerReference } else { lastOwners[key] = nil }
+            if let owner, owner.kind == ReplicaSet.kind {
+                markDirty(ObjectKey(kind: ReplicaSet.kind, namespace: key.namespace, name: owner.name), event.revision)
+            }
+        default:
+            break
+        }
+    }
+
+    private var lastOwners: [ObjectKey: OwnerReference] = [:]
+
+    override func reconcile(_ key: ObjectKey, trigger: UInt64, _ context: ComponentContext) async throws -> Bool {
+        guard let rs = context.cache.get(ReplicaSet.self, namespace: key.namespace, name: key.name),
+              rs.metadata.deletionTimestamp == nil, let template = rs.spec.template
+        else { return false }
+        let owned = context.cache.list(Pod.self, namespace: key.namespace).filter { $0.controllerUID(kind: ReplicaSet.kind) == rs.metadata.uid }
+        let active = owned.filter(\.isActive)
+        let desired = Int(rs.spec.replicas ?? 1)
+        let diff = desired - active.count
+        let status = Self.status(rs, owned: owned, now: context.now)
+        guard diff != 0 || status != rs.status else { return false }
+
+        var data: [String: JSONValue] = [
+            "observed": .object(["replicas": .int(Int64(active.count)), "ready": .int(Int64(status.readyReplicas ?? 0))]),
+            "desired": .int(Int64(desired)),
+        ]
+        var doomed: [Pod] = []
+        if diff > 0 {
+            data["action"] = .string("create")
+            data["count"] = .int(Int64(diff))
+            data["reason"] = .string("\(active.count) active pod(s), \(desired) wanted")
+        } else if diff < 0 {
+            doomed = Array(Self.deletionOrder(active).prefix(-diff))
+            data["action"] = .string("delete")
+            data["pods"] = .array(doomed.map { .string($0.metadata.name ?? "") })
+            data["reason"] = .string("\(active.count) active pod(s), \(desired) wanted")
+        } else {
+            data["action"] = .string("update-status")
+            data["reason"] = .string("status differs from the pods")
+        }
+        let origin = try await decide(context, about: rs.objectRef, trigger: trigger, data)
+        if diff > 0 {
+            for _ in 0..<diff {
+                var meta = template.metadata ?? ObjectMeta()
+                meta.name = nil
+                meta.generateName = "\(key.name)-"
+                meta.namespace = key.namespace
+                meta.ownerReferences = [OwnerReference(
+                    apiVersion: ReplicaSet.apiVersion, kind: ReplicaSet.kind, name: key.name, uid: rs.metadata.uid ?? "",
+                    controller: true, blockOwnerDeletion: true)]
+                _ = try await context.store.create(Pod(metadata: meta, spec: template.spec), by: origin)
+            }
+        }
+        for pod in doomed {
+            _ = try? await context.store.delete(.pod, namespace: key.namespace, name: pod.metadata.name ?? "", by: origin)
+        }
+        if status != rs.status {
+            var updated = rs
+            updated.status = status
+            _ = try await context.store.updateStatus(updated, by: origin)
+        }
+        if let wait = Self.nextAvailability(owned, minReadySeconds: rs.spec.minReadySeconds ?? 0, now: context.now) { requeue(key, at: wait) }
+        return true
+    }
+
+    static func status(_ rs: ReplicaSet, owned: [Pod], now: Timestamp) -> ReplicaSetStatus {
+        let active = owned.filter(\.isActive)
+        let selector = LabelSelectorExpression(rs.spec.selector)
+        var s = ReplicaSetStatus(replicas: Int32(active.count))
+        s.fullyLabeledReplicas = Int32(active.filter { selector.matches($0.metadata.labels ?? [:]) }.count)
+        s.readyReplicas = Int32(active.filter(\.isReady).count)
+        s.availableReplicas = Int32(active.filter { $0.isAvailable(minReadySeconds: rs.spec.minReadySeconds ?? 0, now: now) }.count)
+        s.observedGeneration = rs.metadata.generation
+        return s
+    }
+
+    /// When a ready pod will have been ready for `minReadySeconds`, if one is waiting for it.
+    static func nextAvailability(_ pods: [Pod], minReadySeconds: Int32, now: Timestamp) -> Timestamp? {
+        guard minReadySeconds > 0 else { return nil }
+        return pods.compactMap { p -> Timestamp? in
+            guard p.isReady, let since = p.condition("Ready")?.lastTransitionTime.flatMap({ Timestamp(rfc3339: $0) }) else { return nil }
+            let at = since.adding(microseconds: Int64(minReadySeconds) * 1_000_000)
+            return at > now ? at : nil
+        }.min()
+    }
+
+    /// Kubernetes' order for scaling down: the pods least worth keeping first.
+    static func deletionOrder(_ pods: [Pod]) -> [Pod] {
+        func phaseRank(_ p: Pod) -> Int {
+            switch p.status?.phase { case "Pending": 0; case "Unknown": 1; case "Running": 2; default: 0 }
+        }
+        func restarts(_ p: Pod) -> Int32 { p.status?.containerStatuses?.reduce(0) { $0 + $1.restartCount } ?? 0 }
+        func readySince(_ p: Pod) -> String { p.condition("Ready")?.lastTransitionTime ?? "" }
+        return pods.sorted { a, b in
+            let aAssigned = a.spec.nodeName != nil, bAssigned = b.spec.nodeName != nil
+            if aAssigned != bAssigned { return !aAssigned }
+            if phaseRank(a) != phaseRank(b) { return phaseRank(a) < phaseRank(b) }
+            if a.isReady != b.isReady { return !a.isReady }
+            if a.isReady, readySince(a) != readySince(b) { return readySince(a) > readySince(b) }
+            if restarts(a) != restarts(b) { return restarts(a) > restarts(b) }
+            let ca = a.metadata.creationTimestamp ?? "", cb = b.metadata.creationTimestamp ?? ""
+            if ca != cb { return ca > cb }
+            return (a.metadata.name ?? "") > (b.metadata.name ?? "")
+        }
+    }
+}

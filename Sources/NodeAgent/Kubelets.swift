@@ -1,0 +1,538 @@
+import ClusterModel
+import ControlPlane
+import HeapModule
+import Journal
+
+/// The simulated kubelets and container runtime of every simulated node, as one component.
+///
+/// Each kubelet registers its node and posts a heartbeat every 10 s; starts the pods bound to it
+/// (pull, create, start, ready), restarts exited containers per restartPolicy with CrashLoopBackOff
+/// (10 s doubling to 5 min), and terminates deleted pods gracefully: preStop, SIGTERM, SIGKILL when
+/// the grace period ends (plus a one-off 2 s if preStop is still running), final status, then the
+/// deletion with grace 0. Every step is a `KubeletDecided` event and the writes it causes.
+/// Containers behave as their pod's `sim.kubejournal.io/…` annotations say (`ContainerBehavior`).
+public final class KubeletFleet: Component {
+    public let name = "kubelets"
+    public static let heartbeatSeconds: Int64 = 10
+    static let maxBackoff: Int64 = 300_000_000, initialBackoff: Int64 = 10_000_000
+
+    private var kubelets: [String: Kubelet] = [:]
+    private var due = Heap<Due>()
+    private var sequence: UInt64 = 0
+
+    public init(nodes: [SimulatedNode], start: Timestamp) {
+        for n in nodes { kubelets[n.name] = Kubelet(spec: n) }
+        for name in kubelets.keys.sorted() { schedule(start, name, nil) }
+    }
+
+    /// Adds a node while the cluster runs (it registers at `now`).
+    public func add(_ node: SimulatedNode, at now: Timestamp) {
+        kubelets[node.name] = Kubelet(spec: node)
+        schedule(now, node.name, nil)
+    }
+
+    public var nodeNames: [String] { kubelets.keys.sorted() }
+
+    // MARK: faults
+
+    /// The node stops: no heartbeats, no work, its containers are gone.
+    public func crash(_ node: String) { kubelets[node]?.up = false }
+
+    /// The node comes back: it posts a heartbeat at once and restarts what was running.
+    public func recover(_ node: String, at now: Timestamp) {
+        guard let k = kubelets[node], !k.up else { return }
+        k.up = true
+        k.recovered = true
+        k.nextHeartbeat = now
+        schedule(now, node, nil)
+    }
+
+    /// The node can no longer reach the API server: its containers run on, unseen.
+    public func partition(_ node: String) { kubelets[node]?.reachable = false }
+
+    public func heal(_ node: String, at now: Timestamp) {
+        guard let k = kubelets[node], !k.reachable else { return }
+        k.reachable = true
+        k.nextHeartbeat = now
+        schedule(now, node, nil)
+        for key in k.pods.keys.sorted() { schedule(now, node, key) }
+    }
+
+    /// A container of the pod is killed (as by the OOM killer): it exits with 137.
+    public func killContainer(_ pod: ObjectKey, at now: Timestamp) -> Bool {
+        for (name, k) in kubelets {
+            if var run = k.pods[pod], run.stage == .running {
+                run.forcedExit = 137
+                run.due = now
+                k.pods[pod] = run
+                schedule(now, name, pod)
+                return true
+            }
+        }
+        return false
+    }
+
+    // MARK: component
+
+    public func observe(_ event: Event, cache: ObjectCache) {
+        guard event.object.kind == Pod.kind else { return }
+        let key = event.object.key
+        let pod = cache.get(Pod.self, namespace: key.namespace, name: key.name)
+        for (name, k) in kubelets {
+            guard var run = k.pods[key] else { continue }
+            if pod == nil || pod?.metadata.uid != run.uid {
+                k.pods[key] = nil  // removed (or replaced by a new pod of the same name)
+            } else if pod?.metadata.deletionTimestamp != nil, run.termination == nil, run.stage != .removing {
+                run.due = event.time
+                run.trigger = event.revision
+                k.pods[key] = run
+                schedule(event.time, name, key)
+            }
+        }
+        guard let pod, let node = pod.spec.nodeName, let k = kubelets[node], k.pods[key] == nil,
+              !["Succeeded", "Failed"].contains(pod.status?.phase ?? "") else { return }
+        k.pods[key] = PodRun(uid: pod.metadata.uid ?? "", behavior: ContainerBehavior(pod), due: event.time, trigger: event.revision)
+        schedule(event.time, node, key)
+    }
+
+    public func nextWakeup() -> Timestamp? {
+        while let top = due.min, !isCurrent(top) { _ = due.popMin() }
+        return due.min?.time
+    }
+
+    public func step(_ context: ComponentContext) async throws -> Bool {
+        while let top = due.min, top.time <= context.now {
+            _ = due.popMin()
+            guard isCurrent(top), let k = kubelets[top.node], k.up, k.reachable else { continue }
+            if let key = top.pod {
+                if try await advance(key, on: k, context) { return true }
+            } else if try await heartbeat(k, context) {
+                return true
+            }
+        }
+        return false
+    }
+
+    private func schedule(_ time: Timestamp, _ node: String, _ pod: ObjectKey?) {
+        sequence += 1
+        due.insert(Due(time: time, sequence: sequence, node: node, pod: pod))
+    }
+
+    private func isCurrent(_ d: Due) -> Bool {
+        guard let k = kubelets[d.node] else { return false }
+        guard let key = d.pod else { return d.time == k.nextHeartbeat || k.nextHeartbeat == nil }
+        return k.pods[key]?.due == d.time
+    }
+
+    // MARK: heartbeats
+
+    private func heartbeat(_ k: Kubelet, _ ctx: ComponentContext) async throws -> Bool {
+        let store = ctx.store
+        let actor = Actor(kind: "kubelet", name: k.spec.name)
+        let next = ctx.now.adding(microseconds: Self.heartbeatSeconds * 1_000_000)
+        k.nextHeartbeat = next
+        schedule(next, k.spec.name, nil)
+        let now = ctx.now.kubernetesTime
+        if k.registration == nil || k.recovered || ctx.cache.get(Node.self, name: k.spec.name) == nil {
+            k.registration = try await ctx.decide(
+                DecisionType.kubelet, by: actor, about: ObjectRef(kind: Node.kind, name: k.spec.name),
+                trigger: nil, .object(["action": .string(k.recovered ? "re-register" : "register"),
+                                       "heartbeatSeconds": .int(Self.heartbeatSeconds)]))
+        }
+        let origin = Store.Origin(actor, cause: k.registration)
+        guard var node = ctx.cache.get(Node.self, name: k.spec.name) else {
+            _ = try await store.create(k.spec.registration(at: now), by: origin)
+            return true
+        }
+        var status = node.status ?? NodeStatus()
+        var conditions = (status.conditions ?? []).filter { $0.type != "Ready" }
+        let old = node.condition("Ready")
+        conditions.append(NodeCondition(
+            type: "Ready", status: "True", reason: "KubeletReady", message: "kubelet is posting ready status",
+            lastHeartbeatTime: now, lastTransitionTime: old?.status == "True" ? old?.lastTransitionTime : now))
+        status.conditions = conditions
+        node.status = status
+        _ = try await store.updateStatus(node, by: origin)
+        if k.recovered {
+            k.recovered = false
+            // The node restarted: whatever ran there must start again (or finish terminating).
+            for key in k.pods.keys.sorted() {
+                guard var run = k.pods[key], run.stage != .removing else { continue }
+                if run.termination != nil {
+                    run.termination?.killAt = ctx.now
+                    run.termination?.stopAt = ctx.now
+                } else if run.stage == .running {
+                    run.forcedExit = 255
+                }
+                run.due = ctx.now
+                k.pods[key] = run
+                schedule(ctx.now, k.spec.name, key)
+            }
+        }
+        return true
+    }
+
+    // MARK: pods
+
+    private func advance(_ key: ObjectKey, on k: Kubelet, _ ctx: ComponentContext) async throws -> Bool {
+        guard var run = k.pods[key], let pod = ctx.cache.get(Pod.self, namespace: key.namespace, name: key.name), pod.metadata.uid == run.uid else {
+            k.pods[key] = nil
+            return false
+        }
+        var w = PodWriter(kubelet: k, pod: pod, ctx: ctx, trigger: run.trigger)
+        run.due = nil
+        if pod.metadata.deletionTimestamp != nil, run.termination == nil, run.stage != .removing {
+            try await beginTermination(&run, &w)
+        } else if let t = run.termination {
+            try await continueTermination(&run, t, &w)
+        } else {
+            try await lifecycle(&run, &w)
+        }
+        // A later timer of this pod was set by the decision just made.
+        if let cause = run.cause { run.trigger = cause }
+        k.pods[key] = run
+        if let d = run.due { schedule(d, k.spec.name, key) }
+        return w.wrote
+    }
+
+    private func lifecycle(_ run: inout PodRun, _ w: inout PodWriter) async throws {
+        let now = w.ctx.now, b = run.behavior
+        let image = w.pod.spec.containers.first?.image ?? ""
+        switch run.stage {
+        case .admitted:
+            run.cause = try await w.decide("start", ["containers": .array(w.pod.spec.containers.map { .string($0.name) }),
+                                                      "imagePresent": .bool(w.kubelet.images.contains(image))])
+            run.ip = w.kubelet.nextIP()
+            run.startTime = now
+            try await w.status(run, waiting: "ContainerCreating")
+            if w.kubelet.images.contains(image) {
+                try await w.event("Pulled", "Container image \"\(image)\" already present on machine", run.cause)
+                run.stage = .starting
+                run.due = now.adding(seconds: b.startupSeconds)
+            } else {
+                try await w.event("Pulling", "Pulling image \"\(image)\"", run.cause)
+                run.stage = .pulling
+                run.due = now.adding(seconds: b.pullSeconds)
+            }
+        case .pulling:
+            if b.imagePullFails {
+                run.pullFailures += 1
+                let backoff = min(Self.maxBackoff, Self.initialBackoff << Int64(min(run.pullFailures - 1, 20)))
+                try await w.event("Failed", "Failed to pull image \"\(image)\": simulated pull failure", run.cause, type: "Warning")
+                try await w.status(run, waiting: "ImagePullBackOff", message: "Back-off pulling image \"\(image)\"")
+                try await w.event("BackOff", "Back-off pulling image \"\(image)\"", run.cause, type: "Warning")
+                run.due = now.adding(microseconds: backoff)
+            } else {
+                w.kubelet.images.insert(image)
+                try await w.event("Pulled", "Successfully pulled image \"\(image)\" in \(Self.seconds(b.pullSeconds))s", run.cause)
+                run.stage = .starting
+                run.due = now.adding(seconds: b.startupSeconds)
+            }
+        case .starting:
+            run.stage = .running
+            run.startedAt = now
+            run.ready = b.readyAfterSeconds == 0
+            for c in w.pod.spec.containers {
+                try await w.event("Created", "Created container \(c.name)", run.cause)
+                try await w.event("Started", "Started container \(c.name)", run.cause)
+            }
+            try await w.status(run)
+            run.due = nextRunningEvent(run, now)
+        case .running:
+            if let code = run.forcedExit ?? (run.exitAt.map { $0 <= now } == true ? b.exitCode : nil) {
+                run.forcedExit = nil
+                try await exited(&run, code: code, &w)
+            } else if !run.ready, let readyAt = run.readyAt, readyAt <= now {
+                run.ready = true
+                try await w.status(run)
+                run.due = nextRunningEvent(run, now)
+            } else {
+                run.due = nextRunningEvent(run, now)
+            }
+        case .backoff:
+            run.restarts += 1
+            run.cause = try await w.decide("restart", ["restartCount": .int(Int64(run.restarts))])
+            try await w.event("Pulled", "Container image \"\(image)\" already present on machine", run.cause)
+            run.stage = .starting
+            run.due = now.adding(seconds: b.startupSeconds)
+        case .completed, .removing:
+            break
+        }
+    }
+
+    private func nextRunningEvent(_ run: PodRun, _ now: Timestamp) -> Timestamp? {
+        [run.ready ? nil : run.readyAt, run.exitAt].compactMap { $0 }.min()
+    }
+
+    private func exited(_ run: inout PodRun, code: Int32, _ w: inout PodWriter) async throws {
+        let now = w.ctx.now
+        let reason = code == 0 ? "Completed" : "Error"
+        run.lastExit = (code, reason, run.startedAt ?? now, now)
+        run.ready = false
+        let policy = w.pod.spec.restartPolicy ?? "Always"
+        if policy == "Always" || (policy == "OnFailure" && code != 0) {
+            let backoff = min(Self.maxBackoff, Self.initialBackoff << Int64(min(Int(run.restarts), 20)))
+            run.cause = try await w.decide("backoff", [
+                "exitCode": .int(Int64(code)), "restartCount": .int(Int64(run.restarts)), "backoffSeconds": .int(backoff / 1_000_000),
+                "restartPolicy": .string(policy),
+            ])
+            run.stage = .backoff
+            let container = w.pod.spec.containers.first?.name ?? ""
+            try await w.status(run, waiting: "CrashLoopBackOff",
+                               message: "back-off \(backoff / 1_000_000)s restarting failed container=\(container) pod=\(w.pod.metadata.name ?? "")")
+            try await w.event("BackOff", "Back-off restarting failed container \(container) in pod \(w.pod.metadata.name ?? "")_\(w.pod.metadata.namespace ?? "")(\(run.uid))", run.cause, type: "Warning")
+            run.due = now.adding(microseconds: backoff)
+        } else {
+            run.cause = try await w.decide("completed", ["exitCode": .int(Int64(code)), "restartPolicy": .string(policy)])
+            run.stage = .completed
+            try await w.status(run, phase: code == 0 ? "Succeeded" : "Failed")
+        }
+    }
+
+    private func beginTermination(_ run: inout PodRun, _ w: inout PodWriter) async throws {
+        let now = w.ctx.now
+        let grace = w.pod.metadata.deletionGracePeriodSeconds ?? w.pod.spec.terminationGracePeriodSeconds ?? 30
+        let deadline = now.adding(microseconds: grace * 1_000_000)
+        let running = run.stage == .running || run.stage == .starting
+        var t = Termination(started: now, deadline: deadline)
+        var plan: [String: JSONValue] = ["gracePeriodSeconds": .int(grace), "deadline": .string(deadline.rfc3339)]
+        if running, let preStop = run.behavior.preStopSeconds {
+            t.preStopUntil = now.adding(seconds: preStop)
+            plan["preStopSeconds"] = .double(preStop)
+        }
+        run.cause = try await w.decide("terminate", plan)
+        if running {
+            for c in w.pod.spec.containers { try await w.event("Killing", "Stopping container \(c.name)", run.cause) }
+        }
+        if !running {
+            t.stopAt = now  // nothing is running: go straight to removal
+        } else if t.preStopUntil != nil {
+            run.cause = try await w.decide("preStop", ["seconds": plan["preStopSeconds"]!])
+        }
+        run.termination = t
+        run.due = now
+    }
+
+    private func continueTermination(_ run: inout PodRun, _ t0: Termination, _ w: inout PodWriter) async throws {
+        var t = t0
+        let now = w.ctx.now, b = run.behavior
+        defer { run.termination = t }
+        if let stopped = t.stopAt, stopped <= now {
+            // Containers are down: final status, then the deletion that removes the pod.
+            if !t.finalStatusWritten {
+                t.finalStatusWritten = true
+                run.lastExit = (t.exitCode, t.exitCode == 0 ? "Completed" : "Error", run.startedAt ?? now, now)
+                run.ready = false
+                run.stage = .completed
+                try await w.status(run, phase: t.exitCode == 0 ? "Succeeded" : "Failed")
+                run.due = now
+                return
+            }
+            run.cause = try await w.decide("remove", ["exitCode": .int(Int64(t.exitCode))])
+            run.stage = .removing
+            let key = w.pod.objectRef
+            _ = try await w.ctx.store.delete(.pod, namespace: key.namespace, name: key.name, gracePeriodSeconds: 0,
+                                             preconditionUID: run.uid, by: w.origin(run.cause))
+            w.wrote = true
+            return
+        }
+        if let until = t.preStopUntil, t.sigtermAt == nil {
+            // preStop runs until done, or until the grace period plus a one-off 2 s.
+            let limit = until > t.deadline ? t.deadline.adding(seconds: 2) : until
+            if now < limit { run.due = limit; return }
+            if until > t.deadline { t.killAt = now }
+        }
+        if t.sigtermAt == nil {
+            t.sigtermAt = now
+            run.cause = try await w.decide("SIGTERM", ["ignored": .bool(b.ignoreSIGTERM)])
+            let killAt = t.killAt ?? max(t.deadline, now)
+            t.killAt = killAt
+            let stop = now.adding(seconds: b.stopSeconds)
+            if !b.ignoreSIGTERM, stop < killAt {
+                t.stopAt = stop
+                t.exitCode = 0
+                run.due = stop
+            } else {
+                run.due = killAt
+            }
+            return
+        }
+        if let killAt = t.killAt, killAt <= now {
+            run.cause = try await w.decide("SIGKILL", ["afterSeconds": .double(Double(now.microseconds - t.started.microseconds) / 1e6)])
+            t.stopAt = now
+            t.exitCode = 137
+            run.due = now
+            return
+        }
+        run.due = t.stopAt ?? t.killAt
+    }
+
+    static func seconds(_ s: Double) -> String {
+        s == s.rounded() ? String(Int(s)) : String(format: "%.1f", s)
+    }
+}
+
+// MARK: - state
+
+struct Due: Comparable {
+    var time: Timestamp
+    var sequence: UInt64
+    var node: String
+    var pod: ObjectKey?
+
+    static func < (a: Due, b: Due) -> Bool { (a.time, a.sequence) < (b.time, b.sequence) }
+    static func == (a: Due, b: Due) -> Bool { a.time == b.time && a.sequence == b.sequence }
+}
+
+final class Kubelet {
+    let spec: SimulatedNode
+    var up = true
+    var reachable = true
+    var recovered = false
+    var registration: UInt64?
+    var nextHeartbeat: Timestamp?
+    var images: Set<String>
+    var pods: [ObjectKey: PodRun] = [:]
+    var ipCounter = 0
+
+    init(spec: SimulatedNode) {
+        self.spec = spec
+        images = Set(spec.images.map(\.name))
+    }
+
+    func nextIP() -> String {
+        ipCounter = ipCounter % 253 + 1
+        return "10.244.\(spec.index).\(ipCounter + 1)"
+    }
+}
+
+struct Termination {
+    var started: Timestamp
+    var deadline: Timestamp
+    var preStopUntil: Timestamp?
+    var sigtermAt: Timestamp?
+    var killAt: Timestamp?
+    var stopAt: Timestamp?
+    var exitCode: Int32 = 0
+    var finalStatusWritten = false
+}
+
+struct PodRun {
+    enum Stage { case admitted, pulling, starting, running, backoff, completed, removing }
+    var uid: String
+    var behavior: ContainerBehavior
+    var due: Timestamp?
+    var stage = Stage.admitted
+    var cause: UInt64?
+    var ip: String?
+    var startTime: Timestamp?
+    var startedAt: Timestamp?
+    var ready = false
+    var restarts: Int32 = 0
+    var pullFailures = 0
+    var forcedExit: Int32?
+    var lastExit: (code: Int32, reason: String, started: Timestamp, finished: Timestamp)?
+    var termination: Termination?
+    /// The event that woke the kubelet for this pod: the binding, the deletion, or the kubelet's
+    /// own previous decision when a timer ran out.
+    var trigger: UInt64
+
+    init(uid: String, behavior: ContainerBehavior, due: Timestamp, trigger: UInt64) {
+        self.uid = uid
+        self.behavior = behavior
+        self.due = due
+        self.trigger = trigger
+    }
+
+    var readyAt: Timestamp? { startedAt?.adding(seconds: behavior.readyAfterSeconds) }
+    var exitAt: Timestamp? { behavior.exitAfterSeconds.flatMap { s in startedAt?.adding(seconds: s) } }
+}
+
+/// The writes of one kubelet step for one pod.
+struct PodWriter {
+    let kubelet: Kubelet
+    let pod: Pod
+    let ctx: ComponentContext
+    let trigger: UInt64
+    var wrote = false
+
+    var actor: Actor { Actor(kind: "kubelet", name: kubelet.spec.name) }
+
+    func origin(_ cause: UInt64?) -> Store.Origin { Store.Origin(actor, cause: cause) }
+
+    mutating func decide(_ action: String, _ details: [String: JSONValue]) async throws -> UInt64 {
+        var data = details
+        data["action"] = .string(action)
+        data["node"] = .string(kubelet.spec.name)
+        wrote = true
+        return try await ctx.decide(DecisionType.kubelet, by: actor, about: pod.objectRef, trigger: trigger, .object(data))
+    }
+
+    mutating func event(_ reason: String, _ message: String, _ cause: UInt64?, type: String = "Normal") async throws {
+        wrote = true
+        try await ctx.recordEvent(about: pod, reason: reason, message: message, type: type, component: "kubelet",
+                                  host: kubelet.spec.name, by: actor, cause: cause)
+    }
+
+    /// Writes the pod's status for `run`: containers waiting (with `waiting`), running or
+    /// terminated, and the phase (Running unless given).
+    mutating func status(_ run: PodRun, waiting: String? = nil, message: String? = nil, phase: String? = nil) async throws {
+        let now = ctx.now.kubernetesTime
+        var p = pod
+        var s = p.status ?? PodStatus()
+        let running = waiting == nil && phase == nil && run.stage == .running
+        s.phase = phase ?? (running || run.stage == .backoff || run.restarts > 0 ? "Running" : "Pending")
+        s.hostIP = kubelet.spec.address
+        s.hostIPs = [IPAddress(ip: kubelet.spec.address)]
+        if let ip = run.ip, phase == nil || s.podIP != nil {
+            s.podIP = ip
+            s.podIPs = [IPAddress(ip: ip)]
+        }
+        s.startTime = s.startTime ?? run.startTime?.kubernetesTime
+        s.qosClass = s.qosClass ?? "BestEffort"
+        func condition(_ type: String, _ value: Bool) -> PodCondition {
+            let old = pod.status?.conditions?.first { $0.type == type }
+            let status = value ? "True" : "False"
+            return PodCondition(type: type, status: status, reason: value ? nil : (type == "Ready" || type == "ContainersReady" ? "ContainersNotReady" : nil),
+                                lastTransitionTime: old?.status == status ? old?.lastTransitionTime : now)
+        }
+        let ready = running && run.ready
+        s.conditions = [
+            condition("PodReadyToStartContainers", run.ip != nil),
+            condition("Initialized", true),
+            condition("Ready", ready),
+            condition("ContainersReady", ready),
+            condition("PodScheduled", true),
+        ]
+        s.containerStatuses = pod.spec.containers.map { c in
+            var cs = ContainerStatus(name: c.name, image: c.image ?? "", ready: ready, restartCount: run.restarts)
+            cs.imageID = waiting == "ContainerCreating" || waiting == "ImagePullBackOff" ? "" : "sim://\(c.image ?? "")"
+            cs.containerID = run.startedAt.map { "sim://\(run.uid.prefix(8))-\(c.name)-\(run.restarts)-\($0.microseconds % 1_000_000)" }
+            if let waiting {
+                cs.state = ContainerState(waiting: ContainerStateWaiting(reason: waiting, message: message))
+                cs.started = false
+            } else if let phase, let exit = run.lastExit, phase == "Succeeded" || phase == "Failed" {
+                cs.state = ContainerState(terminated: ContainerStateTerminated(
+                    exitCode: exit.code, reason: exit.reason, signal: exit.code == 137 ? 9 : nil,
+                    startedAt: exit.started.kubernetesTime, finishedAt: exit.finished.kubernetesTime))
+                cs.started = false
+            } else {
+                cs.state = ContainerState(running: ContainerStateRunning(startedAt: run.startedAt?.kubernetesTime))
+                cs.started = true
+            }
+            if let exit = run.lastExit, waiting != nil || running {
+                cs.lastState = ContainerState(terminated: ContainerStateTerminated(
+                    exitCode: exit.code, reason: exit.reason, signal: exit.code == 137 ? 9 : nil,
+                    startedAt: exit.started.kubernetesTime, finishedAt: exit.finished.kubernetesTime))
+            }
+            return cs
+        }
+        p.status = s
+        _ = try await ctx.store.updateStatus(p, by: origin(run.cause))
+        wrote = true
+    }
+}
+
+extension Timestamp {
+    func adding(seconds: Double) -> Timestamp { adding(microseconds: Int64((seconds * 1_000_000).rounded())) }
+}

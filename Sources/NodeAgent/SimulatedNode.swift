@@ -1,0 +1,95 @@
+import ClusterModel
+import Foundation
+
+/// A simulated node's hardware and what its kubelet registers.
+public struct SimulatedNode: Sendable {
+    public var name: String
+    public var capacity: [String: Quantity]
+    public var labels: [String: String]
+    public var taints: [Taint]
+    /// Images already on the node: name and size in bytes.
+    public var images: [(name: String, size: Int64)]
+    /// The node's place in the cluster: its pod range is 10.244.<index>.0/24, its address 10.0.<index / 250>.<index % 250 + 1>.
+    public var index: Int
+
+    public init(name: String, capacity: [String: Quantity], labels: [String: String] = [:], taints: [Taint] = [], images: [(name: String, size: Int64)] = [], index: Int) {
+        self.name = name
+        self.capacity = capacity
+        self.labels = labels
+        self.taints = taints
+        self.images = images
+        self.index = index
+    }
+
+    var address: String { "10.0.\(index / 250).\(index % 250 + 1)" }
+
+    /// The Node object the kubelet registers.
+    func registration(at now: String) -> Node {
+        var labels = self.labels
+        labels["kubernetes.io/hostname"] = name
+        labels["kubernetes.io/os"] = "linux"
+        labels["kubernetes.io/arch"] = "amd64"
+        var node = Node(metadata: ObjectMeta(name: name, labels: labels), spec: NodeSpec(taints: taints.isEmpty ? nil : taints))
+        let cidr = "10.244.\(index).0/24"
+        node.spec?.podCIDR = cidr
+        node.spec?.podCIDRs = [cidr]
+        var status = NodeStatus(capacity: capacity, allocatable: capacity)
+        status.conditions = [NodeCondition(
+            type: "Ready", status: "True", reason: "KubeletReady", message: "kubelet is posting ready status",
+            lastHeartbeatTime: now, lastTransitionTime: now)]
+        status.addresses = [NodeAddress(type: "InternalIP", address: address), NodeAddress(type: "Hostname", address: name)]
+        status.images = images.map { ContainerImage(names: [$0.name], sizeBytes: $0.size) }
+        status.nodeInfo = .object([
+            "kubeletVersion": .string("v1.32.0-kubejournal"), "kubeProxyVersion": .string("v1.32.0-kubejournal"),
+            "containerRuntimeVersion": .string("simulated://1.0"), "osImage": .string("KubeJournal simulated node"),
+            "kernelVersion": .string("6.0.0-sim"), "operatingSystem": .string("linux"), "architecture": .string("amd64"),
+            "machineID": .string(name), "systemUUID": .string(name), "bootID": .string(name),
+        ])
+        node.status = status
+        return node
+    }
+}
+
+/// How a simulated container behaves, set by annotations on its pod (all optional).
+///
+/// | annotation | meaning | default |
+/// |---|---|---|
+/// | `sim.kubejournal.io/pull-seconds` | time to pull an image not yet on the node | 2 |
+/// | `sim.kubejournal.io/startup-seconds` | from image present to container running | 1 |
+/// | `sim.kubejournal.io/ready-after-seconds` | from running to Ready | 0 |
+/// | `sim.kubejournal.io/exit-after-seconds` | the container exits by itself this long after each start | never |
+/// | `sim.kubejournal.io/exit-code` | its exit code | 1 |
+/// | `sim.kubejournal.io/ignore-sigterm` | `"true"`: keeps running after SIGTERM (killed at the grace period) | false |
+/// | `sim.kubejournal.io/stop-seconds` | from SIGTERM to exit, when not ignored | 1 |
+/// | `sim.kubejournal.io/prestop-seconds` | how long the preStop hook runs (needs `lifecycle.preStop`) | 0, or `preStop.sleep.seconds` |
+/// | `sim.kubejournal.io/image-pull-fails` | `"true"`: every pull fails (ErrImagePull, ImagePullBackOff) | false |
+public struct ContainerBehavior: Sendable, Equatable {
+    public static let prefix = "sim.kubejournal.io/"
+
+    public var pullSeconds: Double = 2
+    public var startupSeconds: Double = 1
+    public var readyAfterSeconds: Double = 0
+    public var exitAfterSeconds: Double?
+    public var exitCode: Int32 = 1
+    public var ignoreSIGTERM = false
+    public var stopSeconds: Double = 1
+    public var preStopSeconds: Double?
+    public var imagePullFails = false
+
+    public init(_ pod: Pod) {
+        let a = pod.metadata.annotations ?? [:]
+        func number(_ k: String) -> Double? { a[Self.prefix + k].flatMap(Double.init) }
+        pullSeconds = number("pull-seconds") ?? pullSeconds
+        startupSeconds = number("startup-seconds") ?? startupSeconds
+        readyAfterSeconds = number("ready-after-seconds") ?? readyAfterSeconds
+        exitAfterSeconds = number("exit-after-seconds")
+        exitCode = number("exit-code").map { Int32($0) } ?? exitCode
+        ignoreSIGTERM = a[Self.prefix + "ignore-sigterm"] == "true"
+        stopSeconds = number("stop-seconds") ?? stopSeconds
+        imagePullFails = a[Self.prefix + "image-pull-fails"] == "true"
+        let hook = pod.spec.containers.compactMap { $0.lifecycle?.preStop }.first
+        if hook != nil {
+            preStopSeconds = number("prestop-seconds") ?? hook?.sleep.map { Double($0.seconds) } ?? 0
+        }
+    }
+}

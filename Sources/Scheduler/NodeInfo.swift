@@ -1,0 +1,117 @@
+import ClusterModel
+
+/// CPU in milli-cores, memory in bytes, and a pod count.
+public struct Resources: Sendable, Equatable {
+    public var milliCPU: Int64 = 0
+    public var memory: Int64 = 0
+    public var pods: Int64 = 0
+
+    public init(milliCPU: Int64 = 0, memory: Int64 = 0, pods: Int64 = 0) {
+        self.milliCPU = milliCPU
+        self.memory = memory
+        self.pods = pods
+    }
+
+    static func + (a: Resources, b: Resources) -> Resources {
+        Resources(milliCPU: a.milliCPU + b.milliCPU, memory: a.memory + b.memory, pods: a.pods + b.pods)
+    }
+
+    static func - (a: Resources, b: Resources) -> Resources {
+        Resources(milliCPU: a.milliCPU - b.milliCPU, memory: a.memory - b.memory, pods: a.pods - b.pods)
+    }
+}
+
+/// A host port a pod asks for: protocol, IP and port.
+struct HostPort: Hashable, Sendable {
+    var proto: String
+    var ip: String
+    var port: Int32
+
+    /// Two ports conflict when protocol and port match and either IP is the wildcard or they match.
+    func conflicts(with o: HostPort) -> Bool {
+        proto == o.proto && port == o.port && (ip == o.ip || ip == "0.0.0.0" || o.ip == "0.0.0.0")
+    }
+}
+
+/// What a pod asks of a node, computed once per pod.
+public struct PodRequest: Sendable {
+    /// The sum of the containers' requests.
+    public var requested: Resources
+    /// The same, with kube-scheduler's defaults for containers that request nothing (100m CPU,
+    /// 200 MiB memory) — what the LeastAllocated score uses.
+    public var nonZero: Resources
+    var hostPorts: [HostPort]
+    var images: [String]
+
+    public static let defaultMilliCPU: Int64 = 100
+    public static let defaultMemory: Int64 = 200 * 1024 * 1024
+
+    public init(_ pod: Pod) {
+        var r = Resources(pods: 1), nz = Resources(pods: 1)
+        var ports: [HostPort] = []
+        for c in pod.spec.containers {
+            let cpu = c.resources?.requests?["cpu"]?.milli
+            let memory = c.resources?.requests?["memory"]?.value
+            r.milliCPU += cpu ?? 0
+            r.memory += memory ?? 0
+            nz.milliCPU += cpu ?? Self.defaultMilliCPU
+            nz.memory += memory ?? Self.defaultMemory
+            for p in c.ports ?? [] where (p.hostPort ?? 0) > 0 {
+                ports.append(HostPort(proto: p.protocol ?? "TCP", ip: p.hostIP ?? "0.0.0.0", port: p.hostPort!))
+            }
+        }
+        requested = r
+        nonZero = nz
+        hostPorts = ports
+        images = pod.spec.containers.compactMap { $0.image }.map(NodeInfo.normalizedImage)
+    }
+}
+
+/// One node as the scheduler sees it: its allocatable resources and what the pods assigned to
+/// it already take.
+public struct NodeInfo: Sendable {
+    public var name: String
+    public var node: Node
+    public var allocatable: Resources
+    public var requested = Resources()
+    public var nonZeroRequested = Resources()
+    var usedPorts: [HostPort: Int] = [:]
+    /// Image name → size in bytes, of images present on the node.
+    var images: [String: Int64]
+
+    public init(_ node: Node) {
+        self.node = node
+        name = node.metadata.name ?? ""
+        let a = node.status?.allocatable ?? node.status?.capacity ?? [:]
+        allocatable = Resources(
+            milliCPU: a["cpu"]?.milli ?? 0, memory: a["memory"]?.value ?? 0, pods: a["pods"]?.value ?? 110)
+        var images: [String: Int64] = [:]
+        for image in node.status?.images ?? [] {
+            for n in image.names ?? [] { images[Self.normalizedImage(n)] = image.sizeBytes ?? 0 }
+        }
+        self.images = images
+    }
+
+    mutating func add(_ p: PodRequest) {
+        requested = requested + p.requested
+        nonZeroRequested = nonZeroRequested + p.nonZero
+        for port in p.hostPorts { usedPorts[port, default: 0] += 1 }
+    }
+
+    mutating func remove(_ p: PodRequest) {
+        requested = requested - p.requested
+        nonZeroRequested = nonZeroRequested - p.nonZero
+        for port in p.hostPorts {
+            usedPorts[port, default: 0] -= 1
+            if usedPorts[port]! <= 0 { usedPorts[port] = nil }
+        }
+    }
+
+    func portInUse(_ p: HostPort) -> Bool { usedPorts.keys.contains { $0.conflicts(with: p) } }
+
+    /// `nginx` → `nginx:latest`; names with a tag or digest stay as they are.
+    static func normalizedImage(_ name: String) -> String {
+        let last = name.split(separator: "/").last ?? ""
+        return last.contains(":") || name.contains("@") ? name : name + ":latest"
+    }
+}

@@ -1,0 +1,181 @@
+import ClusterModel
+import Foundation
+import Journal
+import NodeAgent
+
+/// An incident scenario (`replay/*.yaml`): the cluster's nodes, a timeline of inputs (manifests
+/// to apply, deletions, scalings, faults) and expectations to check at given times. The format is
+/// documented in `replay/README.md`.
+public struct Scenario: Sendable {
+    public var name: String
+    public var description: String
+    public var seed: UInt64
+    public var start: Timestamp
+    /// How long to run after the start (default: 1 minute after the last step).
+    public var duration: Int64
+    public var nodes: [SimulatedNode]
+    public var steps: [Step]
+
+    /// One timeline entry: an input or a check, at `at` microseconds after the start.
+    public struct Step: Sendable {
+        public var at: Int64
+        public var action: Action
+        /// The user recorded as the actor of writes.
+        public var user: String
+    }
+
+    public enum Action: Sendable {
+        case apply(String)
+        case delete(kind: ResourceKind, namespace: String?, name: String, gracePeriodSeconds: Int64?)
+        /// Deletes the first pod (by name) that matches a label selector.
+        case deleteMatching(selector: String, namespace: String?, gracePeriodSeconds: Int64?)
+        case scale(kind: ResourceKind, namespace: String?, name: String, replicas: Int32)
+        case setImage(deployment: String, namespace: String?, container: String?, image: String)
+        case rollback(deployment: String, namespace: String?)
+        case addNode(SimulatedNode)
+        case fault(Fault)
+        case expect(Expectation)
+    }
+
+    public enum Fault: Sendable {
+        case crash(String), recover(String), partition(String), heal(String)
+        case killContainer(namespace: String, pod: String)
+    }
+
+    /// A scenario that cannot be read, with where and why.
+    public struct ReadError: Error, CustomStringConvertible, Sendable {
+        public var description: String
+    }
+
+    /// Reads a scenario from YAML.
+    public init(yaml text: String) throws {
+        let docs = try Manifest.documents(text)
+        guard docs.count == 1, case .object(let root) = docs[0] else { throw ReadError(description: "a scenario is one YAML mapping") }
+        func fail(_ s: String) -> ReadError { ReadError(description: s) }
+        let known: Set<String> = ["name", "description", "seed", "start", "duration", "cluster", "timeline", "user"]
+        if let unknown = root.keys.sorted().first(where: { !known.contains($0) }) { throw fail("unknown key \"\(unknown)\"") }
+        name = root["name"]?.stringValue ?? "scenario"
+        description = root["description"]?.stringValue ?? ""
+        seed = root["seed"]?.intValue.map { UInt64($0) } ?? 1
+        let startText = root["start"]?.stringValue ?? "2026-01-01T10:00:00Z"
+        guard let t = Timestamp(rfc3339: startText) else { throw fail("start: not an RFC 3339 time: \(startText)") }
+        start = t
+        let defaultUser = root["user"]?.stringValue ?? "alice"
+        nodes = []
+        for (i, n) in (root["cluster"]?["nodes"]?.arrayValue ?? []).enumerated() {
+            let count = n["count"]?.intValue ?? 1
+            for j in 0..<count {
+                let name = n["name"]?.stringValue ?? "\(n["namePrefix"]?.stringValue ?? "node-")\(j + 1)"
+                nodes.append(try Self.node(n, name: name, index: nodes.count + 1, path: "cluster.nodes[\(i)]"))
+            }
+        }
+        guard !nodes.isEmpty else { throw fail("cluster.nodes: at least one node is required") }
+        steps = []
+        for (i, entry) in (root["timeline"]?.arrayValue ?? []).enumerated() {
+            let path = "timeline[\(i)]"
+            guard let at = entry["at"]?.stringValue.flatMap(Self.duration) ?? entry["at"]?.intValue.map({ $0 * 1_000_000 }) else {
+                throw fail("\(path).at: a duration after the start is required (30s, 2m, 1m30s)")
+            }
+            let user = entry["as"]?.stringValue ?? defaultUser
+            steps.append(Step(at: at, action: try Self.action(entry, path: path), user: user))
+        }
+        steps.sort { $0.at < $1.at }
+        let last = steps.last?.at ?? 0
+        duration = try root["duration"].map { v in
+            guard let d = v.stringValue.flatMap(Self.duration) else { throw fail("duration: a duration is required") }
+            return d
+        } ?? last + 60_000_000
+    }
+
+    private static func action(_ e: JSONValue, path: String) throws -> Action {
+        func fail(_ s: String) -> ReadError { ReadError(description: "\(path): \(s)") }
+        func target(_ text: String) throws -> (ResourceKind, String) {
+            let parts = text.split(separator: "/", maxSplits: 1).map(String.init)
+            guard parts.count == 2, let kind = ResourceKind(resource: parts[0]) else { throw fail("expected kind/name, got \"\(text)\"") }
+            return (kind, parts[1])
+        }
+        let namespace = e["namespace"]?.stringValue
+        if let manifest = e["apply"]?.stringValue { return .apply(manifest) }
+        if let manifest = e["apply"], manifest.objectValue != nil { return .apply(manifest.jsonString) }
+        if let selector = e["deleteOne"]?.stringValue {
+            return .deleteMatching(selector: selector, namespace: namespace, gracePeriodSeconds: e["gracePeriod"]?.intValue)
+        }
+        if let t = e["delete"]?.stringValue {
+            let (kind, name) = try target(t)
+            return .delete(kind: kind, namespace: namespace, name: name, gracePeriodSeconds: e["gracePeriod"]?.intValue)
+        }
+        if let t = e["scale"]?.stringValue {
+            let (kind, name) = try target(t)
+            guard let r = e["replicas"]?.intValue else { throw fail("scale needs replicas") }
+            return .scale(kind: kind, namespace: namespace, name: name, replicas: Int32(r))
+        }
+        if let t = e["setImage"]?.stringValue {
+            let (_, name) = try target(t)
+            guard let image = e["image"]?.stringValue else { throw fail("setImage needs image") }
+            return .setImage(deployment: name, namespace: namespace, container: e["container"]?.stringValue, image: image)
+        }
+        if let t = e["rollback"]?.stringValue {
+            let (_, name) = try target(t)
+            return .rollback(deployment: name, namespace: namespace)
+        }
+        if let n = e["addNode"] {
+            guard let name = n["name"]?.stringValue else { throw fail("addNode needs a name") }
+            return .addNode(try node(n, name: name, index: Int(n["index"]?.intValue ?? 200), path: path + ".addNode"))
+        }
+        if let f = e["fault"] {
+            for (word, make) in [("crash", Fault.crash), ("recover", Fault.recover), ("partition", Fault.partition), ("heal", Fault.heal)] {
+                if let node = f[word]?.stringValue { return .fault(make(node)) }
+            }
+            if let pod = f["kill"]?.stringValue {
+                let (_, name) = try target(pod)
+                return .fault(.killContainer(namespace: namespace ?? "default", pod: name))
+            }
+            throw fail("fault must be one of crash, recover, partition, heal (a node) or kill (pod/name)")
+        }
+        if let x = e["expect"] { return .expect(try Expectation(x, path: path + ".expect")) }
+        throw fail("a step needs one of apply, delete, deleteOne, scale, setImage, rollback, addNode, fault, expect")
+    }
+
+    private static func node(_ n: JSONValue, name: String, index: Int, path: String) throws -> SimulatedNode {
+        var capacity: [String: Quantity] = [:]
+        for (k, def) in [("cpu", "2"), ("memory", "4Gi"), ("pods", "110")] {
+            let text = n[k]?.stringValue ?? n[k]?.intValue.map(String.init) ?? def
+            do { capacity[k] = try Quantity(parsing: text) } catch { throw ReadError(description: "\(path).\(k): \(error)") }
+        }
+        let labels = n["labels"]?.objectValue?.compactMapValues(\.stringValue) ?? [:]
+        let taints = try (n["taints"]?.arrayValue ?? []).map { t -> Taint in
+            guard let key = t["key"]?.stringValue, let effect = t["effect"]?.stringValue else {
+                throw ReadError(description: "\(path).taints: key and effect are required")
+            }
+            return Taint(key: key, value: t["value"]?.stringValue, effect: effect)
+        }
+        let images = (n["images"]?.arrayValue ?? []).compactMap { i -> (name: String, size: Int64)? in
+            if let s = i.stringValue { return (s, 50 * 1024 * 1024) }
+            guard let name = i["name"]?.stringValue else { return nil }
+            return (name, i["size"]?.intValue ?? 50 * 1024 * 1024)
+        }
+        return SimulatedNode(name: name, capacity: capacity, labels: labels, taints: taints, images: images, index: index)
+    }
+
+    /// `30s`, `5m`, `1m30s`, `2h` in microseconds.
+    public static func duration(_ s: String) -> Int64? {
+        var total: Int64 = 0, number: Int64 = 0, sawDigit = false
+        for c in s {
+            if let d = c.wholeNumberValue { number = number * 10 + Int64(d); sawDigit = true; continue }
+            guard sawDigit else { return nil }
+            let unit: Int64
+            switch c {
+            case "s": unit = 1
+            case "m": unit = 60
+            case "h": unit = 3600
+            case "d": unit = 86_400
+            default: return nil
+            }
+            total += number * unit * 1_000_000
+            number = 0
+            sawDigit = false
+        }
+        if sawDigit { total += number * 1_000_000 }
+        return s.isEmpty ? nil : total
+    }
+}
