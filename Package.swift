@@ -44,7 +44,10 @@ let package = Package(
             dependencies: ["Journal", "ClusterModel"]
         ),
         // kube-scheduler's default profile, with every decision explained.
-        .target(name: "Scheduler", dependencies: ["ControlPlane", "ClusterModel", "Journal"]),
+        .target(
+            name: "Scheduler",
+            dependencies: ["ControlPlane", "ClusterModel", "Journal", .product(name: "HeapModule", package: "swift-collections")]
+        ),
         // ReplicaSet, Deployment, Endpoints, NodeLifecycle and garbage collection.
         .target(name: "Controllers", dependencies: ["ControlPlane", "ClusterModel", "Journal"]),
         // Simulated kubelets and container runtime.

@@ -415,3 +415,65 @@ public struct EventSource: Codable, Sendable, Equatable {
         self.host = host
     }
 }
+
+extension Namespace {
+    public func withStatus(of other: Namespace) -> Namespace {
+        var copy = self
+        copy.status = other.status
+        return copy
+    }
+
+    public func sameSpec(as other: Namespace) -> Bool { spec == other.spec }
+}
+
+extension Node {
+    public func withStatus(of other: Node) -> Node {
+        var copy = self
+        copy.status = other.status
+        return copy
+    }
+
+    public func sameSpec(as other: Node) -> Bool { spec == other.spec }
+}
+
+extension ReplicaSet {
+    public func withStatus(of other: ReplicaSet) -> ReplicaSet {
+        var copy = self
+        copy.status = other.status
+        return copy
+    }
+
+    public func sameSpec(as other: ReplicaSet) -> Bool { spec == other.spec }
+}
+
+extension Deployment {
+    public func withStatus(of other: Deployment) -> Deployment {
+        var copy = self
+        copy.status = other.status
+        return copy
+    }
+
+    public func sameSpec(as other: Deployment) -> Bool { spec == other.spec }
+}
+
+extension Service {
+    public func withStatus(of other: Service) -> Service {
+        var copy = self
+        copy.status = other.status
+        return copy
+    }
+
+    public func sameSpec(as other: Service) -> Bool { spec == other.spec }
+}
+
+extension Endpoints {
+    public func withStatus(of other: Endpoints) -> Endpoints { self }
+
+    public func sameSpec(as other: Endpoints) -> Bool { subsets == other.subsets }
+}
+
+extension CoreEvent {
+    public func withStatus(of other: CoreEvent) -> CoreEvent { self }
+
+    public func sameSpec(as other: CoreEvent) -> Bool { self == other }
+}

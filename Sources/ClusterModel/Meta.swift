@@ -11,6 +11,11 @@ public protocol Resource: Codable, Sendable, Equatable {
     var apiVersion: String? { get set }
     var kind: String? { get set }
     var metadata: ObjectMeta { get set }
+
+    /// This object with `other`'s status (kinds without a status: unchanged).
+    func withStatus(of other: Self) -> Self
+    /// Whether `other` has the same desired state (spec, or what stands for it).
+    func sameSpec(as other: Self) -> Bool
 }
 
 extension Resource {

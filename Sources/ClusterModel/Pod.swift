@@ -322,3 +322,13 @@ extension Pod {
     /// Ready condition is True.
     public var isReady: Bool { condition("Ready")?.status == "True" }
 }
+
+extension Pod {
+    public func withStatus(of other: Pod) -> Pod {
+        var copy = self
+        copy.status = other.status
+        return copy
+    }
+
+    public func sameSpec(as other: Pod) -> Bool { spec == other.spec }
+}

@@ -9,6 +9,10 @@ public final class ObjectCache {
     public private(set) var time = Timestamp(microseconds: 0)
     private var objects: [ObjectKey: any Resource] = [:]
     private var keysByKind: [ResourceKind: Set<ObjectKey>] = [:]
+    private var keysByOwner: [String: Set<ObjectKey>] = [:]
+    private var podsByNode: [String: Set<ObjectKey>] = [:]
+    /// core/v1 Events by involved object uid, reason and message (for counting repeats).
+    private var coreEvents: [String: ObjectKey] = [:]
 
     public init() {}
 
@@ -16,6 +20,9 @@ public final class ObjectCache {
     public func load(_ state: ClusterState, from view: JournalView) throws {
         objects.removeAll()
         keysByKind.removeAll()
+        keysByOwner.removeAll()
+        podsByNode.removeAll()
+        coreEvents.removeAll()
         for kind in ResourceKind.allCases {
             for stored in state.list(kind) { put(try stored.decode(in: view)) }
         }
@@ -23,15 +30,20 @@ public final class ObjectCache {
         time = state.time
     }
 
-    /// Applies one committed event (decisions only move the revision).
-    public func apply(_ event: Event) throws {
+    /// Applies one committed event (decisions only move the revision). `typed`, when given, is
+    /// the object the event wrote, already decoded.
+    public func apply(_ event: Event, typed: (any Resource)? = nil) throws {
         revision = event.revision
         time = event.time
         guard let type = WriteType(rawValue: event.type), let kind = ResourceKind(rawValue: event.object.kind) else { return }
         let key = event.object.key
         if type == .deleted {
-            objects[key] = nil
+            if let old = objects.removeValue(forKey: key) { unindexOwners(old, key) }
             keysByKind[kind]?.remove(key)
+            return
+        }
+        if let typed, typed.metadata.resourceVersion == String(event.revision) {
+            put(typed)
             return
         }
         var object = try kind.decode(try JSONValue.parse(event.data), strict: false)
@@ -41,8 +53,46 @@ public final class ObjectCache {
 
     private func put(_ object: any Resource) {
         let key = object.objectKey
-        objects[key] = object
+        if let old = objects.updateValue(object, forKey: key) { unindexOwners(old, key) }
         keysByKind[ResourceKind(of: type(of: object)), default: []].insert(key)
+        for ref in object.metadata.ownerReferences ?? [] { keysByOwner[ref.uid, default: []].insert(key) }
+        if let node = (object as? Pod)?.spec.nodeName { podsByNode[node, default: []].insert(key) }
+        if let e = object as? CoreEvent { coreEvents[Self.eventKey(e.involvedObject.uid, e.reason, e.message)] = key }
+    }
+
+    static func eventKey(_ uid: String?, _ reason: String?, _ message: String?) -> String {
+        "\(uid ?? "")\u{0}\(reason ?? "")\u{0}\(message ?? "")"
+    }
+
+    /// The newest core/v1 Event about `uid` with this reason and message, if any.
+    public func coreEvent(about uid: String?, reason: String, message: String) -> CoreEvent? {
+        coreEvents[Self.eventKey(uid, reason, message)].flatMap { objects[$0] as? CoreEvent }
+    }
+
+    private func unindexOwners(_ old: any Resource, _ key: ObjectKey) {
+        if let e = old as? CoreEvent {
+            let k = Self.eventKey(e.involvedObject.uid, e.reason, e.message)
+            if coreEvents[k] == key { coreEvents[k] = nil }
+        }
+        if let node = (old as? Pod)?.spec.nodeName {
+            podsByNode[node]?.remove(key)
+            if podsByNode[node]?.isEmpty == true { podsByNode[node] = nil }
+        }
+        for ref in old.metadata.ownerReferences ?? [] {
+            keysByOwner[ref.uid]?.remove(key)
+            if keysByOwner[ref.uid]?.isEmpty == true { keysByOwner[ref.uid] = nil }
+        }
+    }
+
+    /// The pods bound to `node`, sorted.
+    public func pods(on node: String) -> [Pod] {
+        (podsByNode[node] ?? []).sorted().compactMap { objects[$0] as? Pod }
+    }
+
+    /// The objects of a kind that name `uid` as an owner, sorted.
+    public func owned<R: Resource>(by uid: String?, as type: R.Type) -> [R] {
+        guard let uid else { return [] }
+        return (keysByOwner[uid] ?? []).filter { $0.kind == R.kind }.sorted().compactMap { objects[$0] as? R }
     }
 
     public func get<R: Resource>(_ type: R.Type, namespace: String? = nil, name: String) -> R? {
@@ -107,9 +157,7 @@ public struct ComponentContext {
         let involved = ObjectReference(
             kind: Swift.type(of: object).kind, namespace: object.metadata.namespace, name: object.metadata.name,
             uid: object.metadata.uid, apiVersion: Swift.type(of: object).apiVersion)
-        if var existing = cache.list(CoreEvent.self, namespace: namespace).last(where: {
-            $0.involvedObject.uid == involved.uid && $0.reason == reason && $0.message == message
-        }) {
+        if var existing = cache.coreEvent(about: involved.uid, reason: reason, message: message) {
             existing.count = (existing.count ?? 1) + 1
             existing.lastTimestamp = now.kubernetesTime
             _ = try await store.update(existing, by: origin)

@@ -2,6 +2,7 @@ import ClusterModel
 import Crypto
 import Foundation
 import Journal
+import Synchronization
 
 /// The only write path: every successful write appends exactly one event and returns after it is
 /// durable; a failed write appends nothing and throws a `StatusError`.
@@ -43,6 +44,9 @@ public actor Store {
     public nonisolated let signal: HeadSignal
     /// The seed recorded at revision 1.
     public nonisolated let seed: UInt64
+    /// The typed objects of recent writes by revision, so an in-process cache (the components'
+    /// driver) need not decode them from the journal again.
+    public nonisolated let recent = RecentObjects()
 
     /// The fold of every committed event, up to `state.revision`.
     public private(set) var state: ClusterState
@@ -237,9 +241,9 @@ public actor Store {
         var o = Defaults.apply(object).withTypeMeta()
         try precondition(o, old, oldRevision)
         o = Self.carryOver(server: old, into: o)
-        o = Self.withStatus(of: old, in: o)
+        o = o.withStatus(of: old)
         try Self.check(Validation.validate(o) + Validation.validateUpdate(old: old, new: o), o)
-        if Self.specChanged(old, o) { o.metadata.generation = (old.metadata.generation ?? 1) + 1 }
+        if !o.sameSpec(as: old) { o.metadata.generation = (old.metadata.generation ?? 1) + 1 }
         return try await write(.updated, o, old: old, oldRevision: oldRevision, origin, dryRun: dryRun)
     }
 
@@ -247,7 +251,7 @@ public actor Store {
     public func updateStatus<R: Resource>(_ object: R, by origin: Origin, dryRun: Bool = false) async throws(StatusError) -> R {
         let (old, oldRevision) = try existing(object)
         try precondition(object, old, oldRevision)
-        let o = Self.withStatus(of: object, in: old)
+        let o = old.withStatus(of: object)
         try Self.check(Validation.validate(o), o)
         return try await write(.statusUpdated, o, old: old, oldRevision: oldRevision, origin, dryRun: dryRun)
     }
@@ -462,19 +466,6 @@ public actor Store {
         return o
     }
 
-    /// `target` with `source`'s status (every kind keeps status in a `status` field, or none).
-    private static func withStatus<R: Resource>(of source: R, in target: R) -> R {
-        guard let s = try? ValueEncoder().encode(source), var t = try? ValueEncoder().encode(target) else { return target }
-        t["status"] = s["status"]
-        if R.self == CoreEvent.self || R.self == Endpoints.self { return target }
-        return (try? ValueDecoder(strict: false).decode(R.self, from: t)) ?? target
-    }
-
-    private static func specChanged<R: Resource>(_ a: R, _ b: R) -> Bool {
-        guard let x = try? ValueEncoder().encode(a), let y = try? ValueEncoder().encode(b) else { return true }
-        return x["spec"] != y["spec"]
-    }
-
     /// An update-like write: nothing is appended when the object is unchanged; a terminating object
     /// whose last finalizer goes away is deleted instead.
     private func write<R: Resource>(_ type: WriteType, _ object: R, old: R, oldRevision: UInt64, _ origin: Origin, dryRun: Bool) async throws(StatusError) -> R {
@@ -507,7 +498,9 @@ public actor Store {
             written[key] = nil
         } else {
             if written.count >= 200_000 { written.removeAll(keepingCapacity: true) }
-            written[key] = (event.revision, try Self.withVersion(object, event.revision))
+            let typed = try Self.withVersion(object, event.revision)
+            written[key] = (event.revision, typed)
+            recent.put(event.revision, typed)
         }
         return try Self.withVersion(object, type == .deleted ? (revisionOnResult ?? event.revision) : event.revision)
     }
@@ -602,5 +595,23 @@ enum ContinueToken {
         let parts = String(decoding: data, as: UTF8.self).split(separator: "\u{0}", omittingEmptySubsequences: false).map(String.init)
         guard parts.count == 4, let rev = UInt64(parts[0]) else { return nil }
         return (rev, ObjectKey(kind: parts[1], namespace: parts[2], name: parts[3]))
+    }
+}
+
+/// A bounded hand-off of typed objects by revision, from the Store to readers in the same process.
+public final class RecentObjects: Sendable {
+    private let objects = Mutex<[UInt64: any Resource]>([:])
+    static let limit = 100_000
+
+    func put(_ revision: UInt64, _ object: any Resource) {
+        objects.withLock { o in
+            if o.count >= Self.limit { o.removeAll(keepingCapacity: true) }
+            o[revision] = object
+        }
+    }
+
+    /// The object written at `revision`, if still held; taking it removes it.
+    public func take(_ revision: UInt64) -> (any Resource)? {
+        objects.withLock { $0.removeValue(forKey: revision) }
     }
 }

@@ -49,7 +49,7 @@ public final class DeploymentController: Reconciler {
     override func reconcile(_ key: ObjectKey, trigger: UInt64, _ context: ComponentContext) async throws -> Bool {
         guard var d = context.cache.get(Deployment.self, namespace: key.namespace, name: key.name), d.metadata.deletionTimestamp == nil else { return false }
         let store = context.store
-        let all = context.cache.list(ReplicaSet.self, namespace: key.namespace).filter { $0.controllerUID(kind: Deployment.kind) == d.metadata.uid }
+        let all = context.cache.owned(by: d.metadata.uid, as: ReplicaSet.self).filter { $0.controllerUID(kind: Deployment.kind) == d.metadata.uid }
         let hash = Self.templateHash(d.spec.template)
         var newRS = all.first { $0.metadata.labels?[Self.hashLabel] == hash }
         let old = all.filter { $0.metadata.uid != newRS?.metadata.uid }.sorted { ($0.metadata.creationTimestamp ?? "", $0.metadata.name ?? "") < ($1.metadata.creationTimestamp ?? "", $1.metadata.name ?? "") }
@@ -93,7 +93,7 @@ public final class DeploymentController: Reconciler {
             let oldTotal = old.reduce(0) { $0 + Int($1.spec.replicas ?? 0) }
             if strategy == "Recreate" {
                 for rs in old where (rs.spec.replicas ?? 0) > 0 { scaled[rs.metadata.name!] = 0 }
-                let oldPods = context.cache.list(Pod.self, namespace: key.namespace).filter { p in old.contains { $0.metadata.uid == p.controllerUID(kind: ReplicaSet.kind) } }
+                let oldPods = old.flatMap { context.cache.owned(by: $0.metadata.uid, as: Pod.self) }
                 if oldTotal == 0, oldPods.isEmpty, newReplicas != desired { scaled[new.metadata.name!] = desired }
             } else {
                 let surge = Self.maxSurge(d, desired), unavailable = Self.maxUnavailable(d, desired)

@@ -54,20 +54,23 @@ public final class NodeLifecycleController: Component {
     public func step(_ context: ComponentContext) async throws -> Bool {
         let cache = context.cache
         // 1. Node conditions and taints.
+        var wroteNodes = false
         for name in (Set(heartbeats.keys).union(dirtyNodes.keys)).sorted() {
             guard let node = cache.get(Node.self, name: name) else { continue }
             let trigger = dirtyNodes.removeValue(forKey: name) ?? context.observed
-            if try await reconcileNode(node, trigger: trigger, context) { return true }
+            if try await reconcileNode(node, trigger: trigger, context) { wroteNodes = true }
         }
+        if wroteNodes { return true }
         // 2. Which pods to evict, and when.
         for node in pendingEvictionCheck.keys.sorted() {
             let trigger = pendingEvictionCheck.removeValue(forKey: node)!
             planEvictions(on: node, trigger: trigger, cache)
         }
-        // 3. Evictions that are due.
-        if let (key, e) = evictions.filter({ $0.value.at <= context.now }).min(by: { ($0.value.at, $0.key) < ($1.value.at, $1.key) }) {
+        // 3. Evictions that are due, soonest first.
+        var wrote = false
+        for (key, e) in evictions.filter({ $0.value.at <= context.now }).sorted(by: { ($0.value.at, $0.key) < ($1.value.at, $1.key) }) {
             evictions[key] = nil
-            guard let pod = cache.get(Pod.self, namespace: key.namespace, name: key.name), pod.metadata.deletionTimestamp == nil else { return false }
+            guard let pod = cache.get(Pod.self, namespace: key.namespace, name: key.name), pod.metadata.deletionTimestamp == nil else { continue }
             let rev = try await context.decide(DecisionType.nodeLifecycle, by: Self.actor, about: pod.objectRef, trigger: e.trigger, .object([
                 "action": .string("evict"), "node": .string(pod.spec.nodeName ?? ""),
                 "taint": .string("\(e.taint.key):\(e.taint.effect)"),
@@ -78,9 +81,9 @@ public final class NodeLifecycleController: Component {
             try await context.recordEvent(about: pod, reason: "TaintManagerEviction", message: "Marking for deletion Pod \(key.namespace)/\(key.name)",
                                           component: "taint-eviction-controller", by: Self.actor, cause: rev)
             _ = try? await context.store.delete(.pod, namespace: key.namespace, name: key.name, by: origin)
-            return true
+            wrote = true
         }
-        return false
+        return wrote
     }
 
     private func reconcileNode(_ node: Node, trigger: UInt64, _ context: ComponentContext) async throws -> Bool {
@@ -142,7 +145,7 @@ public final class NodeLifecycleController: Component {
     private func planEvictions(on nodeName: String, trigger: UInt64, _ cache: ObjectCache) {
         guard let node = cache.get(Node.self, name: nodeName) else { return }
         let noExecute = (node.spec?.taints ?? []).filter { $0.effect == "NoExecute" }
-        for pod in cache.list(Pod.self) where pod.spec.nodeName == nodeName && pod.metadata.deletionTimestamp == nil {
+        for pod in cache.pods(on: nodeName) where pod.metadata.deletionTimestamp == nil {
             let key = pod.objectKey
             guard !noExecute.isEmpty else {
                 evictions[key] = nil

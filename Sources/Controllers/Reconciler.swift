@@ -33,10 +33,18 @@ public class Reconciler: Component {
             timers[key] = nil
             markDirty(key, context.observed)
         }
-        guard let key = dirty.keys.min() else { return false }
-        let trigger = dirty.removeValue(forKey: key)!
-        return try await reconcile(key, trigger: trigger, context)
+        // Every dirty key, most urgent first; what they write comes back as events before the next step.
+        let keys = dirty.keys.map { (urgency($0, context.cache), $0) }.sorted { $0 < $1 }.map(\.1)
+        var wrote = false
+        for key in keys {
+            guard let trigger = dirty.removeValue(forKey: key) else { continue }
+            if try await reconcile(key, trigger: trigger, context) { wrote = true }
+        }
+        return wrote
     }
+
+    /// Dirty keys are reconciled most urgent first (then in key order).
+    func urgency(_ key: ObjectKey, _ cache: ObjectCache) -> Int { 0 }
 
     /// Brings `key` to its desired state; returns true if anything was written.
     func reconcile(_ key: ObjectKey, trigger: UInt64, _ context: ComponentContext) async throws -> Bool { false }

@@ -28,11 +28,18 @@ public final class ReplicaSetController: Reconciler {
 
     private var lastOwners: [ObjectKey: OwnerReference] = [:]
 
+    /// ReplicaSets with pods to delete go first, so a rollout never runs more pods than maxSurge allows.
+    override func urgency(_ key: ObjectKey, _ cache: ObjectCache) -> Int {
+        guard let rs = cache.get(ReplicaSet.self, namespace: key.namespace, name: key.name) else { return 1 }
+        let active = cache.owned(by: rs.metadata.uid, as: Pod.self).filter { $0.isActive && $0.controllerUID(kind: ReplicaSet.kind) == rs.metadata.uid }.count
+        return active > Int(rs.spec.replicas ?? 1) ? 0 : 1
+    }
+
     override func reconcile(_ key: ObjectKey, trigger: UInt64, _ context: ComponentContext) async throws -> Bool {
         guard let rs = context.cache.get(ReplicaSet.self, namespace: key.namespace, name: key.name),
               rs.metadata.deletionTimestamp == nil, let template = rs.spec.template
         else { return false }
-        let owned = context.cache.list(Pod.self, namespace: key.namespace).filter { $0.controllerUID(kind: ReplicaSet.kind) == rs.metadata.uid }
+        let owned = context.cache.owned(by: rs.metadata.uid, as: Pod.self).filter { $0.controllerUID(kind: ReplicaSet.kind) == rs.metadata.uid }
         let active = owned.filter(\.isActive)
         let desired = Int(rs.spec.replicas ?? 1)
         let diff = desired - active.count

@@ -100,17 +100,26 @@ public final class KubeletFleet: Component {
         return due.min?.time
     }
 
+    /// Everything due now, each pod and node at most once (their next step needs the cache to
+    /// show what this one wrote).
     public func step(_ context: ComponentContext) async throws -> Bool {
+        var wrote = false
+        var touched: Set<ObjectKey> = []
+        var beatNodes: Set<String> = []
+        var later: [Due] = []
         while let top = due.min, top.time <= context.now {
             _ = due.popMin()
             guard isCurrent(top), let k = kubelets[top.node], k.up, k.reachable else { continue }
             if let key = top.pod {
-                if try await advance(key, on: k, context) { return true }
-            } else if try await heartbeat(k, context) {
-                return true
+                guard touched.insert(key).inserted else { later.append(top); continue }
+                if try await advance(key, on: k, context) { wrote = true }
+            } else {
+                guard beatNodes.insert(top.node).inserted else { later.append(top); continue }
+                if try await heartbeat(k, context) { wrote = true }
             }
         }
-        return false
+        for d in later { due.insert(d) }
+        return wrote
     }
 
     private func schedule(_ time: Timestamp, _ node: String, _ pod: ObjectKey?) {
@@ -152,6 +161,7 @@ public final class KubeletFleet: Component {
             lastHeartbeatTime: now, lastTransitionTime: old?.status == "True" ? old?.lastTransitionTime : now))
         status.conditions = conditions
         node.status = status
+        node.metadata.resourceVersion = nil  // the kubelet owns this status: no precondition
         _ = try await store.updateStatus(node, by: origin)
         if k.recovered {
             k.recovered = false
@@ -528,6 +538,7 @@ struct PodWriter {
             return cs
         }
         p.status = s
+        p.metadata.resourceVersion = nil  // the kubelet owns the pod's status: no precondition
         _ = try await ctx.store.updateStatus(p, by: origin(run.cause))
         wrote = true
     }

@@ -31,8 +31,8 @@ public struct NodeScore: Sendable, Equatable {
     public var plugins: [PluginScore]
 }
 
-/// Everything one scheduling attempt found: every node's verdict, every feasible node's scores,
-/// the choice and how ties were broken.
+/// Everything one scheduling attempt found: the verdict of every node it filtered, the scores of
+/// the feasible ones, the choice and how ties were broken.
 public struct SchedulingResult: Sendable, Equatable {
     public var verdicts: [NodeVerdict]
     /// Feasible nodes, best first (total descending, then name).
@@ -40,6 +40,10 @@ public struct SchedulingResult: Sendable, Equatable {
     public var chosen: String?
     /// The nodes that shared the best total, sorted; `chosen` was picked among them by the seed.
     public var tied: [String]
+    /// How many nodes the cluster has; where the search began; how many nodes it filtered.
+    public var totalNodes: Int
+    public var searchStart: Int
+    public var searched: Int
 
     /// kube-scheduler's FitError text: `0/3 nodes are available: 1 node(s) had untolerated taint
     /// {node.kubernetes.io/not-ready: }, 2 Insufficient cpu.`
@@ -47,7 +51,7 @@ public struct SchedulingResult: Sendable, Equatable {
         var counts: [String: Int] = [:]
         for v in verdicts { for r in v.reasons { counts[r, default: 0] += 1 } }
         let parts = counts.map { "\($0.value) \($0.key)" }.sorted()
-        return "0/\(verdicts.count) nodes are available" + (parts.isEmpty ? "." : ": " + parts.joined(separator: ", ") + ".")
+        return "0/\(totalNodes) nodes are available" + (parts.isEmpty ? "." : ": " + parts.joined(separator: ", ") + ".")
     }
 
     /// The decision event's payload: compact however many nodes there are. Filter failures are
@@ -76,7 +80,9 @@ public struct SchedulingResult: Sendable, Equatable {
         var data: [String: JSONValue] = [
             "pod": .string("\(pod.metadata.namespace ?? "default")/\(pod.metadata.name ?? "")"),
             "outcome": .string(chosen == nil ? "unschedulable" : "bound"),
-            "nodes": .int(Int64(verdicts.count)),
+            "nodes": .int(Int64(totalNodes)),
+            "searched": .int(Int64(searched)),
+            "searchStart": .int(Int64(searchStart)),
             "feasible": .int(Int64(scores.count)),
             "filtered": .array(filtered),
             "scores": .array(scored),
@@ -85,7 +91,9 @@ public struct SchedulingResult: Sendable, Equatable {
         ]
         if let chosen {
             data["node"] = .string(chosen)
-            data["tieBreak"] = .object(["tied": .array(tied.map(JSONValue.string)), "picked": .string(chosen)])
+            // The tied nodes can be thousands: keep the count and the first few; `why --full` recomputes all.
+            data["tieBreak"] = .object(["count": .int(Int64(tied.count)), "tied": .array(tied.prefix(nodeLimit).map(JSONValue.string)),
+                                        "picked": .string(chosen)])
         } else {
             data["message"] = .string(unschedulableMessage)
         }
@@ -104,28 +112,40 @@ public enum SchedulingAlgorithm {
     public static let profileName = "default-scheduler"
     static let maxScore: Int64 = 100
 
-    public static func run(pod: Pod, nodes: [NodeInfo], seed: UInt64) -> SchedulingResult {
+    /// Schedules `pod` onto one of `nodes` (sorted by name), as kube-scheduler does: filter nodes
+    /// starting at `startIndex` (wrapping) until enough feasible ones are found — all of them in
+    /// clusters under 100 nodes, else `numFeasibleNodesToFind` — then score those and pick the best,
+    /// breaking ties with the seed and the pod's uid. `imageNodes` (how many nodes hold each image)
+    /// is computed when not given.
+    public static func run(pod: Pod, nodes: [NodeInfo], seed: UInt64, startIndex: Int = 0, findAll: Bool = false,
+                           imageNodes given: [String: Int]? = nil) -> SchedulingResult {
         let request = PodRequest(pod)
-        let sorted = nodes.sorted { $0.name < $1.name }
-        var imageNodes: [String: Int] = [:]
-        for n in sorted { for image in n.images.keys { imageNodes[image, default: 0] += 1 } }
+        var imageNodes = given ?? [:]
+        if given == nil { for n in nodes { for image in n.images.keys { imageNodes[image, default: 0] += 1 } } }
+        let total = nodes.count
+        let wanted = findAll ? total : numFeasibleNodesToFind(total)
         var verdicts: [NodeVerdict] = []
-        verdicts.reserveCapacity(sorted.count)
         var feasible: [NodeInfo] = []
+        feasible.reserveCapacity(min(wanted, total))
         let tolerations = pod.spec.tolerations ?? []
-        for n in sorted {
+        var visited = 0
+        while visited < total, feasible.count < wanted {
+            let n = nodes[(startIndex + visited) % total]
+            visited += 1
             let (plugin, reasons) = filter(pod, request, tolerations, n)
-            verdicts.append(NodeVerdict(node: n.name, plugin: plugin, reasons: reasons))
-            if plugin == nil { feasible.append(n) }
+            if plugin == nil { feasible.append(n) } else { verdicts.append(NodeVerdict(node: n.name, plugin: plugin, reasons: reasons)) }
         }
-        guard !feasible.isEmpty else { return SchedulingResult(verdicts: verdicts, scores: [], chosen: nil, tied: []) }
+        verdicts += feasible.map { NodeVerdict(node: $0.name, plugin: nil, reasons: []) }
+        verdicts.sort { $0.node < $1.node }
+        var result = SchedulingResult(verdicts: verdicts, scores: [], chosen: nil, tied: [], totalNodes: total, searchStart: startIndex, searched: visited)
+        guard !feasible.isEmpty else { return result }
 
-        // Raw scores per plugin, then normalisation across feasible nodes.
+        // Raw scores per plugin, then normalisation across the feasible nodes found.
         let fit = feasible.map { leastAllocated(request, $0) }
         let balanced = feasible.map { balancedAllocation(request, $0) }
         let taintCounts = feasible.map { preferNoScheduleCount(tolerations, $0) }
         let affinity = feasible.map { preferredAffinity(pod, $0) }
-        let images = feasible.map { imageLocality(request, $0, imageNodes: imageNodes, totalNodes: sorted.count) }
+        let images = feasible.map { imageLocality(request, $0, imageNodes: imageNodes, totalNodes: total) }
         let taintScores = normalize(taintCounts, reverse: true)
         let affinityScores = normalize(affinity, reverse: false)
         var scores: [NodeScore] = feasible.indices.map { i in
@@ -141,8 +161,18 @@ public enum SchedulingAlgorithm {
         scores.sort { ($0.total, $1.node) > ($1.total, $0.node) }
         let best = scores[0].total
         let tied = scores.prefix { $0.total == best }.map(\.node).sorted()
-        let chosen = tied[Int(tieBreakIndex(seed: seed, uid: pod.metadata.uid ?? "", count: tied.count))]
-        return SchedulingResult(verdicts: verdicts, scores: scores, chosen: chosen, tied: tied)
+        result.scores = scores
+        result.tied = tied
+        result.chosen = tied[Int(tieBreakIndex(seed: seed, uid: pod.metadata.uid ?? "", count: tied.count))]
+        return result
+    }
+
+    /// kube-scheduler's adaptive sample: every node below 100, else (50 − nodes/125)% of them
+    /// (at least 5%), and at least 100.
+    public static func numFeasibleNodesToFind(_ total: Int) -> Int {
+        guard total >= 100 else { return total }
+        let percentage = max(5, 50 - total / 125)
+        return max(100, total * percentage / 100)
     }
 
     /// Which of `count` tied nodes to pick: a function of the cluster seed and the pod's uid only,
@@ -159,14 +189,14 @@ public enum SchedulingAlgorithm {
     // MARK: filters
 
     static func filter(_ pod: Pod, _ r: PodRequest, _ tolerations: [Toleration], _ n: NodeInfo) -> (String?, [String]) {
-        if n.node.spec?.unschedulable == true,
+        if n.unschedulable,
            !tolerations.contains(where: { tolerates($0, Taint(key: "node.kubernetes.io/unschedulable", effect: "NoSchedule")) }) {
             return ("NodeUnschedulable", ["node(s) were unschedulable"])
         }
         if let wanted = pod.spec.nodeName, !wanted.isEmpty, wanted != n.name {
             return ("NodeName", ["node(s) didn't match the requested node name"])
         }
-        for taint in n.node.spec?.taints ?? [] where taint.effect == "NoSchedule" || taint.effect == "NoExecute" {
+        for taint in n.taints where taint.effect == "NoSchedule" || taint.effect == "NoExecute" {
             if !tolerations.contains(where: { tolerates($0, taint) }) {
                 return ("TaintToleration", ["node(s) had untolerated taint {\(taint.key): \(taint.value ?? "")}"])
             }
@@ -197,7 +227,7 @@ public enum SchedulingAlgorithm {
     }
 
     static func matchesRequiredAffinity(_ pod: Pod, _ n: NodeInfo) -> Bool {
-        let labels = n.node.metadata.labels ?? [:]
+        let labels = n.labels
         for (k, v) in pod.spec.nodeSelector ?? [:] where labels[k] != v { return false }
         guard let required = pod.spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution else { return true }
         return required.nodeSelectorTerms.contains { matches($0, labels: labels, name: n.name) }
@@ -253,14 +283,14 @@ public enum SchedulingAlgorithm {
     /// How many PreferNoSchedule taints the pod does not tolerate.
     static func preferNoScheduleCount(_ tolerations: [Toleration], _ n: NodeInfo) -> Int64 {
         let relevant = tolerations.filter { ($0.effect ?? "").isEmpty || $0.effect == "PreferNoSchedule" }
-        return Int64((n.node.spec?.taints ?? []).filter { t in
+        return Int64(n.taints.filter { t in
             t.effect == "PreferNoSchedule" && !relevant.contains { tolerates($0, t) }
         }.count)
     }
 
     /// The sum of the weights of the preferred node-affinity terms the node matches.
     static func preferredAffinity(_ pod: Pod, _ n: NodeInfo) -> Int64 {
-        let labels = n.node.metadata.labels ?? [:]
+        let labels = n.labels
         return (pod.spec.affinity?.nodeAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? [])
             .filter { matches($0.preference, labels: labels, name: n.name) }
             .reduce(0) { $0 + Int64($1.weight) }

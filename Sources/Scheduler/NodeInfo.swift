@@ -68,37 +68,51 @@ public struct PodRequest: Sendable {
 }
 
 /// One node as the scheduler sees it: its allocatable resources and what the pods assigned to
-/// it already take.
-public struct NodeInfo: Sendable {
-    public var name: String
-    public var node: Node
-    public var allocatable: Resources
+/// it already take. A reference type, so the scheduler's sorted node list is updated in place.
+public final class NodeInfo: @unchecked Sendable {
+    public let name: String
+    public private(set) var node: Node
+    public private(set) var allocatable: Resources
     public var requested = Resources()
     public var nonZeroRequested = Resources()
     var usedPorts: [HostPort: Int] = [:]
     /// Image name → size in bytes, of images present on the node.
-    var images: [String: Int64]
+    private(set) var images: [String: Int64] = [:]
+    private(set) var labels: [String: String] = [:]
+    private(set) var taints: [Taint] = []
+    private(set) var unschedulable = false
 
     public init(_ node: Node) {
-        self.node = node
         name = node.metadata.name ?? ""
+        self.node = node
+        allocatable = Resources()
+        update(node)
+    }
+
+    /// Takes a new version of the node (requests of assigned pods stay).
+    public func update(_ node: Node) {
+        self.node = node
         let a = node.status?.allocatable ?? node.status?.capacity ?? [:]
-        allocatable = Resources(
-            milliCPU: a["cpu"]?.milli ?? 0, memory: a["memory"]?.value ?? 0, pods: a["pods"]?.value ?? 110)
+        allocatable = Resources(milliCPU: a["cpu"]?.milli ?? 0, memory: a["memory"]?.value ?? 0, pods: a["pods"]?.value ?? 110)
         var images: [String: Int64] = [:]
         for image in node.status?.images ?? [] {
             for n in image.names ?? [] { images[Self.normalizedImage(n)] = image.sizeBytes ?? 0 }
         }
         self.images = images
+        labels = node.metadata.labels ?? [:]
+        taints = node.spec?.taints ?? []
+        unschedulable = node.spec?.unschedulable ?? false
     }
 
-    mutating func add(_ p: PodRequest) {
+    /// Counts a pod assigned to the node.
+    public func add(_ p: PodRequest) {
         requested = requested + p.requested
         nonZeroRequested = nonZeroRequested + p.nonZero
         for port in p.hostPorts { usedPorts[port, default: 0] += 1 }
     }
 
-    mutating func remove(_ p: PodRequest) {
+    /// Forgets a pod that left the node.
+    public func remove(_ p: PodRequest) {
         requested = requested - p.requested
         nonZeroRequested = nonZeroRequested - p.nonZero
         for port in p.hostPorts {

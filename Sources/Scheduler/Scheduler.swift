@@ -1,10 +1,12 @@
 import ClusterModel
 import ControlPlane
+import HeapModule
 import Journal
 
 /// kube-scheduler as a component: a queue of unscheduled pods (priority, then arrival), back-off
 /// for unschedulable pods with a retry when the cluster changes, and for each attempt a
-/// `SchedulingDecided` event before the binding.
+/// `SchedulingDecided` event before the binding. A bound pod is counted on its node at once
+/// ("assumed", as kube-scheduler does), so one step can schedule many pods.
 public final class SchedulerComponent: Component {
     public let name = "scheduler"
     public static let actor = Actor(kind: "scheduler", name: SchedulingAlgorithm.profileName)
@@ -14,6 +16,8 @@ public final class SchedulerComponent: Component {
     static let initialBackoff: Int64 = 1_000_000, maxBackoff: Int64 = 10_000_000
     /// Unschedulable pods are retried after this long even if nothing changed.
     static let unschedulableTimeout: Int64 = 300_000_000
+    /// Pods scheduled per step at most (the driver shows the results to the others in between).
+    static let batch = 256
 
     private struct Queued {
         var priority: Int32
@@ -24,19 +28,30 @@ public final class SchedulerComponent: Component {
         var failedEpoch: UInt64?
         var failedAt: Timestamp?
         var lastMessage: String?
+        var waiting: Bool { failedAt != nil }
+    }
+
+    /// Active-queue order: higher priority first, then earlier arrival, then key.
+    private struct Ready: Comparable {
+        var priority: Int32
+        var arrival: UInt64
+        var key: ObjectKey
+        static func < (a: Ready, b: Ready) -> Bool { (-Int64(a.priority), a.arrival, a.key) < (-Int64(b.priority), b.arrival, b.key) }
     }
 
     private var nodes: [String: NodeInfo] = [:]
+    private var sortedNodes: [NodeInfo]?
+    private var imageNodes: [String: Int]?
     private var contributions: [ObjectKey: (node: String, request: PodRequest)] = [:]
-    private var queue: [ObjectKey: Queued] = [:]
+    private var queued: [ObjectKey: Queued] = [:]
+    private var ready = Heap<Ready>()
+    private var startIndex = 0
     /// Bumped by every change that can make an unschedulable pod schedulable.
     private var epoch: UInt64 = 0
-    private var now = Timestamp(microseconds: 0)
 
     public init(seed: UInt64) { self.seed = seed }
 
     public func observe(_ event: Event, cache: ObjectCache) {
-        now = max(now, event.time)
         switch event.object.kind {
         case Node.kind: observeNode(event, cache)
         case Pod.kind: observePod(event, cache)
@@ -44,31 +59,36 @@ public final class SchedulerComponent: Component {
         }
     }
 
+    private func nodesChanged() {
+        sortedNodes = nil
+        imageNodes = nil
+    }
+
     private func observeNode(_ event: Event, _ cache: ObjectCache) {
         let name = event.object.name
         guard let node = cache.get(Node.self, name: name) else {
-            if nodes.removeValue(forKey: name) != nil { epoch += 1 }
+            if nodes.removeValue(forKey: name) != nil { epoch += 1; nodesChanged() }
             return
         }
-        var info = NodeInfo(node)
-        if let old = nodes[name] {
-            info.requested = old.requested
-            info.nonZeroRequested = old.nonZeroRequested
-            info.usedPorts = old.usedPorts
-            let relevant = old.node.spec != node.spec || old.node.metadata.labels != node.metadata.labels
-                || old.allocatable != info.allocatable || old.images != info.images
-            if relevant { epoch += 1 }
+        if let info = nodes[name] {
+            let relevant = info.node.spec != node.spec || info.node.metadata.labels != node.metadata.labels
+                || info.node.status?.allocatable != node.status?.allocatable || info.node.status?.images != node.status?.images
+            info.update(node)
+            if relevant {
+                epoch += 1
+                imageNodes = nil
+            }
         } else {
+            nodes[name] = NodeInfo(node)
             epoch += 1
+            nodesChanged()
         }
-        nodes[name] = info
     }
 
     private func observePod(_ event: Event, _ cache: ObjectCache) {
         let key = event.object.key
         let pod = cache.get(Pod.self, namespace: key.namespace, name: key.name)
         let terminal = pod.map { ["Succeeded", "Failed"].contains($0.status?.phase ?? "") } ?? true
-        // Resources taken on a node.
         let wanted: (String, PodRequest)? = pod.flatMap { p in
             guard let node = p.spec.nodeName, !node.isEmpty, !terminal else { return nil }
             return (node, PodRequest(p))
@@ -79,19 +99,25 @@ public final class SchedulerComponent: Component {
             epoch += 1
         }
         if let (node, request) = wanted, contributions[key] == nil {
-            nodes[node]?.add(request)
-            contributions[key] = (node, request)
+            assume(key, node: node, request: request)
         }
-        // The queue.
         guard let pod, (pod.spec.nodeName ?? "").isEmpty, !terminal, pod.metadata.deletionTimestamp == nil,
               (pod.spec.schedulerName ?? SchedulingAlgorithm.profileName) == SchedulingAlgorithm.profileName
         else {
-            queue[key] = nil
+            queued[key] = nil
             return
         }
-        if queue[key] == nil {
-            queue[key] = Queued(priority: pod.spec.priority ?? 0, arrival: event.revision, trigger: event.revision)
+        if queued[key] == nil {
+            let q = Queued(priority: pod.spec.priority ?? 0, arrival: event.revision, trigger: event.revision)
+            queued[key] = q
+            ready.insert(Ready(priority: q.priority, arrival: q.arrival, key: key))
         }
+    }
+
+    /// Counts the pod on its node now, before its binding comes back through the journal.
+    private func assume(_ key: ObjectKey, node: String, request: PodRequest) {
+        nodes[node]?.add(request)
+        contributions[key] = (node, request)
     }
 
     private func eligibleAt(_ q: Queued) -> Timestamp {
@@ -102,48 +128,75 @@ public final class SchedulerComponent: Component {
     }
 
     public func nextWakeup() -> Timestamp? {
-        queue.values.map(eligibleAt).min()
+        if let top = ready.min, queued[top.key].map({ !$0.waiting }) == true { return Timestamp(microseconds: .min) }
+        return queued.values.filter(\.waiting).map(eligibleAt).min()
     }
 
-    /// The nodes as the scheduler sees them now.
-    public var nodeInfos: [NodeInfo] { nodes.values.sorted { $0.name < $1.name } }
+    /// The nodes as the scheduler sees them now, sorted by name.
+    public var nodeInfos: [NodeInfo] {
+        if let sortedNodes { return sortedNodes }
+        let s = nodes.values.sorted { $0.name < $1.name }
+        sortedNodes = s
+        return s
+    }
 
     public func step(_ context: ComponentContext) async throws -> Bool {
-        now = context.now
-        // The next pod: highest priority, then first to arrive, among those due.
-        guard let (key, queued) = queue.filter({ eligibleAt($0.value) <= context.now })
-            .min(by: { ($1.value.priority, $0.value.arrival) < ($0.value.priority, $1.value.arrival) })
-        else { return false }
-        let store = context.store
-        guard let pod = context.cache.get(Pod.self, namespace: key.namespace, name: key.name) else {
-            queue[key] = nil
-            return false
+        // Pods whose back-off is over go back into the active queue.
+        for (key, q) in queued where q.waiting && eligibleAt(q) <= context.now {
+            var q = q
+            q.failedAt = nil
+            queued[key] = q
+            ready.insert(Ready(priority: q.priority, arrival: q.arrival, key: key))
         }
-        let attempt = queued.attempts + 1
-        let result = SchedulingAlgorithm.run(pod: pod, nodes: nodeInfos, seed: seed)
+        var scheduled = 0
+        while scheduled < Self.batch, let next = ready.popMin() {
+            guard let q = queued[next.key], !q.waiting, q.arrival == next.arrival else { continue }
+            guard let pod = context.cache.get(Pod.self, namespace: next.key.namespace, name: next.key.name) else {
+                queued[next.key] = nil
+                continue
+            }
+            try await attempt(pod, next.key, q, context)
+            scheduled += 1
+        }
+        return scheduled > 0
+    }
+
+    private func attempt(_ pod: Pod, _ key: ObjectKey, _ queuedPod: Queued, _ context: ComponentContext) async throws {
+        let store = context.store
+        let attempt = queuedPod.attempts + 1
+        let nodes = nodeInfos
+        if imageNodes == nil {
+            var counts: [String: Int] = [:]
+            for n in nodes { for image in n.images.keys { counts[image, default: 0] += 1 } }
+            imageNodes = counts
+        }
+        let result = SchedulingAlgorithm.run(pod: pod, nodes: nodes, seed: seed, startIndex: startIndex % max(1, nodes.count), imageNodes: imageNodes)
+        startIndex = (startIndex + result.searched) % max(1, nodes.count)
         let decision = try await context.decide(
-            DecisionType.scheduling, by: Self.actor, about: pod.objectRef, trigger: queued.trigger,
+            DecisionType.scheduling, by: Self.actor, about: pod.objectRef, trigger: queuedPod.trigger,
             result.decisionData(pod: pod, attempt: attempt))
         let origin = Store.Origin(Self.actor, cause: decision)
         if let node = result.chosen {
-            queue[key] = nil
+            queued[key] = nil
+            assume(key, node: node, request: PodRequest(pod))
             let bound = try await store.bind(namespace: key.namespace, pod: key.name, to: node, by: origin)
             try await context.recordEvent(
                 about: bound, reason: "Scheduled", message: "Successfully assigned \(key.namespace)/\(key.name) to \(node)",
                 component: SchedulingAlgorithm.profileName, by: Self.actor, cause: decision)
-            return true
+            return
         }
         let message = result.unschedulableMessage
-        var q = queued
+        var q = queuedPod
         q.attempts = attempt
         q.failedEpoch = epoch
         q.failedAt = context.now
         q.backoffUntil = context.now.adding(microseconds: min(Self.maxBackoff, Self.initialBackoff << min(attempt - 1, 20)))
         let repeated = q.lastMessage == message
         q.lastMessage = message
-        queue[key] = q
+        queued[key] = q
         if !repeated {
             var p = pod
+            p.metadata.resourceVersion = nil
             var status = p.status ?? PodStatus(phase: "Pending")
             var conditions = (status.conditions ?? []).filter { $0.type != "PodScheduled" }
             conditions.append(PodCondition(type: "PodScheduled", status: "False", reason: "Unschedulable", message: message, lastTransitionTime: context.now.kubernetesTime))
@@ -154,6 +207,5 @@ public final class SchedulerComponent: Component {
         try await context.recordEvent(
             about: pod, reason: "FailedScheduling", message: message, type: "Warning",
             component: SchedulingAlgorithm.profileName, by: Self.actor, cause: decision)
-        return true
     }
 }

@@ -60,7 +60,7 @@ public final class Driver {
         guard head > cache.revision else { return }
         let events = try journal.read { try $0.events(in: (cache.revision + 1)...head) }
         for e in events {
-            try cache.apply(e)
+            try cache.apply(e, typed: store.recent.take(e.revision))
             for c in components { c.observe(e, cache: cache) }
         }
     }
