@@ -45,10 +45,7 @@ public struct ValueEncoder: Sendable {
     public init() {}
 
     public func encode<T: Encodable>(_ value: T) throws -> JSONValue {
-        if let v = value as? JSONValue { return v }
-        let encoder = TreeEncoder(path: [])
-        try value.encode(to: encoder)
-        return encoder.storage.value ?? .object([:])
+        try member(value).result ?? .object([:])
     }
 }
 
@@ -281,11 +278,11 @@ private struct SingleContainer: SingleValueDecodingContainer {
 
 // MARK: - encoding
 
-/// Where an encoder's output goes: filled in by exactly one container.
-private final class Slot {
+/// What an encoder builds: a container's members, filled in by its (reference-held) container.
+private final class Box {
+    var object: [String: Member]?
+    var array: [Member]?
     var value: JSONValue?
-    var object: [String: Slot]?
-    var array: [Slot]?
 
     var result: JSONValue? {
         if let object { return .object(object.compactMapValues(\.result)) }
@@ -294,122 +291,152 @@ private final class Slot {
     }
 }
 
+/// A member: a finished value, or a box a nested container is still filling.
+private enum Member {
+    case value(JSONValue)
+    case box(Box)
+
+    var result: JSONValue? {
+        switch self {
+        case .value(let v): v
+        case .box(let b): b.result
+        }
+    }
+}
+
 private final class TreeEncoder: Encoder {
-    let storage = SlotRef()
-    let path: [PathElement]
-    var codingPath: [any CodingKey] { ClusterModel.codingPath(path) }
+    let box: Box
+    var codingPath: [any CodingKey] { [] }
     var userInfo: [CodingUserInfoKey: Any] { [:] }
 
-    init(path: [PathElement], slot: Slot = Slot()) {
-        self.path = path
-        storage.slot = slot
-    }
+    init(box: Box = Box()) { self.box = box }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
-        if storage.slot.object == nil { storage.slot.object = [:] }
-        return KeyedEncodingContainer(KeyedEncoder<Key>(slot: storage.slot, path: path))
+        if box.object == nil { box.object = [:] }
+        return KeyedEncodingContainer(KeyedEncoder<Key>(box: box))
     }
 
     func unkeyedContainer() -> any UnkeyedEncodingContainer {
-        if storage.slot.array == nil { storage.slot.array = [] }
-        return UnkeyedEncoder(slot: storage.slot, path: path)
+        if box.array == nil { box.array = [] }
+        return UnkeyedEncoder(box: box)
     }
 
-    func singleValueContainer() -> any SingleValueEncodingContainer { SingleEncoder(slot: storage.slot, path: path) }
+    func singleValueContainer() -> any SingleValueEncodingContainer { SingleEncoder(box: box) }
 }
 
-private final class SlotRef {
-    var slot = Slot()
-    var value: JSONValue? { slot.result }
-}
-
-private func encodeValue<T: Encodable>(_ v: T, into slot: Slot, path: [PathElement]) throws {
-    switch v {
-    case let j as JSONValue: slot.value = j
-    case let s as String: slot.value = .string(s)
-    case let b as Bool: slot.value = .bool(b)
-    case let i as Int: slot.value = .int(Int64(i))
-    case let i as Int32: slot.value = .int(Int64(i))
-    case let i as Int64: slot.value = .int(i)
-    case let i as UInt64: slot.value = i <= UInt64(Int64.max) ? .int(Int64(i)) : .double(Double(i))
-    case let d as Double: slot.value = .double(d)
-    default: try v.encode(to: TreeEncoder(path: path, slot: slot))
-    }
+/// A member for any value: primitives directly, other types through their `encode(to:)`.
+private func member<T: Encodable>(_ v: T) throws -> Member {
+    if let j = v as? JSONValue { return .value(j) }
+    let box = Box()
+    try v.encode(to: TreeEncoder(box: box))
+    if box.object == nil, box.array == nil, let value = box.value { return .value(value) }
+    return .box(box)
 }
 
 private struct KeyedEncoder<Key: CodingKey>: KeyedEncodingContainerProtocol {
-    let slot: Slot
-    let path: [PathElement]
-    var codingPath: [any CodingKey] { ClusterModel.codingPath(path) }
+    let box: Box
+    var codingPath: [any CodingKey] { [] }
 
-    private func child(_ key: Key) -> Slot {
-        let s = Slot()
-        slot.object![key.stringValue] = s
-        return s
-    }
+    private func set(_ key: Key, _ m: Member) { box.object![key.stringValue] = m }
 
-    func encodeNil(forKey key: Key) throws { child(key).value = .null }
-
-    func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
-        try encodeValue(value, into: child(key), path: path + [.key(key.stringValue)])
-    }
+    func encodeNil(forKey key: Key) throws { set(key, .value(.null)) }
+    func encode(_ v: String, forKey key: Key) throws { set(key, .value(.string(v))) }
+    func encode(_ v: Bool, forKey key: Key) throws { set(key, .value(.bool(v))) }
+    func encode(_ v: Int, forKey key: Key) throws { set(key, .value(.int(Int64(v)))) }
+    func encode(_ v: Int32, forKey key: Key) throws { set(key, .value(.int(Int64(v)))) }
+    func encode(_ v: Int64, forKey key: Key) throws { set(key, .value(.int(v))) }
+    func encode(_ v: Double, forKey key: Key) throws { set(key, .value(.double(v))) }
+    func encodeIfPresent(_ v: String?, forKey key: Key) throws { if let v { set(key, .value(.string(v))) } }
+    func encodeIfPresent(_ v: Bool?, forKey key: Key) throws { if let v { set(key, .value(.bool(v))) } }
+    func encodeIfPresent(_ v: Int?, forKey key: Key) throws { if let v { set(key, .value(.int(Int64(v)))) } }
+    func encodeIfPresent(_ v: Int32?, forKey key: Key) throws { if let v { set(key, .value(.int(Int64(v)))) } }
+    func encodeIfPresent(_ v: Int64?, forKey key: Key) throws { if let v { set(key, .value(.int(v))) } }
+    func encodeIfPresent(_ v: Double?, forKey key: Key) throws { if let v { set(key, .value(.double(v))) } }
+    func encode<T: Encodable>(_ value: T, forKey key: Key) throws { set(key, try member(value)) }
+    func encodeIfPresent<T: Encodable>(_ value: T?, forKey key: Key) throws { if let value { set(key, try member(value)) } }
 
     func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key) -> KeyedEncodingContainer<NestedKey> {
-        let s = child(key)
-        s.object = [:]
-        return KeyedEncodingContainer(KeyedEncoder<NestedKey>(slot: s, path: path + [.key(key.stringValue)]))
+        let b = Box()
+        b.object = [:]
+        set(key, .box(b))
+        return KeyedEncodingContainer(KeyedEncoder<NestedKey>(box: b))
     }
 
     func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
-        let s = child(key)
-        s.array = []
-        return UnkeyedEncoder(slot: s, path: path + [.key(key.stringValue)])
+        let b = Box()
+        b.array = []
+        set(key, .box(b))
+        return UnkeyedEncoder(box: b)
     }
 
-    func superEncoder() -> any Encoder { TreeEncoder(path: path, slot: slot) }
-    func superEncoder(forKey key: Key) -> any Encoder { TreeEncoder(path: path + [.key(key.stringValue)], slot: child(key)) }
+    func superEncoder() -> any Encoder { TreeEncoder(box: box) }
+
+    func superEncoder(forKey key: Key) -> any Encoder {
+        let b = Box()
+        set(key, .box(b))
+        return TreeEncoder(box: b)
+    }
 }
 
 private struct UnkeyedEncoder: UnkeyedEncodingContainer {
-    let slot: Slot
-    let path: [PathElement]
-    var codingPath: [any CodingKey] { ClusterModel.codingPath(path) }
-    var count: Int { slot.array!.count }
+    let box: Box
+    var codingPath: [any CodingKey] { [] }
+    var count: Int { box.array!.count }
 
-    private func next() -> Slot {
-        let s = Slot()
-        slot.array!.append(s)
-        return s
-    }
+    private func add(_ m: Member) { box.array!.append(m) }
 
-    func encodeNil() throws { next().value = .null }
-
-    func encode<T: Encodable>(_ value: T) throws {
-        try encodeValue(value, into: next(), path: path + [.index(count)])
-    }
+    func encodeNil() throws { add(.value(.null)) }
+    func encode(_ v: String) throws { add(.value(.string(v))) }
+    func encode(_ v: Bool) throws { add(.value(.bool(v))) }
+    func encode(_ v: Int) throws { add(.value(.int(Int64(v)))) }
+    func encode(_ v: Int32) throws { add(.value(.int(Int64(v)))) }
+    func encode(_ v: Int64) throws { add(.value(.int(v))) }
+    func encode(_ v: Double) throws { add(.value(.double(v))) }
+    func encode<T: Encodable>(_ value: T) throws { add(try member(value)) }
 
     func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
-        let s = next()
-        s.object = [:]
-        return KeyedEncodingContainer(KeyedEncoder<NestedKey>(slot: s, path: path + [.index(count - 1)]))
+        let b = Box()
+        b.object = [:]
+        add(.box(b))
+        return KeyedEncodingContainer(KeyedEncoder<NestedKey>(box: b))
     }
 
     func nestedUnkeyedContainer() -> any UnkeyedEncodingContainer {
-        let s = next()
-        s.array = []
-        return UnkeyedEncoder(slot: s, path: path + [.index(count - 1)])
+        let b = Box()
+        b.array = []
+        add(.box(b))
+        return UnkeyedEncoder(box: b)
     }
 
-    func superEncoder() -> any Encoder { TreeEncoder(path: path, slot: next()) }
+    func superEncoder() -> any Encoder {
+        let b = Box()
+        add(.box(b))
+        return TreeEncoder(box: b)
+    }
 }
 
 private struct SingleEncoder: SingleValueEncodingContainer {
-    let slot: Slot
-    let path: [PathElement]
-    var codingPath: [any CodingKey] { ClusterModel.codingPath(path) }
+    let box: Box
+    var codingPath: [any CodingKey] { [] }
 
-    func encodeNil() throws { slot.value = .null }
-    func encode<T: Encodable>(_ value: T) throws { try encodeValue(value, into: slot, path: path) }
+    func encodeNil() throws { box.value = .null }
+    func encode(_ v: String) throws { box.value = .string(v) }
+    func encode(_ v: Bool) throws { box.value = .bool(v) }
+    func encode(_ v: Int) throws { box.value = .int(Int64(v)) }
+    func encode(_ v: Int32) throws { box.value = .int(Int64(v)) }
+    func encode(_ v: Int64) throws { box.value = .int(v) }
+    func encode(_ v: UInt64) throws { box.value = v <= UInt64(Int64.max) ? .int(Int64(v)) : .double(Double(v)) }
+    func encode(_ v: Double) throws { box.value = .double(v) }
+
+    func encode<T: Encodable>(_ value: T) throws {
+        switch try member(value) {
+        case .value(let v): box.value = v
+        case .box(let b):
+            box.object = b.object
+            box.array = b.array
+            box.value = b.value
+        }
+    }
 }
 
 extension JSONValue: Codable {

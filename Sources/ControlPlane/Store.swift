@@ -17,10 +17,14 @@ public actor Store {
         public var snapshotInterval: UInt64
         /// The seed of a new journal (ids, generated names, tie-breaks); random when nil.
         public var seed: UInt64?
+        /// Append on the Store's own thread instead of the journal's writer thread: faster when
+        /// writes come strictly one after another (a simulation), slower with concurrent writers.
+        public var synchronousAppends: Bool
 
-        public init(snapshotInterval: UInt64 = 10_000, seed: UInt64? = nil) {
+        public init(snapshotInterval: UInt64 = 10_000, seed: UInt64? = nil, synchronousAppends: Bool = false) {
             self.snapshotInterval = snapshotInterval
             self.seed = seed
+            self.synchronousAppends = synchronousAppends
         }
     }
 
@@ -218,7 +222,11 @@ public actor Store {
         let rev = nextRevision
         var meta = j["metadata"] ?? .object([:])
         if let prefix = generatedPrefix {
-            o.metadata.name = prefix + Identifiers.nameSuffix(seed: seed, revision: rev)
+            // Like the API server (RetryGenerateName), another suffix when the first is taken.
+            for attempt in 0..<7 {
+                o.metadata.name = prefix + Identifiers.nameSuffix(seed: seed, revision: rev, attempt: attempt)
+                if !exists(o.objectKey) { break }
+            }
             meta["name"] = .string(o.metadata.name!)
         }
         let key = o.objectKey
@@ -513,7 +521,7 @@ public actor Store {
         if let pendingKey { pending[pendingKey] = (pendingObject, revision) }
         let events: [Event]
         do {
-            events = try await journal.append([draft])
+            events = options.synchronousAppends ? try journal.appendSynchronously([draft]) : try await journal.append([draft])
         } catch {
             failure = "\(error)"
             throw StatusError(.internalError, "the write was not stored: \(error)")
@@ -577,9 +585,10 @@ public enum Identifiers {
     }
 
     /// Five characters from Kubernetes' generateName alphabet (no vowels, no confusable digits).
-    public static func nameSuffix(seed: UInt64, revision: UInt64) -> String {
+    public static func nameSuffix(seed: UInt64, revision: UInt64, attempt: Int = 0) -> String {
         let alphabet = Array("bcdfghjklmnpqrstvwxz2456789")
-        return String(bytes(seed, revision, "name").prefix(5).map { alphabet[Int($0) % alphabet.count] })
+        let digest = Array(bytes(seed, revision, "name"))
+        return String(digest[(attempt * 4)..<(attempt * 4 + 5)].map { alphabet[Int($0) % alphabet.count] })
     }
 }
 

@@ -18,6 +18,8 @@ public final class NodeLifecycleController: Component {
     private var dirtyNodes: [String: UInt64] = [:]
     private var evictions: [ObjectKey: (at: Timestamp, taint: Taint, tolerationSeconds: Int64?, trigger: UInt64)] = [:]
     private var pendingEvictionCheck: [String: UInt64] = [:]
+    /// Nodes whose pods may have evictions planned.
+    private var evictionNodes: Set<String> = []
 
     public init() {}
 
@@ -145,6 +147,9 @@ public final class NodeLifecycleController: Component {
     private func planEvictions(on nodeName: String, trigger: UInt64, _ cache: ObjectCache) {
         guard let node = cache.get(Node.self, name: nodeName) else { return }
         let noExecute = (node.spec?.taints ?? []).filter { $0.effect == "NoExecute" }
+        // Most nodes have no NoExecute taint and nothing planned: nothing to look at.
+        if noExecute.isEmpty, !evictionNodes.contains(nodeName) { return }
+        if noExecute.isEmpty { evictionNodes.remove(nodeName) } else { evictionNodes.insert(nodeName) }
         for pod in cache.pods(on: nodeName) where pod.metadata.deletionTimestamp == nil {
             let key = pod.objectKey
             guard !noExecute.isEmpty else {

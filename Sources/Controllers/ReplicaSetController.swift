@@ -8,58 +8,80 @@ import Journal
 public final class ReplicaSetController: Reconciler {
     public init() { super.init(name: "replicaset") }
 
+    /// Per ReplicaSet uid, the keys of its active pods, of those that are ready, and of those whose
+    /// labels match its selector — kept from the events, so a reconcile need not scan every pod.
+    private var active: [String: Set<ObjectKey>] = [:]
+    private var ready: [String: Set<ObjectKey>] = [:]
+    private var labeled: [String: Set<ObjectKey>] = [:]
+    private var owners: [ObjectKey: (uid: String, name: String)] = [:]
+
     public override func observe(_ event: Event, cache: ObjectCache) {
         switch event.object.kind {
         case ReplicaSet.kind:
             markDirty(event.object.key, event.revision)
         case Pod.kind:
-            // The owning ReplicaSet, from the pod as it is now or as it was last written.
             let key = event.object.key
             let pod = cache.get(Pod.self, namespace: key.namespace, name: key.name)
-            let owner = pod?.metadata.controllerReference ?? lastOwners[key]
-            if let pod { lastOwners[key] = pod.metadata.controllerReference } else { lastOwners[key] = nil }
-            if let owner, owner.kind == ReplicaSet.kind {
-                markDirty(ObjectKey(kind: ReplicaSet.kind, namespace: key.namespace, name: owner.name), event.revision)
+            if let old = owners.removeValue(forKey: key) {
+                active[old.uid]?.remove(key)
+                ready[old.uid]?.remove(key)
+                labeled[old.uid]?.remove(key)
+                markDirty(ObjectKey(kind: ReplicaSet.kind, namespace: key.namespace, name: old.name), event.revision)
             }
+            guard let pod, let owner = pod.metadata.controllerReference, owner.kind == ReplicaSet.kind else { return }
+            owners[key] = (owner.uid, owner.name)
+            if pod.isActive {
+                active[owner.uid, default: []].insert(key)
+                if pod.isReady { ready[owner.uid, default: []].insert(key) }
+                let rs = cache.get(ReplicaSet.self, namespace: key.namespace, name: owner.name)
+                if let rs, LabelSelectorExpression(rs.spec.selector).matches(pod.metadata.labels ?? [:]) {
+                    labeled[owner.uid, default: []].insert(key)
+                }
+            }
+            markDirty(ObjectKey(kind: ReplicaSet.kind, namespace: key.namespace, name: owner.name), event.revision)
         default:
             break
         }
     }
 
-    private var lastOwners: [ObjectKey: OwnerReference] = [:]
-
     /// ReplicaSets with pods to delete go first, so a rollout never runs more pods than maxSurge allows.
     override func urgency(_ key: ObjectKey, _ cache: ObjectCache) -> Int {
-        guard let rs = cache.get(ReplicaSet.self, namespace: key.namespace, name: key.name) else { return 1 }
-        let active = cache.owned(by: rs.metadata.uid, as: Pod.self).filter { $0.isActive && $0.controllerUID(kind: ReplicaSet.kind) == rs.metadata.uid }.count
-        return active > Int(rs.spec.replicas ?? 1) ? 0 : 1
+        guard let rs = cache.get(ReplicaSet.self, namespace: key.namespace, name: key.name), let uid = rs.metadata.uid else { return 1 }
+        return (active[uid]?.count ?? 0) > Int(rs.spec.replicas ?? 1) ? 0 : 1
     }
 
     override func reconcile(_ key: ObjectKey, trigger: UInt64, _ context: ComponentContext) async throws -> Bool {
         guard let rs = context.cache.get(ReplicaSet.self, namespace: key.namespace, name: key.name),
-              rs.metadata.deletionTimestamp == nil, let template = rs.spec.template
+              rs.metadata.deletionTimestamp == nil, let template = rs.spec.template, let uid = rs.metadata.uid
         else { return false }
-        let owned = context.cache.owned(by: rs.metadata.uid, as: Pod.self).filter { $0.controllerUID(kind: ReplicaSet.kind) == rs.metadata.uid }
-        let active = owned.filter(\.isActive)
+        let activeKeys = active[uid] ?? []
         let desired = Int(rs.spec.replicas ?? 1)
-        let diff = desired - active.count
-        let status = Self.status(rs, owned: owned, now: context.now)
+        let diff = desired - activeKeys.count
+        var status = ReplicaSetStatus(replicas: Int32(activeKeys.count))
+        status.fullyLabeledReplicas = Int32(labeled[uid]?.count ?? 0)
+        status.readyReplicas = Int32(ready[uid]?.count ?? 0)
+        let minReady = rs.spec.minReadySeconds ?? 0
+        let readyPods = minReady > 0 ? (ready[uid] ?? []).sorted().compactMap { context.cache.get($0) as? Pod } : []
+        status.availableReplicas = minReady > 0
+            ? Int32(readyPods.filter { $0.isAvailable(minReadySeconds: minReady, now: context.now) }.count) : status.readyReplicas
+        status.observedGeneration = rs.metadata.generation
         guard diff != 0 || status != rs.status else { return false }
 
         var data: [String: JSONValue] = [
-            "observed": .object(["replicas": .int(Int64(active.count)), "ready": .int(Int64(status.readyReplicas ?? 0))]),
+            "observed": .object(["replicas": .int(Int64(activeKeys.count)), "ready": .int(Int64(status.readyReplicas ?? 0))]),
             "desired": .int(Int64(desired)),
         ]
         var doomed: [Pod] = []
         if diff > 0 {
             data["action"] = .string("create")
             data["count"] = .int(Int64(diff))
-            data["reason"] = .string("\(active.count) active pod(s), \(desired) wanted")
+            data["reason"] = .string("\(activeKeys.count) active pod(s), \(desired) wanted")
         } else if diff < 0 {
-            doomed = Array(Self.deletionOrder(active).prefix(-diff))
+            let pods = activeKeys.sorted().compactMap { context.cache.get($0) as? Pod }
+            doomed = Array(Self.deletionOrder(pods).prefix(-diff))
             data["action"] = .string("delete")
             data["pods"] = .array(doomed.map { .string($0.metadata.name ?? "") })
-            data["reason"] = .string("\(active.count) active pod(s), \(desired) wanted")
+            data["reason"] = .string("\(activeKeys.count) active pod(s), \(desired) wanted")
         } else {
             data["action"] = .string("update-status")
             data["reason"] = .string("status differs from the pods")
@@ -72,7 +94,7 @@ public final class ReplicaSetController: Reconciler {
                 meta.generateName = "\(key.name)-"
                 meta.namespace = key.namespace
                 meta.ownerReferences = [OwnerReference(
-                    apiVersion: ReplicaSet.apiVersion, kind: ReplicaSet.kind, name: key.name, uid: rs.metadata.uid ?? "",
+                    apiVersion: ReplicaSet.apiVersion, kind: ReplicaSet.kind, name: key.name, uid: uid,
                     controller: true, blockOwnerDeletion: true)]
                 _ = try await context.store.create(Pod(metadata: meta, spec: template.spec), by: origin)
             }
@@ -85,19 +107,8 @@ public final class ReplicaSetController: Reconciler {
             updated.status = status
             _ = try await context.store.updateStatus(updated, by: origin)
         }
-        if let wait = Self.nextAvailability(owned, minReadySeconds: rs.spec.minReadySeconds ?? 0, now: context.now) { requeue(key, at: wait) }
+        if let wait = Self.nextAvailability(readyPods, minReadySeconds: minReady, now: context.now) { requeue(key, at: wait) }
         return true
-    }
-
-    static func status(_ rs: ReplicaSet, owned: [Pod], now: Timestamp) -> ReplicaSetStatus {
-        let active = owned.filter(\.isActive)
-        let selector = LabelSelectorExpression(rs.spec.selector)
-        var s = ReplicaSetStatus(replicas: Int32(active.count))
-        s.fullyLabeledReplicas = Int32(active.filter { selector.matches($0.metadata.labels ?? [:]) }.count)
-        s.readyReplicas = Int32(active.filter(\.isReady).count)
-        s.availableReplicas = Int32(active.filter { $0.isAvailable(minReadySeconds: rs.spec.minReadySeconds ?? 0, now: now) }.count)
-        s.observedGeneration = rs.metadata.generation
-        return s
     }
 
     /// When a ready pod will have been ready for `minReadySeconds`, if one is waiting for it.

@@ -260,6 +260,16 @@ public final class Journal: @unchecked Sendable {
         }
     }
 
+    /// Like `append`, but on the calling thread, which blocks until the transaction committed.
+    /// For single-threaded drivers (simulations) whose appends come one after another, where group
+    /// commit cannot help and handing each append to the writer thread would cost more than the
+    /// append. Never call it from a task that other appenders might be waiting on.
+    public func appendSynchronously(_ drafts: [EventDraft]) throws -> [Event] {
+        guard !drafts.isEmpty else { return [] }
+        for draft in drafts { try Self.check(draft) }
+        return try activeWriter().appendNow(drafts)
+    }
+
     /// Appends events that already carry revisions, times and hashes (an import). The first must
     /// follow the head, and each hash must be the chain hash of its event; otherwise
     /// `.chainMismatch` is thrown and nothing is appended.

@@ -23,6 +23,8 @@ final class JournalWriter: @unchecked Sendable {
 
     private unowned let journal: Journal
     private let condition = NSCondition()
+    /// Held for every write transaction, by the writer thread or a synchronous appender.
+    private let transactionLock = NSLock()
     private var queue: [Job] = []
     private var stopping = false
     private var finished = false
@@ -82,6 +84,8 @@ final class JournalWriter: @unchecked Sendable {
     }
 
     private func process(_ jobs: [Job]) {
+        transactionLock.lock()
+        defer { transactionLock.unlock() }
         var appends: [([EventDraft], CheckedContinuation<[Event], any Error>)] = []
         func flushAppends() {
             guard !appends.isEmpty else { return }
@@ -109,19 +113,30 @@ final class JournalWriter: @unchecked Sendable {
     /// One transaction for many callers' appends; each caller's events are contiguous.
     private func commitAppends(_ requests: [([EventDraft], CheckedContinuation<[Event], any Error>)]) {
         do {
-            let results = try transaction { txn -> [[Event]] in
-                var head = try JournalView(txn: txn, dbs: journal.dbs, path: journal.path).head()
-                let cursors = try AppendCursors(txn, journal.dbs, path: journal.path)
-                defer { cursors.close() }
-                let events = try requests.map { drafts, _ in
-                    try drafts.map { draft in try appendOne(draft, after: &head, cursors) }
-                }
-                try objectEntries.insertSorted(with: cursors)
-                return events
-            }
+            let results = try appendTransaction(requests.map(\.0))
             for (request, events) in zip(requests, results) { request.1.resume(returning: events) }
         } catch {
             for request in requests { request.1.resume(throwing: error) }
+        }
+    }
+
+    /// Appends on the calling thread (see `Journal.appendSynchronously`).
+    func appendNow(_ drafts: [EventDraft]) throws -> [Event] {
+        transactionLock.lock()
+        defer { transactionLock.unlock() }
+        return try appendTransaction([drafts])[0]
+    }
+
+    private func appendTransaction(_ batches: [[EventDraft]]) throws -> [[Event]] {
+        try transaction { txn -> [[Event]] in
+            var head = try JournalView(txn: txn, dbs: journal.dbs, path: journal.path).head()
+            let cursors = try AppendCursors(txn, journal.dbs, path: journal.path)
+            defer { cursors.close() }
+            let events = try batches.map { drafts in
+                try drafts.map { draft in try appendOne(draft, after: &head, cursors) }
+            }
+            try objectEntries.insertSorted(with: cursors)
+            return events
         }
     }
 

@@ -14,9 +14,13 @@ import Journal
 public final class KubeletFleet: Component {
     public let name = "kubelets"
     public static let heartbeatSeconds: Int64 = 10
+    /// The size reported for an image the kubelet pulled (simulated images have no real size).
+    static let pulledImageSize: Int64 = 100 * 1024 * 1024
     static let maxBackoff: Int64 = 300_000_000, initialBackoff: Int64 = 10_000_000
 
     private var kubelets: [String: Kubelet] = [:]
+    /// Which kubelet runs each pod it tracks.
+    private var podNode: [ObjectKey: String] = [:]
     private var due = Heap<Due>()
     private var sequence: UInt64 = 0
 
@@ -78,10 +82,10 @@ public final class KubeletFleet: Component {
         guard event.object.kind == Pod.kind else { return }
         let key = event.object.key
         let pod = cache.get(Pod.self, namespace: key.namespace, name: key.name)
-        for (name, k) in kubelets {
-            guard var run = k.pods[key] else { continue }
+        if let name = podNode[key], let k = kubelets[name], var run = k.pods[key] {
             if pod == nil || pod?.metadata.uid != run.uid {
                 k.pods[key] = nil  // removed (or replaced by a new pod of the same name)
+                podNode[key] = nil
             } else if pod?.metadata.deletionTimestamp != nil, run.termination == nil, run.stage != .removing {
                 run.due = event.time
                 run.trigger = event.revision
@@ -92,6 +96,7 @@ public final class KubeletFleet: Component {
         guard let pod, let node = pod.spec.nodeName, let k = kubelets[node], k.pods[key] == nil,
               !["Succeeded", "Failed"].contains(pod.status?.phase ?? "") else { return }
         k.pods[key] = PodRun(uid: pod.metadata.uid ?? "", behavior: ContainerBehavior(pod), due: event.time, trigger: event.revision)
+        podNode[key] = node
         schedule(event.time, node, key)
     }
 
@@ -160,6 +165,12 @@ public final class KubeletFleet: Component {
             type: "Ready", status: "True", reason: "KubeletReady", message: "kubelet is posting ready status",
             lastHeartbeatTime: now, lastTransitionTime: old?.status == "True" ? old?.lastTransitionTime : now))
         status.conditions = conditions
+        // The images the kubelet has pulled are reported, which the scheduler's ImageLocality reads.
+        let reported = Set((status.images ?? []).flatMap { $0.names ?? [] })
+        let pulled = k.images.subtracting(reported).sorted()
+        if !pulled.isEmpty {
+            status.images = (status.images ?? []) + pulled.map { ContainerImage(names: [$0], sizeBytes: Self.pulledImageSize) }
+        }
         node.status = status
         node.metadata.resourceVersion = nil  // the kubelet owns this status: no precondition
         _ = try await store.updateStatus(node, by: origin)
@@ -187,6 +198,7 @@ public final class KubeletFleet: Component {
     private func advance(_ key: ObjectKey, on k: Kubelet, _ ctx: ComponentContext) async throws -> Bool {
         guard var run = k.pods[key], let pod = ctx.cache.get(Pod.self, namespace: key.namespace, name: key.name), pod.metadata.uid == run.uid else {
             k.pods[key] = nil
+            podNode[key] = nil
             return false
         }
         var w = PodWriter(kubelet: k, pod: pod, ctx: ctx, trigger: run.trigger)

@@ -20,7 +20,7 @@ public struct Expectation: Sendable {
         .node: ["ready", "taint", "noTaint"],
         .endpoints: ["namespace", "ready", "notReady"],
         .deployment: ["namespace", "replicas", "updated", "available", "image", "revision"],
-        .decisions: ["action", "outcome", "object", "atLeast", "exactly", "message", "node"],
+        .decisions: ["action", "outcome", "object", "atLeast", "exactly", "message", "node", "controller"],
     ]
 
     init(_ v: JSONValue, path: String) throws {
@@ -97,7 +97,7 @@ public struct Expectation: Sendable {
                     guard e.type == target else { return true }
                     if let o = conditions["object"]?.stringValue, !e.object.name.hasPrefix(o) { return true }
                     let data = try? JSONValue.parse(e.data)
-                    for key in ["action", "outcome", "node"] {
+                    for key in ["action", "outcome", "node", "controller"] {
                         if let v = conditions[key]?.stringValue, data?[key]?.stringValue != v { return true }
                     }
                     if let m = conditions["message"]?.stringValue {

@@ -33,7 +33,7 @@ public final class Simulator {
         self.journal = journal
         clock = ManualClock(scenario.start)
         let seed = seed ?? scenario.seed
-        store = try await Store.open(journal: journal, clock: clock, options: Store.Options(snapshotInterval: snapshotInterval, seed: seed))
+        store = try await Store.open(journal: journal, clock: clock, options: Store.Options(snapshotInterval: snapshotInterval, seed: seed, synchronousAppends: true))
         kubelets = KubeletFleet(nodes: scenario.nodes, start: scenario.start)
         let clock = self.clock
         driver = try Driver(store: store, components: Driver.standardComponents(seed: seed, kubelets: kubelets), kubelets: kubelets, now: { clock.now() })

@@ -69,10 +69,14 @@ let scenarios = ["pod-create.yaml", "restart-always.yaml", "node-failure.yaml", 
             }?.revision
         }
         let from = try #require(settled)
+        // Until the Deployment is deleted at the end of the scenario.
+        let end = try journal.read { view in
+            try view.events(in: from...head).first { $0.object.kind == "Deployment" && $0.type == "Deleted" }?.revision
+        } ?? head
         var minimum = Int.max, maximum = 0
         try journal.read { view in
             var state = try Projection.state(in: view, at: from)
-            try view.forEach(in: (from + 1)...head) { e in
+            try view.forEach(in: (from + 1)...(end - 1)) { e in
                 state.apply(e)
                 guard e.object.kind == "Pod" else { return true }
                 let pods = try state.list(.pod).map { try $0.decode(in: view) as! Pod }.filter { $0.metadata.deletionTimestamp == nil }
