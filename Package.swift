@@ -82,6 +82,8 @@ let package = Package(
         .testTarget(name: "ClusterModelTests", dependencies: ["ClusterModel", "TestSupport"]),
         .testTarget(name: "ControlPlaneTests", dependencies: ["ControlPlane", "ClusterModel", "Journal", "TestSupport"]),
         .testTarget(name: "SchedulerTests", dependencies: ["Scheduler", "ControlPlane", "ClusterModel", "TestSupport"]),
+        .testTarget(name: "ControllersTests", dependencies: ["Controllers", "ClusterModel"]),
+        .testTarget(name: "NodeAgentTests", dependencies: ["NodeAgent", "Simulation", "ClusterModel", "Journal", "TestSupport"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Scheduler", "ControlPlane", "ClusterModel", "Journal", "TestSupport"]),
         .testTarget(name: "KjCLITests", dependencies: ["KjCLI", "Journal", "TestSupport", "kj"]),
     ]

@@ -77,9 +77,11 @@ enum SnapshotCodec {
         }
         u64(state.revision)
         u64(UInt64(bitPattern: state.time.microseconds))
-        let objects = state.objects.values.sorted { $0.key < $1.key }
+        // Sorting positions rather than the objects themselves keeps the sort from copying them.
+        let objects = Array(state.objects.values)
+        let order = objects.indices.sorted { objects[$0].key < objects[$1].key }
         u64(UInt64(objects.count))
-        for o in objects {
+        for o in order.lazy.map({ objects[$0] }) {
             str(o.kind.rawValue)
             str(o.key.namespace)
             str(o.key.name)

@@ -59,6 +59,8 @@ public actor Store {
     private var completed: [UInt64: Event] = [:]
     private var appliedWaiters: [UInt64: [CheckedContinuation<Void, Never>]] = [:]
     private var failure: String?
+    /// The snapshot being encoded and stored off the write path, if any.
+    private var snapshotWrite: Task<Void, Never>?
     /// Typed copies of objects this Store wrote, so updates need not decode the current version
     /// from the journal. Valid while the revision matches the state's.
     private var written: [ObjectKey: (revision: UInt64, object: any Resource)] = [:]
@@ -535,6 +537,21 @@ public actor Store {
         return event
     }
 
+    /// Encodes and stores a snapshot of the current state on another thread, after the previous
+    /// one, so writes do not wait for it. A snapshot is a cache: failing to store one loses nothing.
+    private func startSnapshot() {
+        let state = state, journal = journal, previous = snapshotWrite
+        snapshotWrite = Task.detached(priority: .utility) {
+            await previous?.value
+            try? await journal.putSnapshot(SnapshotCodec.encode(state), at: state.revision)
+        }
+    }
+
+    /// Returns once every snapshot started so far is stored (or has failed).
+    public func flushSnapshots() async {
+        await snapshotWrite?.value
+    }
+
     /// Applies completed events in revision order; returns once `revision` is applied.
     private func applyCompleted(until revision: UInt64) async {
         while let event = completed.removeValue(forKey: state.revision + 1) {
@@ -545,10 +562,7 @@ public actor Store {
                 appliedWaiters.removeValue(forKey: rev)?.forEach { $0.resume() }
             }
             signal.advance(to: event.revision)
-            if options.snapshotInterval > 0, event.revision % options.snapshotInterval == 0 {
-                // A snapshot is a cache: failing to store one loses nothing.
-                try? await journal.putSnapshot(SnapshotCodec.encode(state), at: event.revision)
-            }
+            if options.snapshotInterval > 0, event.revision % options.snapshotInterval == 0 { startSnapshot() }
         }
         if state.revision < revision {
             await withCheckedContinuation { appliedWaiters[revision, default: []].append($0) }

@@ -92,7 +92,7 @@ public final class Journal: @unchecked Sendable {
         guard rc == 0, let env = envp else { throw lmdbError(rc, path: path, doing: "creating") }
         var flags = UInt32(MDB_NOTLS)
         if options.readOnly { flags |= UInt32(MDB_RDONLY) }
-        if options.durability == .noSync { flags |= UInt32(MDB_NOSYNC) }
+        if options.durability == .noSync, !options.readOnly { flags |= UInt32(MDB_NOSYNC) | UInt32(MDB_WRITEMAP) }
         mdb_env_set_maxdbs(env, 8)
         mdb_env_set_maxreaders(env, 512)
         mdb_env_set_mapsize(env, max(options.initialMapSize, 1 << 16))

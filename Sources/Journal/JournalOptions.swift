@@ -5,7 +5,9 @@ public struct JournalOptions: Sendable {
         /// After the transaction is flushed to disk (`fsync`). The default, and the only mode for real use.
         case sync
         /// After the transaction is in the operating system's cache: survives a process crash, not a
-        /// power loss. For tests and benchmarks only.
+        /// power loss. For tests, benchmarks and simulations. Pages are written through a writable map
+        /// (`MDB_WRITEMAP`), which saves a copy and a system call per page; the data file is then as
+        /// large as the map, sparse.
         case noSync
     }
 

@@ -14,7 +14,8 @@ public struct JournalStat: Sendable, Codable {
     public var indexedObjectEntries: Int
     public var snapshots: Int
     public var latestSnapshotRevision: UInt64?
-    public var fileBytes: Int
+    /// The bytes of the pages in use (the data file may be larger: sparse, or holding free pages).
+    public var usedBytes: Int
     public var mapBytes: Int
     public var maxMapBytes: Int
     public var readerSlotsInUse: Int
@@ -30,13 +31,14 @@ extension Journal {
             let latestSnapshot = try view.snapshot(atOrBefore: head.revision)
             var info = MDB_envinfo()
             mdb_env_info(env, &info)
-            let fileBytes = (try? FileManager.default.attributesOfItem(atPath: path + "/data.mdb")[.size] as? Int) ?? 0
+            var pages = MDB_stat()
+            mdb_env_stat(env, &pages)
             return JournalStat(
                 path: path, formatVersion: diskFormatVersion, clusterID: clusterID,
                 events: UInt64(counts.events), headRevision: head.revision, headHash: head.hash.hex,
                 firstTime: first?.time.rfc3339, headTime: head.revision > 0 ? head.time.rfc3339 : nil,
                 indexedObjectEntries: counts.byObject, snapshots: counts.snapshots,
-                latestSnapshotRevision: latestSnapshot?.revision, fileBytes: fileBytes,
+                latestSnapshotRevision: latestSnapshot?.revision, usedBytes: (info.me_last_pgno + 1) * Int(pages.ms_psize),
                 mapBytes: info.me_mapsize, maxMapBytes: max(options.maxMapSize, info.me_mapsize),
                 readerSlotsInUse: Int(info.me_numreaders))
         }

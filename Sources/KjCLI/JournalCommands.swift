@@ -38,7 +38,7 @@ struct JournalCommand: AsyncParsableCommand {
                 ("Head", s.headTime.map { "revision \(s.headRevision) at \($0)" } ?? "-"),
                 ("Head hash", s.headHash),
                 ("Snapshots", s.snapshots == 0 ? "none" : "\(s.snapshots) (latest at revision \(s.latestSnapshotRevision ?? 0))"),
-                ("Size", "\(formatBytes(s.fileBytes)) on disk; map \(formatBytes(s.mapBytes)) of at most \(formatBytes(s.maxMapBytes))"),
+                ("Size", "\(formatBytes(s.usedBytes)) in use; map \(formatBytes(s.mapBytes)) of at most \(formatBytes(s.maxMapBytes))"),
                 ("Readers", "\(s.readerSlotsInUse) reader slot(s) in use"),
             ])
         }

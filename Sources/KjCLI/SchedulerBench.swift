@@ -17,7 +17,8 @@ struct SchedulerBench: AsyncParsableCommand {
             scheduler component, each attempt writing its SchedulingDecided event, the binding and the Scheduled \
             event through the Store. decision_event_bytes_*: the sizes of those decision events. simulate_seconds: \
             wall time of a scenario in virtual time with every component — 1,000 nodes, a Deployment of 10,000 \
-            replicas created, then rolled to a new image (maxSurge 25%, maxUnavailable 25%).
+            replicas created, then rolled to a new image (maxSurge 25%, maxUnavailable 25%); rollout_events: the \
+            events that scenario wrote.
             """)
 
     @Flag(help: "Print one JSON object instead of a table.") var json = false
@@ -32,7 +33,9 @@ struct SchedulerBench: AsyncParsableCommand {
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: root) }
         var r = try await scheduling(dir: root + "/scheduling")
-        r["simulate_seconds"] = try await rollout(dir: root + "/rollout")
+        let (seconds, events) = try await rollout(dir: root + "/rollout")
+        r["simulate_seconds"] = seconds
+        r["rollout_events"] = Double(events)
         r["rollout_nodes"] = Double(rolloutNodes)
         r["rollout_replicas"] = Double(rolloutReplicas)
         if json {
@@ -85,7 +88,7 @@ struct SchedulerBench: AsyncParsableCommand {
                 "decision_event_bytes_p50": Double(sizes[sizes.count / 2]), "decision_event_bytes_max": Double(sizes.last!)]
     }
 
-    private func rollout(dir: String) async throws -> Double {
+    private func rollout(dir: String) async throws -> (seconds: Double, events: UInt64) {
         let yaml = """
             name: bench-rollout
             seed: 1
@@ -121,6 +124,6 @@ struct SchedulerBench: AsyncParsableCommand {
         let checks = try await simulator.run()
         let seconds = (ContinuousClock.now - start).seconds
         if let failed = checks.first(where: { !$0.passed }) { throw ValidationError("the rollout did not finish: \(failed.failure ?? "")") }
-        return seconds
+        return (seconds, try journal.head().revision)
     }
 }

@@ -57,7 +57,7 @@ struct StoreBench: AsyncParsableCommand {
             }
             return total
         }) / Double(1 << 20)
-        r["journal_mb"] = Double(try journal.stat().fileBytes) / Double(1 << 20)
+        r["journal_mb"] = Double(try journal.stat().usedBytes) / Double(1 << 20)
         r["snapshot_seconds"] = (ContinuousClock.now - snapshotStart).seconds
         var rng = SplitMix(seed: 7)
         var timings: [Double] = []
@@ -118,12 +118,17 @@ struct StoreBench: AsyncParsableCommand {
         return Double(after - before) / Double(1 << 20)
     }
 
-    /// Resident memory that is not file-backed (the journal's mapped pages do not count).
+    /// Resident anonymous memory (`RssAnon`): the journal's mapped pages, shared or not, do not
+    /// count. Free heap memory is first returned to the system (glibc's `malloc_trim`), so what
+    /// earlier work freed neither hides nor inflates the difference.
     private func residentBytes() -> Int {
-        guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
-        let fields = text.split(separator: " ").compactMap { Int($0) }
-        guard fields.count >= 3 else { return 0 }
-        return (fields[1] - fields[2]) * Int(sysconf(Int32(_SC_PAGESIZE)))
+        if let trim = dlsym(nil, "malloc_trim") {
+            _ = unsafeBitCast(trim, to: (@convention(c) (Int) -> Int32).self)(0)
+        }
+        guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("RssAnon:") }),
+              let kib = line.split(separator: " ").compactMap({ Int($0) }).first else { return 0 }
+        return kib << 10
     }
 }
 

@@ -64,6 +64,7 @@ public final class Simulator {
             }
         }
         clock.set(max(clock.now(), end))
+        await store.flushSnapshots()
         return checks
     }
 

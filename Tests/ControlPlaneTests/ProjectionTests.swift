@@ -51,6 +51,7 @@ import TestSupport
             #expect(live == (try Projection.state(of: f.journal, useSnapshots: false)), "step \(step)")
         }
         #expect(failures > 20 && failures < 250)  // conflicts and not-founds happened, and most writes landed
+        await f.store.flushSnapshots()
         let head = try f.head()
         #expect(recorded.count > 100)
         for (rev, expected) in recorded {
