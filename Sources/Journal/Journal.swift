@@ -157,9 +157,30 @@ public final class Journal: @unchecked Sendable {
             return d
         }
         let meta = try dbi("meta")
+        let events = try dbi("events")
+        // by_cause came after the first journals: a writer adds it (filled from the events).
+        var byCause: MDB_dbi = 0
+        rc = mdb_dbi_open(txn, "by_cause", UInt32(MDB_DUPSORT | MDB_DUPFIXED), &byCause)
+        if rc == MDB_NOTFOUND {
+            if options.readOnly {
+                byCause = Databases.absent
+            } else {
+                rc = mdb_dbi_open(txn, "by_cause", UInt32(MDB_DUPSORT | MDB_DUPFIXED | MDB_CREATE), &byCause)
+                guard rc == 0 else { throw lmdbError(rc, path: path, doing: "opening") }
+                do {
+                    try JournalView(txn: txn, dbs: Databases(events: events, byObject: 0, byTime: 0, byCause: byCause, snapshots: 0, meta: meta), path: path)
+                        .forEach(in: 1...UInt64.max) { e in
+                            for c in e.causeLinks { try CauseIndex.put(c, e.revision, txn: txn, dbi: byCause, path: path) }
+                            return true
+                        }
+                } catch let e as JournalError { throw e } catch { throw JournalError(.io, "indexing \(path) failed", underlying: error) }
+            }
+        } else if rc != 0 {
+            throw lmdbError(rc, path: path, doing: "opening")
+        }
         let dbs = Databases(
-            events: try dbi("events"), byObject: try dbi("by_object", MDB_DUPSORT | MDB_DUPFIXED), byTime: try dbi("by_time"),
-            snapshots: try dbi("snapshots"), meta: meta)
+            events: events, byObject: try dbi("by_object", MDB_DUPSORT | MDB_DUPFIXED), byTime: try dbi("by_time"),
+            byCause: byCause, snapshots: try dbi("snapshots"), meta: meta)
         let view = JournalView(txn: txn, dbs: dbs, path: path)
         let clusterID: String
         var version = formatVersion
@@ -291,7 +312,7 @@ public final class Journal: @unchecked Sendable {
         }
     }
 
-    /// Rebuilds the `by_object` and `by_time` indexes from the events alone.
+    /// Rebuilds the `by_object`, `by_time` and `by_cause` indexes from the events alone.
     public func reindex() async throws {
         let writer = try activeWriter()
         try await withCheckedThrowingContinuation { (cont: CheckedContinuation<Void, any Error>) in

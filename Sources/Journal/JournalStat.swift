@@ -12,6 +12,8 @@ public struct JournalStat: Sendable, Codable {
     public var firstTime: String?
     public var headTime: String?
     public var indexedObjectEntries: Int
+    /// Entries of the `by_cause` index: one per event per revision it names as cause or trigger.
+    public var causeEntries: Int
     public var snapshots: Int
     public var latestSnapshotRevision: UInt64?
     /// The bytes of the pages in use (the data file may be larger: sparse, or holding free pages).
@@ -37,7 +39,7 @@ extension Journal {
                 path: path, formatVersion: diskFormatVersion, clusterID: clusterID,
                 events: UInt64(counts.events), headRevision: head.revision, headHash: head.hash.hex,
                 firstTime: first?.time.rfc3339, headTime: head.revision > 0 ? head.time.rfc3339 : nil,
-                indexedObjectEntries: counts.byObject, snapshots: counts.snapshots,
+                indexedObjectEntries: counts.byObject, causeEntries: counts.byCause, snapshots: counts.snapshots,
                 latestSnapshotRevision: latestSnapshot?.revision, usedBytes: (info.me_last_pgno + 1) * Int(pages.ms_psize),
                 mapBytes: info.me_mapsize, maxMapBytes: max(options.maxMapSize, info.me_mapsize),
                 readerSlotsInUse: Int(info.me_numreaders))

@@ -102,10 +102,15 @@ public struct JournalView {
 
     /// Revisions of every event about the object `key` (all its incarnations), ascending.
     public func history(of key: ObjectKey) throws -> [UInt64] {
+        try revisions(under: Keys.object(key), in: dbs.byObject)
+    }
+
+    /// The revisions an index of fixed-size duplicates (`by_object`, `by_cause`) lists under `key`.
+    func revisions(under key: [UInt8], in dbi: MDB_dbi) throws -> [UInt64] {
         var revisions: [UInt64] = []
-        try withCursor(txn, dbs.byObject, path: path) { c in
+        try withCursor(txn, dbi, path: path) { c in
             var k = MDB_val(), v = MDB_val()
-            var rc = withVal(Keys.object(key)) { p in
+            var rc = withVal(key) { p in
                 k = p
                 return mdb_cursor_get(c, &k, &v, MDB_SET)
             }
@@ -119,7 +124,7 @@ public struct JournalView {
                 }
                 rc = mdb_cursor_get(c, &k, &v, MDB_NEXT_MULTIPLE)
             }
-            if rc != MDB_NOTFOUND { try check(rc, "reading object history from") }
+            if rc != MDB_NOTFOUND { try check(rc, "reading an index of") }
         }
         return revisions
     }
@@ -161,13 +166,14 @@ public struct JournalView {
     }
 
     /// Number of entries in each database.
-    func entryCounts() throws -> (events: Int, byObject: Int, byTime: Int, snapshots: Int) {
+    func entryCounts() throws -> (events: Int, byObject: Int, byTime: Int, byCause: Int, snapshots: Int) {
         func entries(_ dbi: MDB_dbi) throws -> Int {
             var st = MDB_stat()
             try check(mdb_stat(txn, dbi, &st), "measuring")
             return st.ms_entries
         }
-        return (try entries(dbs.events), try entries(dbs.byObject), try entries(dbs.byTime), try entries(dbs.snapshots))
+        let byCause = dbs.hasCauseIndex ? try entries(dbs.byCause) : 0
+        return (try entries(dbs.events), try entries(dbs.byObject), try entries(dbs.byTime), byCause, try entries(dbs.snapshots))
     }
 
     func metaValue(_ key: [UInt8]) throws -> [UInt8]? {

@@ -164,6 +164,15 @@ final class JournalWriter: @unchecked Sendable {
             try cursors.put(cursors.events, &k, &v, MDB_APPEND)
         }
         objectEntries.add(draft.object, rev)
+        for cause in draft.causeLinks {
+            var k = cause.bigEndian
+            try withUnsafeMutableBytes(of: &k) { kb in
+                try withUnsafeMutableBytes(of: &revisionKey) { rb in
+                    var key = MDB_val(mv_size: 8, mv_data: kb.baseAddress), value = MDB_val(mv_size: 8, mv_data: rb.baseAddress)
+                    try cursors.put(cursors.byCause, &key, &value, 0)
+                }
+            }
+        }
         try withUnsafeMutableBytes(of: &timeKey) { kb in
             var k = MDB_val(mv_size: 16, mv_data: kb.baseAddress)
             var v = MDB_val(mv_size: 0, mv_data: nil)
@@ -207,7 +216,7 @@ final class JournalWriter: @unchecked Sendable {
 
     private func reindex(_ txn: OpaquePointer) throws {
         let dbs = journal.dbs
-        for dbi in [dbs.byObject, dbs.byTime] {
+        for dbi in [dbs.byObject, dbs.byTime, dbs.byCause] {
             let rc = mdb_drop(txn, dbi, 0)
             guard rc == 0 else { throw lmdbError(rc, path: journal.path, doing: "reindexing") }
         }
@@ -215,6 +224,7 @@ final class JournalWriter: @unchecked Sendable {
         try view.forEach(in: 1...UInt64.max) { e in
             try put(dbs.byObject, Keys.object(e.object.key), Keys.revision(e.revision), 0, txn)
             try put(dbs.byTime, Keys.time(e.time, e.revision), [], 0, txn)
+            for cause in e.causeLinks { try put(dbs.byCause, Keys.revision(cause), Keys.revision(e.revision), 0, txn) }
             return true
         }
     }
@@ -305,7 +315,7 @@ private struct ObjectIndexBatch {
 /// The cursors of one append transaction (`mdb_cursor_put` keeps its position between puts,
 /// which makes appending at the end cheap).
 private struct AppendCursors {
-    let events: OpaquePointer, byObject: OpaquePointer, byTime: OpaquePointer
+    let events: OpaquePointer, byObject: OpaquePointer, byTime: OpaquePointer, byCause: OpaquePointer
     let path: String
 
     init(_ txn: OpaquePointer, _ dbs: Databases, path: String) throws {
@@ -319,6 +329,7 @@ private struct AppendCursors {
         events = try open(dbs.events)
         byObject = try open(dbs.byObject)
         byTime = try open(dbs.byTime)
+        byCause = try open(dbs.byCause)
     }
 
     func put(_ cursor: OpaquePointer, _ key: inout MDB_val, _ value: inout MDB_val, _ flags: Int32) throws {
@@ -330,6 +341,7 @@ private struct AppendCursors {
         mdb_cursor_close(events)
         mdb_cursor_close(byObject)
         mdb_cursor_close(byTime)
+        mdb_cursor_close(byCause)
     }
 }
 

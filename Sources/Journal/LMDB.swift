@@ -30,10 +30,15 @@ struct Databases: Sendable {
     var events: MDB_dbi
     var byObject: MDB_dbi
     var byTime: MDB_dbi
+    var byCause: MDB_dbi
     var snapshots: MDB_dbi
     var meta: MDB_dbi
 
-    static let names = ["events", "by_object", "by_time", "snapshots", "meta"]
+    static let names = ["events", "by_object", "by_time", "by_cause", "snapshots", "meta"]
+    /// The handle of a database the journal does not have (only `by_cause`, in journals written
+    /// before it existed and opened read-only).
+    static let absent = MDB_dbi.max
+    var hasCauseIndex: Bool { byCause != Self.absent }
 }
 
 /// Calls `body` with an `MDB_val` over `bytes`, valid only during the call.

@@ -34,6 +34,7 @@ extension Journal {
             //    and each event's index entries.
             var prev = Head.empty
             var missingIndex: [String: UInt64] = [:]
+            var causeEntries = 0
             func indexed(_ dbi: MDB_dbi, _ key: [UInt8], _ value: [UInt8] = []) throws -> Bool {
                 let rc = try withCursor(view.txn, dbi, path: view.path) { c in
                     withVal(key) { k in withVal(value) { v in mdb_cursor_get(c, &k, &v, value.isEmpty ? MDB_SET : MDB_GET_BOTH) } }
@@ -74,6 +75,12 @@ extension Journal {
                 if missingIndex["by_time"] == nil, try !indexed(view.dbs.byTime, Keys.time(e.time, rev)) {
                     missingIndex["by_time"] = rev
                 }
+                for cause in e.causeLinks where view.dbs.hasCauseIndex {
+                    causeEntries += 1
+                    if missingIndex["by_cause"] == nil, try !indexed(view.dbs.byCause, Keys.revision(cause), Keys.revision(rev)) {
+                        missingIndex["by_cause"] = rev
+                    }
+                }
                 return true
             }
             report.head = prev
@@ -101,6 +108,19 @@ extension Journal {
                     }
                 }
                 if lowest != .max { found(lowest, "\(name) index has an entry that no event matches") }
+            }
+            if chainIntact, view.dbs.hasCauseIndex, counts.byCause != causeEntries, missingIndex["by_cause"] == nil {
+                var lowest = UInt64.max
+                try withCursor(view.txn, view.dbs.byCause, path: view.path) { c in
+                    var k = MDB_val(), v = MDB_val()
+                    var rc = mdb_cursor_get(c, &k, &v, MDB_FIRST)
+                    while rc == 0 {
+                        let cause = Keys.decodeRevision(k.raw) ?? 0, rev = Keys.decodeRevision(v.raw) ?? 0
+                        if try view.event(at: rev)?.causeLinks.contains(cause) != true { lowest = min(lowest, rev) }
+                        rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)
+                    }
+                }
+                if lowest != .max { found(lowest, "by_cause index has an entry that no event matches") }
             }
 
             // 3. The head recorded in meta.

@@ -243,3 +243,71 @@ func writeJournal(_ dir: String, events: Int) async throws {
         #expect(result.stderr.contains("permission denied"), "\(result.stderr)")
     }
 }
+
+@Suite struct CauseIndexTests {
+    /// Events 1…40; from 11 on, each names `i / 2` as cause and `i - 1` as trigger.
+    func writeCausalJournal(_ dir: String) async throws {
+        let journal = try Journal.open(at: dir, options: JournalOptions(durability: .noSync))
+        defer { journal.close() }
+        _ = try await journal.append((1...40).map { i in
+            var d = testDraft(i)
+            if i > 10 { d.cause = UInt64(i / 2); d.trigger = UInt64(i - 1) }
+            return d
+        })
+    }
+
+    func expectedCaused(by r: UInt64) -> [UInt64] {
+        (11...40).map(UInt64.init).filter { $0 / 2 == r || $0 - 1 == r }
+    }
+
+    @Test func theIndexListsWhatEachEventLedToAndVerifyChecksIt() async throws {
+        let dir = TemporaryDirectory()
+        try await writeCausalJournal(dir.path)
+        let journal = try Journal.open(at: dir.path, options: .reader)
+        for r in UInt64(1)...40 { #expect(try journal.read { try $0.caused(by: r) } == expectedCaused(by: r), "caused by \(r)") }
+        #expect(try journal.verify().ok)
+        #expect(try journal.stat().causeEntries == 60)  // 30 events, each with a distinct cause and trigger
+        journal.close()
+
+        // A missing entry is reported at the event that should have it; an extra one at the event it names.
+        try withRawDatabase(dir.path, "by_cause", flags: MDB_DUPSORT | MDB_DUPFIXED) { txn, dbi in
+            revisionKey(16).withUnsafeBytes { kb in
+                revisionKey(33).withUnsafeBytes { vb in
+                    var k = MDB_val(mv_size: 8, mv_data: UnsafeMutableRawPointer(mutating: kb.baseAddress))
+                    var v = MDB_val(mv_size: 8, mv_data: UnsafeMutableRawPointer(mutating: vb.baseAddress))
+                    #expect(mdb_del(txn, dbi, &k, &v) == 0)
+                }
+            }
+        }
+        let damaged = try Journal.open(at: dir.path, options: .reader)
+        #expect(try damaged.verify().problem?.revision == 33)
+        damaged.close()
+        let writer = try Journal.open(at: dir.path)
+        try await writer.reindex()
+        #expect(try writer.verify().ok)
+        writer.close()
+        try withRawDatabase(dir.path, "by_cause", flags: MDB_DUPSORT | MDB_DUPFIXED) { txn, dbi in rawPut(txn, dbi, revisionKey(3), revisionKey(25)) }
+        let extra = try Journal.open(at: dir.path, options: .reader)
+        defer { extra.close() }
+        #expect(try extra.verify().problem?.revision == 25)
+    }
+
+    @Test func aJournalWithoutTheIndexGetsItFromItsFirstWriter() async throws {
+        let dir = TemporaryDirectory()
+        try await writeCausalJournal(dir.path)
+        try withRawDatabase(dir.path, "by_cause", flags: MDB_DUPSORT | MDB_DUPFIXED) { txn, dbi in #expect(mdb_drop(txn, dbi, 1) == 0) }
+        // Readers still open it; only the query that needs the index says what to do.
+        let old = try Journal.open(at: dir.path, options: .reader)
+        #expect(try old.verify().ok)
+        let error = #expect(throws: JournalError.self) { try old.read { try $0.caused(by: 20) } }
+        #expect(error?.description.contains("kj journal reindex") == true)
+        old.close()
+        let writer = try Journal.open(at: dir.path)
+        #expect(try writer.read { try $0.caused(by: 20) } == expectedCaused(by: 20))
+        #expect(try writer.verify().ok)
+        writer.close()
+        let reader = try Journal.open(at: dir.path, options: .reader)
+        defer { reader.close() }
+        #expect(try reader.read { try $0.caused(by: 7) } == expectedCaused(by: 7))
+    }
+}
