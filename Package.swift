@@ -63,6 +63,8 @@ let package = Package(
                 .product(name: "HeapModule", package: "swift-collections"),
             ]
         ),
+        // Answers from the journal: object histories, why a pod is where it is, diffs between revisions.
+        .target(name: "Queries", dependencies: ["Journal", "ClusterModel", "ControlPlane", "Scheduler"]),
         .target(
             name: "KjCLI",
             dependencies: [
@@ -71,6 +73,7 @@ let package = Package(
                 "ControlPlane",
                 "Scheduler",
                 "Simulation",
+                "Queries",
                 "CLMDBBaseline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]

@@ -12,7 +12,9 @@ public final class NodeLifecycleController: Component {
     static let actor = Actor(kind: "controller", name: "node-lifecycle")
     public static let monitorGracePeriod: Int64 = 50_000_000
 
-    private var heartbeats: [String: Timestamp] = [:]
+    /// Each node's last heartbeat: its time, and the revision that carried it (what a node's
+    /// silence is measured from, and so the trigger of marking it unreachable).
+    private var heartbeats: [String: (time: Timestamp, revision: UInt64)] = [:]
     /// Nodes whose Ready condition is not already Unknown: only their silence is news.
     private var watched: Set<String> = []
     private var dirtyNodes: [String: UInt64] = [:]
@@ -32,7 +34,9 @@ public final class NodeLifecycleController: Component {
                 watched.remove(name)
                 return
             }
-            if let t = node.condition("Ready")?.lastHeartbeatTime.flatMap({ Timestamp(rfc3339: $0) }) { heartbeats[name] = t }
+            if let t = node.condition("Ready")?.lastHeartbeatTime.flatMap({ Timestamp(rfc3339: $0) }), heartbeats[name]?.time != t {
+                heartbeats[name] = (t, event.revision)
+            }
             if node.condition("Ready")?.status == "Unknown" { watched.remove(name) } else { watched.insert(name) }
             dirtyNodes[name] = event.revision
             pendingEvictionCheck[name] = event.revision
@@ -49,7 +53,7 @@ public final class NodeLifecycleController: Component {
     }
 
     public func nextWakeup() -> Timestamp? {
-        let silent = heartbeats.filter { watched.contains($0.key) }.map { $0.value.adding(microseconds: Self.monitorGracePeriod + 1) }
+        let silent = heartbeats.filter { watched.contains($0.key) }.map { $0.value.time.adding(microseconds: Self.monitorGracePeriod + 1) }
         return (silent + evictions.values.map(\.at)).min()
     }
 
@@ -59,7 +63,8 @@ public final class NodeLifecycleController: Component {
         var wroteNodes = false
         for name in (Set(heartbeats.keys).union(dirtyNodes.keys)).sorted() {
             guard let node = cache.get(Node.self, name: name) else { continue }
-            let trigger = dirtyNodes.removeValue(forKey: name) ?? context.observed
+            // Silence has no event of its own: a node found silent is reacting to its last heartbeat.
+            let trigger = dirtyNodes.removeValue(forKey: name) ?? heartbeats[name]?.revision ?? context.observed
             if try await reconcileNode(node, trigger: trigger, context) { wroteNodes = true }
         }
         if wroteNodes { return true }
@@ -91,7 +96,7 @@ public final class NodeLifecycleController: Component {
     private func reconcileNode(_ node: Node, trigger: UInt64, _ context: ComponentContext) async throws -> Bool {
         let name = node.metadata.name ?? ""
         let ready = node.condition("Ready")
-        let silentFor = heartbeats[name].map { context.now.microseconds - $0.microseconds } ?? 0
+        let silentFor = heartbeats[name].map { context.now.microseconds - $0.time.microseconds } ?? 0
         var wantStatus = ready?.status ?? "Unknown"
         if wantStatus != "Unknown", silentFor > Self.monitorGracePeriod { wantStatus = "Unknown" }
         let wantTaint: String? = switch wantStatus {
@@ -115,7 +120,7 @@ public final class NodeLifecycleController: Component {
             "taints": .array(newTaints.map { .string("\($0.key):\($0.effect)") }),
         ]
         if let last = heartbeats[name] {
-            data["lastHeartbeat"] = .string(last.rfc3339)
+            data["lastHeartbeat"] = .string(last.time.rfc3339)
             data["silentSeconds"] = .int(silentFor / 1_000_000)
             data["gracePeriodSeconds"] = .int(Self.monitorGracePeriod / 1_000_000)
         }

@@ -135,4 +135,9 @@ public struct EventHeader {
     public var type: String
     public var object: ObjectRef
     public var data: UnsafeRawBufferPointer
+    /// The whole record, for the fields decoded only on demand.
+    let record: UnsafeRawBufferPointer
+
+    /// Who wrote the event (decoded when asked for: folds do not need it).
+    public var actor: Actor { EventCodec.actor(record: record) ?? Actor(kind: "", name: "") }
 }

@@ -99,7 +99,15 @@ enum EventCodec {
         guard let data = r.slice(), r.atEnd else { return nil }
         return EventHeader(
             revision: rev, time: Timestamp(microseconds: Int64(bitPattern: time)), type: type,
-            object: ObjectRef(kind: kind, namespace: namespace, name: name, uid: uid), data: data)
+            object: ObjectRef(kind: kind, namespace: namespace, name: name, uid: uid), data: data, record: record)
+    }
+
+    /// The actor of a stored record, read without decoding the rest.
+    static func actor(record: UnsafeRawBufferPointer) -> Actor? {
+        var r = ByteReader(record)
+        guard r.u8() == envelopeVersion, r.u64() != nil, r.u64() != nil, r.u8() != nil, r.skipString(),
+              let kind = r.string(), let name = r.string() else { return nil }
+        return Actor(kind: kind, name: name)
     }
 
     /// The revision and time of a stored record, read without decoding the rest.

@@ -105,6 +105,27 @@ public struct JournalView {
         try revisions(under: Keys.object(key), in: dbs.byObject)
     }
 
+    /// Every object of `kind` in `namespace` the journal has events about, past or present, by name.
+    public func objectKeys(kind: String, namespace: String) throws -> [ObjectKey] {
+        let prefix = Keys.object(ObjectKey(kind: kind, namespace: namespace, name: ""))
+        var keys: [ObjectKey] = []
+        try withCursor(txn, dbs.byObject, path: path) { c in
+            var k = MDB_val(), v = MDB_val()
+            var rc = withVal(prefix) { p in
+                k = p
+                return mdb_cursor_get(c, &k, &v, MDB_SET_RANGE)
+            }
+            while rc == 0 {
+                let raw = k.raw
+                guard raw.count >= prefix.count, raw.prefix(prefix.count).elementsEqual(prefix) else { break }
+                keys.append(ObjectKey(kind: kind, namespace: namespace, name: String(decoding: raw.dropFirst(prefix.count), as: UTF8.self)))
+                rc = mdb_cursor_get(c, &k, &v, MDB_NEXT_NODUP)
+            }
+            if rc != 0, rc != MDB_NOTFOUND { try check(rc, "listing objects in") }
+        }
+        return keys
+    }
+
     /// The revisions an index of fixed-size duplicates (`by_object`, `by_cause`) lists under `key`.
     func revisions(under key: [UInt8], in dbi: MDB_dbi) throws -> [UInt64] {
         var revisions: [UInt64] = []

@@ -235,11 +235,22 @@ struct Delete: AsyncParsableCommand {
 enum TextTable {
     static func render(header: [String], rows: [[String]]) -> String {
         let all = [header] + rows
-        let widths = header.indices.map { i in all.map { $0.indices.contains(i) ? $0[i].count : 0 }.max() ?? 0 }
+        let widths = header.indices.map { i in all.map { $0.indices.contains(i) ? visibleWidth($0[i]) : 0 }.max() ?? 0 }
         return all.map { row in
             row.enumerated().map { i, cell in
-                i == row.count - 1 ? cell : cell.padding(toLength: widths[i] + 3, withPad: " ", startingAt: 0)
+                i == row.count - 1 ? cell : cell + String(repeating: " ", count: widths[i] + 3 - visibleWidth(cell))
             }.joined()
         }.joined(separator: "\n") + "\n"
+    }
+
+    /// Characters on screen: colour escape sequences take none.
+    static func visibleWidth(_ s: String) -> Int {
+        var n = 0, inEscape = false
+        for c in s.unicodeScalars {
+            if inEscape { if c == "m" { inEscape = false }; continue }
+            if c == "\u{1B}" { inEscape = true; continue }
+            n += 1
+        }
+        return n
     }
 }

@@ -1,34 +1,100 @@
 import ArgumentParser
+import ClusterModel
+import ControlPlane
 import Foundation
 import Journal
+import Queries
+import Simulation
 
-/// `kj demo`: writes a small sample journal and shows what the journal keeps.
+/// `kj demo`: simulates two scenarios and asks their journals what happened.
 struct Demo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Write a sample journal (one pod's life) and show its stat, chain and events.",
-        discussion: "Without --journal the sample goes into a new temporary directory, which is kept and printed.")
+        abstract: "Simulate a pod's creation and a node failure, then show kj history and kj why on them.",
+        discussion: """
+            Runs replay/pod-create.yaml and replay/node-failure.yaml (built into kj) in virtual time, \
+            each into its own journal under the demo directory, and prints the life of the nginx pod \
+            and why a pod that replaced an evicted one is where it is. Without --journal the journals \
+            go into a new temporary directory, which is kept and printed.
+            """)
 
-    @Option(name: .long, help: ArgumentHelp("Write the sample here (a new or empty directory).", valueName: "dir"))
+    @Option(name: .long, help: ArgumentHelp("Where to write the demo's journals (a new or empty directory).", valueName: "dir"))
     var journal: String?
 
     func run() async throws {
-        let path = journal ?? NSTemporaryDirectory() + "kj-demo-\(getpid())"
-        let j = try Journal.open(at: path, options: JournalOptions(clusterID: "00000000-0000-4000-8000-00000000d3e0"))
-        defer { j.close() }
-        guard try j.head().revision == 0 else {
-            throw ValidationError("\(path) already holds a journal; give --journal a new directory")
+        let root = journal ?? NSTemporaryDirectory() + "kj-demo-\(getpid())"
+        if let existing = try? FileManager.default.contentsOfDirectory(atPath: root), !existing.isEmpty {
+            throw ValidationError("\(root) is not empty; give --journal a new directory")
         }
-        let events = try await j.append(SampleJournal.podLifecycle())
+        let podCreate = root + "/pod-create", nodeFailure = root + "/node-failure"
         let out = FileSink.standardOutput()
-        out.line("Wrote \(events.count) events, one pod's life from create to removal, into \(path).\n")
-        out.line(JournalCommand.Stat.render(try j.stat()))
-        out.line()
-        for e in events {
-            let cause = e.cause.map { " cause=\($0)" } ?? ""
-            out.line("  \(String(e.revision).padding(toLength: 3, withPad: " ", startingAt: 0)) \(e.time.rfc3339Seconds)  \(e.actor.description.padding(toLength: 28, withPad: " ", startingAt: 0)) \(e.type.padding(toLength: 18, withPad: " ", startingAt: 0)) \(e.object)\(cause)")
+        defer { try? out.close() }
+
+        out.line(Style.bold("1. A pod is created") + " (replay/pod-create.yaml: alice creates pod nginx on a 3-node cluster)")
+        out.line("""
+               The request is stored as an event; the scheduler sees it, logs its decision, then binds the pod;
+               the kubelet on that node pulls the image, starts the container and reports status. Every hop is
+               an event with who did it and what caused it (CAUSE). ↑ marks a decision behind one of the pod's
+               events, → what its events led to elsewhere.
+
+            """)
+        try await simulate(DemoScenarios.podCreate, into: podCreate)
+        let history = try read(podCreate) { try ObjectHistory.load(ObjectKey(kind: Pod.kind, namespace: "default", name: "nginx"), in: $0) }
+        out.line("$ kj history pod/nginx --journal \(podCreate)")
+        out.write(History.render(history))
+
+        out.line("\n" + Style.bold("2. A node fails") + " (replay/node-failure.yaml: node-2 stops heartbeating under a 3-replica Deployment)")
+        out.line("""
+               After 50 s of silence the node lifecycle controller marks node-2 unreachable and taints it; the
+               pods there tolerate that taint for 300 s, are evicted, and the ReplicaSet creates replacements,
+               which the scheduler places on the remaining nodes. kj why follows the chain of causes back.
+
+            """)
+        try await simulate(DemoScenarios.nodeFailure, into: nodeFailure)
+        let (replacement, explanation) = try read(nodeFailure) { view -> (String, PodExplanation) in
+            let name = try Self.replacementPod(in: view)
+            return (name, try PodExplanation.explain(namespace: "default", name: name, in: view))
         }
-        let report = try j.verify()
-        out.line("\nverify: \(report.ok ? "OK" : "FAILED"), \(report.eventsChecked) events, head hash \(report.head.hash.short)…")
-        out.line("Next: kj journal stat --journal \(path); kj journal export --journal \(path)")
+        out.line("$ kj why pod/\(replacement) --journal \(nodeFailure)")
+        out.write(Why.render(explanation))
+        out.line("""
+
+            Try next:
+              kj why pod/\(replacement) --full --journal \(nodeFailure)
+              kj get pods --at -10m --journal \(nodeFailure)
+              kj events --actor node-lifecycle --journal \(nodeFailure)
+              kj diff 80 90 --journal \(nodeFailure)
+            """)
+    }
+
+    private func simulate(_ yaml: String, into path: String) async throws {
+        let journal = try Journal.open(at: path, options: JournalOptions(durability: .noSync))
+        defer { journal.close() }
+        let checks = try await Simulator(scenario: try Scenario(yaml: yaml), journal: journal).run()
+        if let failed = checks.first(where: { !$0.passed }) {
+            throw ValidationError("the scenario did not go as expected: \(failed.expectation.summary): \(failed.failure ?? "")")
+        }
+        try journal.sync()
+    }
+
+    private func read<T>(_ path: String, _ body: (JournalView) throws -> T) throws -> T {
+        let journal = try Journal.open(at: path, options: .reader)
+        defer { journal.close() }
+        return try journal.read(body)
+    }
+
+    /// The first pod the ReplicaSet created after an eviction.
+    static func replacementPod(in view: JournalView) throws -> String {
+        var evicted = false
+        var found: String?
+        try view.forEach(in: 1...UInt64.max) { e in
+            if e.type == DecisionType.nodeLifecycle, (try? JSONValue.parse(e.data))?["action"]?.stringValue == "evict" { evicted = true }
+            if evicted, e.type == WriteType.created.rawValue, e.object.kind == Pod.kind {
+                found = e.object.name
+                return false
+            }
+            return true
+        }
+        guard let found else { throw ValidationError("the node-failure scenario replaced no pod") }
+        return found
     }
 }

@@ -76,7 +76,7 @@ final class FileSink {
         write("\n")
     }
 
-    private func flush() {
+    func flush() {
         var done = 0
         while done < buffer.count && !failed {
             let n = buffer.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + done, $0.count - done) }

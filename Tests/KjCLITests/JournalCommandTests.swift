@@ -142,12 +142,28 @@ import TestSupport
         }
     }
 
-    @Test func theDemoWritesAVerifiedSample() throws {
+    @Test func theDemoTellsAPodsLifeAndAReplacementsWhy() throws {
         let dir = TemporaryDirectory()
         let result = try runKJ(["demo", "--journal", dir.sub("demo")])
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stdout.contains("verify: OK, 11 events"))
-        #expect(result.stdout.contains("Events:      11 (revisions 1–11)"))
+        for fact in ["$ kj history pod/nginx", "pod nginx bound to node-2", "Event Normal Started on nginx", "pod status: Running, Ready",
+                     "node-lifecycle: mark-unreachable", "node-lifecycle: evict", "replicaset: create 1", "Tie-break: 2 nodes shared the best total"] {
+            #expect(result.stdout.contains(fact), "the demo does not say \(fact)")
+        }
+        for journal in ["pod-create", "node-failure"] {
+            #expect(try runKJ(["journal", "verify", "--journal", dir.sub("demo") + "/" + journal]).status == 0)
+        }
+        // A second run into the same place is refused and changes nothing.
+        let again = try runKJ(["demo", "--journal", dir.sub("demo")])
+        #expect(again.status != 0 && again.stderr.contains("is not empty"))
+    }
+
+    @Test func theDemosScenariosAreTheOnesInReplay() throws {
+        let podCreate = try String(contentsOfFile: packageRoot + "/replay/pod-create.yaml", encoding: .utf8)
+        let nodeFailure = try String(contentsOfFile: packageRoot + "/replay/node-failure.yaml", encoding: .utf8)
+        let embedded = try String(contentsOfFile: packageRoot + "/Sources/KjCLI/DemoScenarios.swift", encoding: .utf8)
+        #expect(embedded.contains("static let podCreate = #\"\"\"\n" + podCreate + "\"\"\"#"))
+        #expect(embedded.contains("static let nodeFailure = #\"\"\"\n" + nodeFailure + "\"\"\"#"))
     }
 }
 

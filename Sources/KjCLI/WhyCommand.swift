@@ -1,0 +1,157 @@
+import ArgumentParser
+import ClusterModel
+import Foundation
+import Journal
+import Queries
+
+/// `kj why pod/NAME`: why a pod is where it is, or why it is nowhere.
+struct Why: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Explain why a pod is on its node, why it is still pending, or how it ended.",
+        discussion: """
+            Placed: the node, the chain of causes back to the request that started it, which nodes \
+            were filtered out and why, and the score table of the best candidates. Pending: the \
+            scheduler's message and what would make the pod schedulable. Gone: where it ran and who \
+            ended it. --full re-runs the scheduler on the state the decision observed and prints \
+            every node; --not NODE explains why that node was not chosen.
+            """)
+
+    @OptionGroup var location: JournalLocation
+    @Argument(help: ArgumentHelp("The pod, as pod/name (or just its name).", valueName: "pod/name")) var target: String
+    @Option(name: .shortAndLong, help: "The namespace (default: default).") var namespace: String?
+    @Option(help: PointInTime.help) var at: PointInTime?
+    @Flag(help: "Re-run the scheduler on the observed state: every node's verdict and score, and whether it agrees.") var full = false
+    @Option(name: .customLong("not"), help: ArgumentHelp("Explain why this node was not chosen.", valueName: "node")) var notNode: String?
+    @Option(name: .shortAndLong, help: "Output format: table, json or yaml.") var output: ReportFormat = .table
+
+    func run() throws {
+        let name = try Self.podName(target)
+        let journal = try location.openReadOnly()
+        defer { journal.close() }
+        let explanation = try journal.read { view in
+            try PodExplanation.explain(namespace: namespace ?? "default", name: name, at: try at?.revision(in: view) ?? nil,
+                                       full: full, notNode: notNode, in: view)
+        }
+        if output == .table { print(Self.render(explanation), terminator: "") } else { try printData(explanation, as: output) }
+    }
+
+    static func podName(_ target: String) throws -> String {
+        guard let slash = target.firstIndex(of: "/") else { return target }
+        guard ResourceKind(resource: String(target[..<slash])) == .pod else {
+            throw ValidationError("kj why explains pods: give pod/NAME")
+        }
+        return String(target[target.index(after: slash)...])
+    }
+
+    static func render(_ x: PodExplanation) -> String {
+        var out = ""
+        func line(_ s: String = "") { out += s + "\n" }
+        let pod = Style.bold("pod \(x.pod)")
+        switch x.status {
+        case .placed:
+            line("\(pod) is on \(Style.green(x.node ?? "?")): bound at revision \(x.bound?.revision ?? 0) (\(x.bound?.time ?? "")) by \(x.boundBy ?? "?").")
+        case .pending:
+            line("\(pod) is \(Style.yellow("Pending")): not on any node as of revision \(x.at.revision).")
+        case .gone:
+            let e = x.ending!
+            line("\(pod) is \(Style.red("gone")): removed at revision \(e.removed.revision) (\(e.removed.time)) by \(e.removedBy).")
+        }
+        if !x.causes.isEmpty {
+            line()
+            line(Style.bold("How it got there") + " (each line caused or triggered the next):")
+            out += HistoryTable.render(x.causes, showObject: true, indent: "  ")
+        }
+        if let d = x.decision { out += renderDecision(d) }
+        if let p = x.pending {
+            line()
+            line(Style.bold("Why it is pending: ") + p.message)
+            for h in p.hints { line("  • " + h) }
+        }
+        if let e = x.ending {
+            line()
+            line(Style.bold("How it ended"))
+            if let node = e.ranOn { line("  ran on \(node)") }
+            if let r = e.deletionRequested { line("  deletion requested at revision \(r.revision) (\(r.time)) by \(e.deletionRequestedBy ?? "?")") }
+            if let reason = e.deletionReason { line("  because \(reason)") }
+            line("  final status: \(e.finalStatus)")
+            line("  (kj history pod/\(x.pod.split(separator: "/").last ?? "") tells the whole story)")
+        }
+        if let r = x.rerun {
+            line()
+            let verdict = r.agrees ? Style.green("agrees") : Style.red("DISAGREES")
+            line(Style.bold("Re-run on the observed state: ") + "\(verdict) — recorded \(r.recordedNode ?? "none"), re-run \(r.rerunNode ?? "none").")
+            line("Every node:")
+            out += TextTable.render(
+                header: ["NODE", "VERDICT", "TOTAL"] + plugins.map(\.short),
+                rows: r.nodes.map { n in
+                    [n.node, n.filteredBy.map { "\($0): \(n.reasons.joined(separator: ", "))" } ?? "feasible", n.total.map(String.init) ?? "-"]
+                        + plugins.map { p in n.plugins?.first { $0.plugin == p.name }.map { "\($0.score)×\($0.weight)" } ?? "-" }
+                }).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n") + "\n"
+        }
+        if let w = x.whyNot {
+            line()
+            line(Style.bold("Why not \(w.node): ") + w.answer)
+            for d in w.details { line("  " + d) }
+        }
+        return out
+    }
+
+    static let plugins: [(name: String, short: String)] = [
+        ("NodeResourcesFit", "FIT"), ("NodeResourcesBalancedAllocation", "BALANCED"), ("TaintToleration", "TAINTS"),
+        ("NodeAffinity", "AFFINITY"), ("ImageLocality", "IMAGES"),
+    ]
+
+    static func renderDecision(_ d: PodExplanation.Decision) -> String {
+        var out = "\n"
+        out += Style.bold("Scheduling decision") + " at revision \(d.revision) (attempt \(d.attempt), observed revision \(d.observed.map(String.init) ?? "?")):\n"
+        out += "  \(d.nodes) node(s); \(d.searched) filtered; \(d.feasible) feasible.\n"
+        if d.filtered.isEmpty {
+            out += "  No node was filtered out.\n"
+        } else {
+            out += "  Filtered out:\n"
+            for f in d.filtered {
+                let sample = f.nodes.joined(separator: ", ") + (f.count > f.nodes.count ? ", …" : "")
+                out += "    \(f.count) × \(f.reason) (\(f.plugin)): \(sample)\n"
+            }
+        }
+        if !d.candidates.isEmpty {
+            out += "  Best candidates (score × weight; total = Σ):\n"
+            let table = TextTable.render(
+                header: ["NODE", "TOTAL"] + plugins.map(\.short),
+                rows: d.candidates.map { c in
+                    [c.node + (c.node == d.node ? " ✓" : ""), String(c.total)]
+                        + plugins.map { p in c.plugins.first { $0.plugin == p.name }.map { "\($0.score)×\($0.weight)" } ?? "-" }
+                })
+            out += table.split(separator: "\n").map { "    " + $0 }.joined(separator: "\n") + "\n"
+            out += "    (FIT = NodeResourcesFit LeastAllocated, BALANCED = NodeResourcesBalancedAllocation, TAINTS = TaintToleration PreferNoSchedule, AFFINITY = NodeAffinity preferred terms, IMAGES = ImageLocality)\n"
+        }
+        if let tied = d.tied {
+            out += tied > 1
+                ? "  Tie-break: \(tied) nodes shared the best total (\((d.tiedNodes ?? []).joined(separator: ", "))\(tied > (d.tiedNodes?.count ?? 0) ? ", …" : "")); the cluster seed and the pod's uid picked \(d.node ?? "?").\n"
+                : "  No tie: \(d.node ?? "?") alone had the best total.\n"
+        }
+        return out
+    }
+}
+
+/// The rows of a history (or a chain of causes) as an aligned table.
+enum HistoryTable {
+    /// Long values cut to fit a line (`-o json` keeps them whole).
+    static func abbreviated(_ s: String, limit: Int = 110) -> String {
+        s.count <= limit ? s : String(s.prefix(limit - 1)) + "…"
+    }
+
+    static func render(_ entries: [HistoryEntry], showObject: Bool, indent: String = "", maxChanges: Int = 6) -> String {
+        var rows: [[String]] = []
+        for e in entries {
+            let marker = switch e.role { case .object: " "; case .origin: "↑"; case .consequence: "→" }
+            var summary = e.summary
+            if e.role != .object || showObject { summary = Style.dim("[\(e.object)]") + " " + summary }
+            rows.append([marker + String(e.revision), clockTime(e.time), e.actor, e.type, e.cause.map(String.init) ?? "", summary])
+            for c in e.changes.prefix(maxChanges) { rows.append(["", "", "", "", "", "    " + Style.dim(abbreviated(c.description))]) }
+            if e.changes.count > maxChanges { rows.append(["", "", "", "", "", "    " + Style.dim("… \(e.changes.count - maxChanges) more change(s); -o json shows all")]) }
+        }
+        let table = TextTable.render(header: [" REV", "TIME", "ACTOR", "EVENT", "CAUSE", "WHAT"], rows: rows)
+        return table.split(separator: "\n").map { indent + $0 }.joined(separator: "\n") + "\n"
+    }
+}

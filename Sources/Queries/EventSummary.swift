@@ -1,0 +1,107 @@
+import ClusterModel
+import ControlPlane
+import Journal
+
+/// One line saying what an event did, in the words `kubectl describe` and the seed notes use.
+public enum EventSummary {
+    /// `data` is the event's payload, parsed.
+    public static func line(for e: Event, data: JSONValue) -> String {
+        let kind = e.object.kind, name = e.object.name
+        switch e.type {
+        case DecisionType.scheduling: return scheduling(data)
+        case DecisionType.kubelet: return kubelet(e, data)
+        case DecisionType.controller, DecisionType.nodeLifecycle: return controller(e, data)
+        case DecisionType.fault:
+            if let node = data["addNode"]?.stringValue { return "node \(node) added to the cluster" }
+            return "fault injected: \(data["fault"]?.stringValue ?? "?") \(kind.lowercased())/\(name)"
+        case "ClusterInitialized": return "cluster initialised (seed \(data["seed"].flatMap(FieldDiff.compact) ?? "?"))"
+        default: break
+        }
+        if kind == CoreEvent.kind, e.type == "Created" || e.type == "Updated" {
+            let count = data["count"]?.intValue ?? 1
+            let involved = data["involvedObject"]?["name"]?.stringValue ?? ""
+            return "Event \(data["type"]?.stringValue ?? "Normal") \(data["reason"]?.stringValue ?? "") on \(involved): \(data["message"]?.stringValue ?? "")"
+                + (count > 1 ? " (×\(count))" : "")
+        }
+        let what = "\(kind.lowercased()) \(name)"
+        switch e.type {
+        case "Created": return "\(what) created"
+        case "Updated": return "\(what) updated"
+        case "StatusUpdated":
+            if kind == Pod.kind { return "pod status: " + podStatus(data) }
+            return "\(what) status updated"
+        case "Bound": return "\(what) bound to \(data["spec"]?["nodeName"]?.stringValue ?? "?")"
+        case "DeletionStarted":
+            let grace = data["metadata"]?["deletionGracePeriodSeconds"]?.intValue
+            return "\(what) deletion requested" + (grace.map { " (grace period \($0)s): Terminating" } ?? "")
+        case "Deleted": return "\(what) removed"
+        default: return "\(e.type) \(what)"
+        }
+    }
+
+    static func scheduling(_ d: JSONValue) -> String {
+        if d["outcome"]?.stringValue == "bound" {
+            let ties = d["tieBreak"]?["count"]?.intValue ?? 1
+            return "schedule onto \(d["node"]?.stringValue ?? "?"): \(d["feasible"]?.intValue ?? 0)/\(d["nodes"]?.intValue ?? 0) nodes feasible"
+                + (ties > 1 ? ", \(ties) tied" : "")
+        }
+        return "unschedulable: \(d["message"]?.stringValue ?? "")"
+    }
+
+    static func kubelet(_ e: Event, _ d: JSONValue) -> String {
+        let node = d["node"]?.stringValue ?? e.object.name
+        switch d["action"]?.stringValue ?? "" {
+        case "register": return "register node \(node)"
+        case "start":
+            let containers = (d["containers"]?.arrayValue ?? []).compactMap(\.stringValue).joined(separator: ", ")
+            return "start \(containers) on \(node)" + (d["imagePresent"] == .bool(false) ? " (pull the image first)" : " (image present)")
+        case "backoff":
+            return "container exited with code \(d["exitCode"]?.intValue ?? 0): CrashLoopBackOff, restart in \(d["backoffSeconds"]?.intValue ?? 0)s"
+        case "restart": return "restart the container"
+        case "completed": return "container completed"
+        case "terminate":
+            let preStop = d["preStopSeconds"]?.intValue ?? 0
+            return "terminate: grace period \(d["gracePeriodSeconds"]?.intValue ?? 0)s" + (preStop > 0 ? ", preStop first" : ", SIGTERM now")
+        case "preStop": return "run the preStop hook (\(d["seconds"]?.intValue ?? 0)s)"
+        case "SIGTERM": return "send SIGTERM" + (d["ignored"] == .bool(true) ? " (the container ignores it)" : "")
+        case "SIGKILL": return "send SIGKILL: grace period over after \(d["afterSeconds"]?.intValue ?? 0)s"
+        case "remove": return "containers stopped (exit code \(d["exitCode"]?.intValue ?? 0)): remove the pod"
+        case let other: return "kubelet: \(other)"
+        }
+    }
+
+    static func controller(_ e: Event, _ d: JSONValue) -> String {
+        let who = d["controller"]?.stringValue ?? e.actor.name
+        let actions = d["action"]?.arrayValue?.compactMap(\.stringValue) ?? [d["action"]?.stringValue ?? "?"]
+        var line = "\(who): \(actions.joined(separator: "; "))"
+        if let count = d["count"]?.intValue { line += " \(count)" }
+        if let pods = d["pods"]?.arrayValue { line += " " + pods.compactMap(\.stringValue).joined(separator: ", ") }
+        if who == "endpoints" {
+            let added = (d["added"]?.arrayValue ?? []).compactMap(\.stringValue), removed = (d["removed"]?.arrayValue ?? []).compactMap(\.stringValue)
+            if !added.isEmpty { line += ", add \(added.joined(separator: ", "))" }
+            if !removed.isEmpty { line += ", remove \(removed.joined(separator: ", "))" }
+        }
+        if let reason = d["reason"]?.stringValue { line += " (\(reason))" }
+        return line
+    }
+
+    /// `Running, Ready` / `Pending: ContainerCreating` / `Failed`.
+    static func podStatus(_ pod: JSONValue) -> String {
+        let status = pod["status"]
+        var parts = [status?["phase"]?.stringValue ?? "Pending"]
+        for c in status?["containerStatuses"]?.arrayValue ?? [] {
+            if let w = c["state"]?["waiting"]?["reason"]?.stringValue { parts.append("\(c["name"]?.stringValue ?? ""): \(w)") }
+            if let t = c["state"]?["terminated"] {
+                parts.append("\(c["name"]?.stringValue ?? ""): \(t["reason"]?.stringValue ?? "Terminated") (exit \(t["exitCode"]?.intValue ?? 0))")
+            }
+        }
+        if let ready = status?["conditions"]?.arrayValue?.first(where: { $0["type"]?.stringValue == "Ready" }) {
+            parts.append(ready["status"]?.stringValue == "True" ? "Ready" : "not Ready")
+        }
+        if let scheduled = status?["conditions"]?.arrayValue?.first(where: { $0["type"]?.stringValue == "PodScheduled" }),
+           scheduled["status"]?.stringValue == "False" {
+            parts.append("Unschedulable")
+        }
+        return parts.joined(separator: ", ")
+    }
+}
