@@ -88,6 +88,7 @@ let package = Package(
         .testTarget(name: "ControllersTests", dependencies: ["Controllers", "ClusterModel"]),
         .testTarget(name: "NodeAgentTests", dependencies: ["NodeAgent", "Simulation", "ClusterModel", "Journal", "TestSupport"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Scheduler", "ControlPlane", "ClusterModel", "Journal", "TestSupport"]),
+        .testTarget(name: "QueriesTests", dependencies: ["Queries", "Journal", "ClusterModel", "TestSupport", "kj"]),
         .testTarget(name: "KjCLITests", dependencies: ["KjCLI", "Journal", "TestSupport", "kj"]),
     ]
 )

@@ -56,7 +56,7 @@ extension JSONValue {
         return out
     }
 
-    /// Indented JSON (two spaces, like kubectl), keys sorted.
+    /// Indented JSON (four spaces, like kubectl), keys sorted.
     public func prettyPrinted() -> String {
         var out: [UInt8] = []
         write(to: &out, indent: 4, level: 0)

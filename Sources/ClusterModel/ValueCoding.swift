@@ -425,7 +425,14 @@ private struct SingleEncoder: SingleValueEncodingContainer {
     func encode(_ v: Int) throws { box.value = .int(Int64(v)) }
     func encode(_ v: Int32) throws { box.value = .int(Int64(v)) }
     func encode(_ v: Int64) throws { box.value = .int(v) }
+    func encode(_ v: Int8) throws { box.value = .int(Int64(v)) }
+    func encode(_ v: Int16) throws { box.value = .int(Int64(v)) }
+    func encode(_ v: UInt) throws { try encode(UInt64(v)) }
+    func encode(_ v: UInt8) throws { box.value = .int(Int64(v)) }
+    func encode(_ v: UInt16) throws { box.value = .int(Int64(v)) }
+    func encode(_ v: UInt32) throws { box.value = .int(Int64(v)) }
     func encode(_ v: UInt64) throws { box.value = v <= UInt64(Int64.max) ? .int(Int64(v)) : .double(Double(v)) }
+    func encode(_ v: Float) throws { box.value = .double(Double(v)) }
     func encode(_ v: Double) throws { box.value = .double(v) }
 
     func encode<T: Encodable>(_ value: T) throws {

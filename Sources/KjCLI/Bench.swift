@@ -45,7 +45,7 @@ struct JournalBench: AsyncParsableCommand {
             return d
         }
         func raw(_ rate: Double) throws -> Double {
-            guard rate > 0 else { throw ValidationError("raw liblmdb baseline failed with LMDB code \(Int(rate))") }
+            guard rate > 0 else { throw CLIError("raw liblmdb baseline failed with LMDB code \(Int(rate))") }
             return rate
         }
 

@@ -74,7 +74,7 @@ struct Get: ParsableCommand {
     @Option(name: [.short, .customLong("selector")], help: "A label selector (app=web,tier!=db).") var selector: String?
     @Option(name: .customLong("field-selector"), help: "A field selector (spec.nodeName=node-1).") var fieldSelector: String?
     @Option(name: .shortAndLong, help: "Output format: table, wide, json, yaml or name.") var output: GetOutput = .table
-    @Option(help: PointInTime.help) var at: PointInTime?
+    @Option(parsing: .unconditional, help: PointInTime.help) var at: PointInTime?
 
     func run() throws {
         var kindName = kind
@@ -84,7 +84,7 @@ struct Get: ParsableCommand {
             names.insert(String(kind[kind.index(after: slash)...]), at: 0)
         }
         guard let resource = ResourceKind(resource: kindName) else {
-            throw ValidationError("the server doesn't have a resource type \"\(kindName)\"")
+            throw CLIError("the server doesn't have a resource type \"\(kindName)\"")
         }
         let journal = try location.openReadOnly()
         defer { journal.close() }
@@ -110,7 +110,7 @@ struct Get: ParsableCommand {
         }
         for missing in names where !objects.contains(where: { $0.metadata.name == missing }) {
             let when = at == nil ? "" : " at revision \(revision)"
-            throw ValidationError("\(resource.plural) \"\(missing)\" not found\(when)")
+            throw CLIError("\(resource.plural) \"\(missing)\" not found\(when)")
         }
         let out = FileSink.standardOutput()
         defer { try? out.close() }
@@ -162,7 +162,7 @@ struct Apply: AsyncParsableCommand {
         if filename == "-" {
             text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
         } else {
-            guard let data = FileManager.default.contents(atPath: filename) else { throw ValidationError("cannot read \(filename)") }
+            guard let data = FileManager.default.contents(atPath: filename) else { throw CLIError("cannot read \(filename)") }
             text = String(decoding: data, as: UTF8.self)
         }
         let objects = try Manifest.objects(text)
@@ -208,16 +208,16 @@ struct Delete: AsyncParsableCommand {
         var pendingKind: ResourceKind?
         for t in targets {
             if let slash = t.firstIndex(of: "/") {
-                guard let k = ResourceKind(resource: String(t[..<slash])) else { throw ValidationError("the server doesn't have a resource type \"\(t[..<slash])\"") }
+                guard let k = ResourceKind(resource: String(t[..<slash])) else { throw CLIError("the server doesn't have a resource type \"\(t[..<slash])\"") }
                 pairs.append((k, String(t[t.index(after: slash)...])))
             } else if let k = pendingKind {
                 pairs.append((k, t))
             } else {
-                guard let k = ResourceKind(resource: t) else { throw ValidationError("the server doesn't have a resource type \"\(t)\"") }
+                guard let k = ResourceKind(resource: t) else { throw CLIError("the server doesn't have a resource type \"\(t)\"") }
                 pendingKind = k
             }
         }
-        guard !pairs.isEmpty else { throw ValidationError("give kind/name, or a kind and names") }
+        guard !pairs.isEmpty else { throw CLIError("give kind/name, or a kind and names") }
         let journal = try location.openForWriting()
         defer { journal.close() }
         let store = try await Store.open(journal: journal)

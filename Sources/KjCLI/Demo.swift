@@ -23,7 +23,7 @@ struct Demo: AsyncParsableCommand {
     func run() async throws {
         let root = journal ?? NSTemporaryDirectory() + "kj-demo-\(getpid())"
         if let existing = try? FileManager.default.contentsOfDirectory(atPath: root), !existing.isEmpty {
-            throw ValidationError("\(root) is not empty; give --journal a new directory")
+            throw CLIError("\(root) is not empty; give --journal a new directory")
         }
         let podCreate = root + "/pod-create", nodeFailure = root + "/node-failure"
         let out = FileSink.standardOutput()
@@ -33,8 +33,9 @@ struct Demo: AsyncParsableCommand {
         out.line("""
                The request is stored as an event; the scheduler sees it, logs its decision, then binds the pod;
                the kubelet on that node pulls the image, starts the container and reports status. Every hop is
-               an event with who did it and what caused it (CAUSE). ↑ marks a decision behind one of the pod's
-               events, → what its events led to elsewhere.
+               an event with who did it and what caused it (CAUSE: the decision a write carried out; (N): the
+               change that triggered a decision). ↑ marks a decision behind one of the pod's events, → what its
+               events led to elsewhere.
 
             """)
         try await simulate(DemoScenarios.podCreate, into: podCreate)
@@ -71,7 +72,7 @@ struct Demo: AsyncParsableCommand {
         defer { journal.close() }
         let checks = try await Simulator(scenario: try Scenario(yaml: yaml), journal: journal).run()
         if let failed = checks.first(where: { !$0.passed }) {
-            throw ValidationError("the scenario did not go as expected: \(failed.expectation.summary): \(failed.failure ?? "")")
+            throw CLIError("the scenario did not go as expected: \(failed.expectation.summary): \(failed.failure ?? "")")
         }
         try journal.sync()
     }
@@ -94,7 +95,7 @@ struct Demo: AsyncParsableCommand {
             }
             return true
         }
-        guard let found else { throw ValidationError("the node-failure scenario replaced no pod") }
+        guard let found else { throw CLIError("the node-failure scenario replaced no pod") }
         return found
     }
 }

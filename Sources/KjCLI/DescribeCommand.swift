@@ -3,6 +3,7 @@ import ClusterModel
 import ControlPlane
 import Foundation
 import Journal
+import Queries
 
 /// `kj describe KIND/NAME`: an object as `kubectl describe` shows it, at any point in the journal.
 struct Describe: ParsableCommand {
@@ -13,7 +14,7 @@ struct Describe: ParsableCommand {
     @OptionGroup var location: JournalLocation
     @Argument(help: ObjectName.help) var object: ObjectName
     @Option(name: .shortAndLong, help: "The namespace (default: default).") var namespace: String?
-    @Option(help: PointInTime.help) var at: PointInTime?
+    @Option(parsing: .unconditional, help: PointInTime.help) var at: PointInTime?
 
     func run() throws {
         let key = object.key(namespace: namespace)
@@ -23,11 +24,7 @@ struct Describe: ParsableCommand {
             let head = try view.head().revision
             let revision = try at?.revision(in: view) ?? head
             let state = try Projection.state(in: view, at: revision)
-            guard let stored = state.object(key) else {
-                let existed = try !view.history(of: key).isEmpty
-                throw ValidationError("\(object.kind.singular) \"\(object.name)\" not found at revision \(revision)"
-                    + (existed ? " (it exists at other points: kj history \(object.kind.singular)/\(object.name))" : ""))
-            }
+            guard let stored = state.object(key) else { throw try QueryError.absent(key, at: revision, in: view) }
             let value = try stored.json(in: view)
             let events = try state.list(.event).compactMap { try $0.decode(in: view) as? CoreEvent }
                 .filter { $0.involvedObject.uid == stored.uid || ($0.involvedObject.kind == key.kind && $0.involvedObject.name == key.name && ($0.involvedObject.namespace ?? "") == key.namespace) }
@@ -145,7 +142,9 @@ struct Describer {
             return
         }
         out += "Events:\n"
-        let sorted = events.sorted { ($0.lastTimestamp ?? "", $0.metadata.name ?? "") < ($1.lastTimestamp ?? "", $1.metadata.name ?? "") }
+        // By time, then by revision: events of the same second in the order they were written.
+        func revision(_ e: CoreEvent) -> UInt64 { UInt64(e.metadata.resourceVersion ?? "") ?? 0 }
+        let sorted = events.sorted { ($0.lastTimestamp ?? "", revision($0)) < ($1.lastTimestamp ?? "", revision($1)) }
         let rows = sorted.map { e -> [String] in
             let first = e.firstTimestamp ?? e.lastTimestamp ?? ""
             let count = e.count ?? 1

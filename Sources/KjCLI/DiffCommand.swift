@@ -8,7 +8,11 @@ import Queries
 struct Diff: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "What changed between two points: objects added, removed and modified, with field-level changes.",
-        discussion: "Each point is a revision, an RFC 3339 time, or a duration before the journal's last event (-5m).")
+        discussion: """
+            Each point is a revision, an RFC 3339 time, or a duration before the journal's last event \
+            (-5m). A leading - would read as an option here, so write durations without it \
+            (kj diff 10m 5m) or after -- (kj diff -- -10m -5m).
+            """)
 
     @OptionGroup var location: JournalLocation
     @Argument(help: ArgumentHelp("The earlier point.", valueName: "rev|time|-duration")) var from: PointInTime
@@ -19,7 +23,7 @@ struct Diff: ParsableCommand {
 
     func run() throws {
         let resource = try kind.map { k -> ResourceKind in
-            guard let r = ResourceKind(resource: k) else { throw ValidationError("unknown kind \"\(k)\"") }
+            guard let r = ResourceKind(resource: k) else { throw CLIError("unknown kind \"\(k)\"") }
             return r
         }
         let journal = try location.openReadOnly()
@@ -27,7 +31,7 @@ struct Diff: ParsableCommand {
         let diff = try journal.read { view -> StateDiff in
             let a = try from.revision(in: view) ?? 0
             let b = try to?.revision(in: view) ?? view.head().revision
-            guard a <= b else { throw ValidationError("the first point (revision \(a)) is after the second (revision \(b))") }
+            guard a <= b else { throw CLIError("the first point (revision \(a)) is after the second (revision \(b))") }
             return try StateDiff.between(a, b, kind: resource, namespace: namespace, in: view)
         }
         if output != .table { return try printData(diff, as: output) }

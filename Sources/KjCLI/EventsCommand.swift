@@ -86,7 +86,7 @@ struct Events: ParsableCommand {
     func run() throws {
         var filter = EventFilter()
         if let kind {
-            guard let k = ResourceKind(resource: kind) else { throw ValidationError("unknown kind \"\(kind)\"") }
+            guard let k = ResourceKind(resource: kind) else { throw CLIError("unknown kind \"\(kind)\"") }
             filter.kind = k.rawValue
             if k.namespaced, name != nil { filter.namespace = namespace ?? "default" }
         }

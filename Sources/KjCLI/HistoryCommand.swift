@@ -24,7 +24,7 @@ struct History: ParsableCommand {
     @Argument(help: ObjectName.help) var object: ObjectName
     @Option(name: .shortAndLong, help: "The namespace (default: default).") var namespace: String?
     @Option(help: "Show the incarnation with this uid.") var uid: String?
-    @Option(help: PointInTime.help) var at: PointInTime?
+    @Option(parsing: .unconditional, help: PointInTime.help) var at: PointInTime?
     @Option(name: .shortAndLong, help: "Output format: table, json, yaml or mermaid.") var output: HistoryFormat = .table
 
     func run() throws {

@@ -88,7 +88,7 @@ struct JournalCommand: AsyncParsableCommand {
             defer { journal.close() }
             let sink: FileSink
             if let file {
-                guard let s = FileSink(creating: file) else { throw ValidationError("cannot write \(file)") }
+                guard let s = FileSink(creating: file) else { throw CLIError("cannot write \(file)") }
                 sink = s
             } else {
                 sink = FileSink.standardOutput()
@@ -153,7 +153,7 @@ enum JournalImport {
                 throw JournalError(.notAJournal, "\(target) is not empty; import into a new directory")
             }
         }
-        guard let reader = LineReader(path: file) else { throw ValidationError("cannot read \(file)") }
+        guard let reader = LineReader(path: file) else { throw CLIError("cannot read \(file)") }
         let parent = (target as NSString).deletingLastPathComponent
         let staging = (parent.isEmpty ? "." : parent) + "/." + (target as NSString).lastPathComponent + ".importing-\(getpid())"
         try? fm.removeItem(atPath: staging)

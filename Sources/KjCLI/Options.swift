@@ -1,4 +1,5 @@
 import ArgumentParser
+import ClusterModel
 import Foundation
 import Journal
 
@@ -43,9 +44,7 @@ func printError(_ s: String) {
 
 /// Encodes a value as pretty, key-sorted JSON (the `-o json` form of every command).
 func jsonText<T: Encodable>(_ value: T) throws -> String {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    return String(decoding: try encoder.encode(value), as: UTF8.self)
+    try ValueEncoder().encode(value).prettyPrinted()
 }
 
 /// Key–value lines with the values aligned.
@@ -53,4 +52,11 @@ func aligned(_ rows: [(String, String)]) -> String {
     let width = (rows.map { $0.0.count }.max() ?? 0) + 2
     return rows.map { k, v in (k + ":").padding(toLength: width, withPad: " ", startingAt: 0) + v }
         .joined(separator: "\n")
+}
+
+/// A failure of a command, printed as one line (`Error: …`) with exit code 1 — unlike
+/// ArgumentParser's `ValidationError`, which adds the usage text.
+struct CLIError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }

@@ -82,7 +82,7 @@ struct SchedulerBench: AsyncParsableCommand {
                 return true
             }
         }
-        guard bound == pods else { throw ValidationError("only \(bound) of \(pods) pods were bound") }
+        guard bound == pods else { throw CLIError("only \(bound) of \(pods) pods were bound") }
         sizes.sort()
         return ["pods_per_s": Double(pods) / seconds, "scheduling_seconds": seconds, "nodes": Double(nodes), "pods": Double(pods),
                 "decision_event_bytes_p50": Double(sizes[sizes.count / 2]), "decision_event_bytes_max": Double(sizes.last!)]
@@ -123,7 +123,7 @@ struct SchedulerBench: AsyncParsableCommand {
         let simulator = try await Simulator(scenario: try Scenario(yaml: yaml), journal: journal)
         let checks = try await simulator.run()
         let seconds = (ContinuousClock.now - start).seconds
-        if let failed = checks.first(where: { !$0.passed }) { throw ValidationError("the rollout did not finish: \(failed.failure ?? "")") }
+        if let failed = checks.first(where: { !$0.passed }) { throw CLIError("the rollout did not finish: \(failed.failure ?? "")") }
         return (seconds, try journal.head().revision)
     }
 }

@@ -16,7 +16,7 @@ struct Simulate: AsyncParsableCommand {
     @Flag(help: "Print only failures and the summary.") var quiet = false
 
     func run() async throws {
-        guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read \(file)") }
+        guard let data = FileManager.default.contents(atPath: file) else { throw CLIError("cannot read \(file)") }
         let scenario = try Scenario(yaml: String(decoding: data, as: UTF8.self))
         let path = journal ?? NSTemporaryDirectory() + "kj-simulate-\(scenario.name)-\(getpid())"
         let j = try Journal.open(at: path, options: JournalOptions(durability: .noSync))

@@ -19,7 +19,7 @@ struct Why: ParsableCommand {
     @OptionGroup var location: JournalLocation
     @Argument(help: ArgumentHelp("The pod, as pod/name (or just its name).", valueName: "pod/name")) var target: String
     @Option(name: .shortAndLong, help: "The namespace (default: default).") var namespace: String?
-    @Option(help: PointInTime.help) var at: PointInTime?
+    @Option(parsing: .unconditional, help: PointInTime.help) var at: PointInTime?
     @Flag(help: "Re-run the scheduler on the observed state: every node's verdict and score, and whether it agrees.") var full = false
     @Option(name: .customLong("not"), help: ArgumentHelp("Explain why this node was not chosen.", valueName: "node")) var notNode: String?
     @Option(name: .shortAndLong, help: "Output format: table, json or yaml.") var output: ReportFormat = .table
@@ -38,7 +38,7 @@ struct Why: ParsableCommand {
     static func podName(_ target: String) throws -> String {
         guard let slash = target.firstIndex(of: "/") else { return target }
         guard ResourceKind(resource: String(target[..<slash])) == .pod else {
-            throw ValidationError("kj why explains pods: give pod/NAME")
+            throw CLIError("kj why explains pods: give pod/NAME")
         }
         return String(target[target.index(after: slash)...])
     }
@@ -58,7 +58,7 @@ struct Why: ParsableCommand {
         }
         if !x.causes.isEmpty {
             line()
-            line(Style.bold("How it got there") + " (each line caused or triggered the next):")
+            line(Style.bold("How it got there") + " (oldest first; CAUSE: what each write carried out, (N): what triggered a decision):")
             out += HistoryTable.render(x.causes, showObject: true, indent: "  ")
         }
         if let d = x.decision { out += renderDecision(d) }
@@ -147,7 +147,7 @@ enum HistoryTable {
             let marker = switch e.role { case .object: " "; case .origin: "↑"; case .consequence: "→" }
             var summary = e.summary
             if e.role != .object || showObject { summary = Style.dim("[\(e.object)]") + " " + summary }
-            rows.append([marker + String(e.revision), clockTime(e.time), e.actor, e.type, e.cause.map(String.init) ?? "", summary])
+            rows.append([marker + String(e.revision), clockTime(e.time), e.actor, e.type, e.cause.map(String.init) ?? e.trigger.map { "(\($0))" } ?? "", summary])
             for c in e.changes.prefix(maxChanges) { rows.append(["", "", "", "", "", "    " + Style.dim(abbreviated(c.description))]) }
             if e.changes.count > maxChanges { rows.append(["", "", "", "", "", "    " + Style.dim("… \(e.changes.count - maxChanges) more change(s); -o json shows all")]) }
         }

@@ -18,6 +18,20 @@ public enum QueryError: Error, CustomStringConvertible, Sendable {
     }
 }
 
+extension QueryError {
+    /// Why `key` is not in the state at `revision`: it never existed (with suggestions), or it
+    /// existed at other revisions.
+    public static func absent(_ key: ObjectKey, at revision: UInt64, in view: JournalView) throws -> QueryError {
+        let revisions = try view.history(of: key)
+        guard let first = revisions.first, let last = revisions.last else {
+            return .notFound(key, suggestions: try Suggestions.names(like: key, in: view))
+        }
+        let kind = key.kind.lowercased()
+        let what = "\(kind) \(key.namespace.isEmpty ? "" : key.namespace + "/")\(key.name)"
+        return .invalid("\(what) did not exist at revision \(revision); its events are at revisions \(first)–\(last) (kj history \(kind)/\(key.name))")
+    }
+}
+
 /// Names close to a mistyped one, for "did you mean …?".
 enum Suggestions {
     /// Up to three names of the same kind and namespace: those that start with or contain the

@@ -194,20 +194,26 @@ extension PodExplanation {
     }
 
     /// From the pod's creation back to the request that started it (following each event's
-    /// cause, then each decision's trigger), then forward to its binding.
+    /// cause, then each decision's trigger), the same for the change that triggered the deciding
+    /// attempt when that was not the creation (a node joining, say), then the decision and the
+    /// binding; in revision order.
     static func causes(of own: [Event], binding: Event?, decision: Event?, in view: JournalView) throws -> [HistoryEntry] {
         guard let created = own.first(where: { $0.type == WriteType.created.rawValue }) else { return [] }
-        var chain: [Event] = [created]
-        var current = created
-        var seen: Set<UInt64> = [created.revision]
-        while chain.count < 16 {
-            guard let next = current.cause ?? current.trigger, !seen.contains(next), let e = try view.event(at: next) else { break }
-            chain.append(e)
-            seen.insert(next)
-            current = e
+        var chain: [Event] = []
+        var seen: Set<UInt64> = []
+        func follow(_ start: Event) throws {
+            var current: Event? = start
+            var steps = 0
+            while let e = current, steps < 16, seen.insert(e.revision).inserted {
+                chain.append(e)
+                steps += 1
+                current = try (e.cause ?? e.trigger).flatMap { try view.event(at: $0) }
+            }
         }
-        chain.reverse()
-        for e in [decision, binding].compactMap({ $0 }) where !seen.contains(e.revision) { chain.append(e) }
+        try follow(created)
+        if let trigger = try decision?.trigger.flatMap({ try view.event(at: $0) }) { try follow(trigger) }
+        for e in [decision, binding].compactMap({ $0 }) where seen.insert(e.revision).inserted { chain.append(e) }
+        chain.sort { $0.revision < $1.revision }
         return try chain.map { e in
             HistoryEntry(revision: e.revision, time: e.time.rfc3339, type: e.type, actor: e.actor.description, object: e.object.key.description,
                          role: own.contains { $0.revision == e.revision } ? .object : .origin,
@@ -247,14 +253,18 @@ extension PodExplanation {
         let request = PodRequest(pod)
         let nodes = infos.values.sorted { $0.name < $1.name }
         var hints: [String] = []
+        // Only nodes that got as far as the resource check: a tainted node's free cpu is no help.
+        let fitFailures = Set(SchedulingAlgorithm.run(pod: pod, nodes: nodes, seed: 0, findAll: true).verdicts
+            .filter { $0.plugin == "NodeResourcesFit" }.map(\.node))
         func most(_ free: (NodeInfo) -> Int64) -> (String, Int64)? {
-            nodes.map { ($0.name, free($0)) }.max { ($0.1, $1.0) < ($1.1, $0.0) }
+            nodes.filter { fitFailures.contains($0.name) }.map { ($0.name, free($0)) }.max { ($0.1, $1.0) < ($1.1, $0.0) }
         }
+        let elsewhere = "the most free on a node that passes the other filters is"
         if reasons.contains("Insufficient cpu"), let (node, free) = most({ $0.allocatable.milliCPU - $0.requested.milliCPU }) {
-            hints.append("needs \(Quantity(milli: request.requested.milliCPU)) cpu; the most free on any node is \(Quantity(milli: max(0, free))) (\(node))")
+            hints.append("needs \(Quantity(milli: request.requested.milliCPU)) cpu; \(elsewhere) \(Quantity(milli: max(0, free))) (\(node))")
         }
         if reasons.contains("Insufficient memory"), let (node, free) = most({ $0.allocatable.memory - $0.requested.memory }) {
-            hints.append("needs \(Quantity(request.requested.memory, format: .binarySI)) memory; the most free on any node is \(Quantity(max(0, free), format: .binarySI)) (\(node))")
+            hints.append("needs \(Quantity(request.requested.memory, format: .binarySI)) memory; \(elsewhere) \(Quantity(max(0, free), format: .binarySI)) (\(node))")
         }
         if reasons.contains("Too many pods") { hints.append("every node that fits is at its pod limit") }
         for r in reasons where r.hasPrefix("node(s) had untolerated taint") {

@@ -48,6 +48,13 @@ public final class SchedulerComponent: Component {
     private var startIndex = 0
     /// Bumped by every change that can make an unschedulable pod schedulable.
     private var epoch: UInt64 = 0
+    /// The revision of the latest such change: the trigger of the retries it causes.
+    private var epochRevision: UInt64 = 0
+
+    private func clusterChanged(at revision: UInt64) {
+        epoch += 1
+        epochRevision = revision
+    }
 
     public init(seed: UInt64) { self.seed = seed }
 
@@ -67,7 +74,7 @@ public final class SchedulerComponent: Component {
     private func observeNode(_ event: Event, _ cache: ObjectCache) {
         let name = event.object.name
         guard let node = cache.get(Node.self, name: name) else {
-            if nodes.removeValue(forKey: name) != nil { epoch += 1; nodesChanged() }
+            if nodes.removeValue(forKey: name) != nil { clusterChanged(at: event.revision); nodesChanged() }
             return
         }
         if let info = nodes[name] {
@@ -75,12 +82,12 @@ public final class SchedulerComponent: Component {
                 || info.node.status?.allocatable != node.status?.allocatable || info.node.status?.images != node.status?.images
             info.update(node)
             if relevant {
-                epoch += 1
+                clusterChanged(at: event.revision)
                 imageNodes = nil
             }
         } else {
             nodes[name] = NodeInfo(node)
-            epoch += 1
+            clusterChanged(at: event.revision)
             nodesChanged()
         }
     }
@@ -96,7 +103,7 @@ public final class SchedulerComponent: Component {
         if let old = contributions[key], old.node != wanted?.0 || wanted == nil {
             nodes[old.node]?.remove(old.request)
             contributions[key] = nil
-            epoch += 1
+            clusterChanged(at: event.revision)
         }
         if let (node, request) = wanted, contributions[key] == nil {
             assume(key, node: node, request: request)
@@ -141,9 +148,11 @@ public final class SchedulerComponent: Component {
     }
 
     public func step(_ context: ComponentContext) async throws -> Bool {
-        // Pods whose back-off is over go back into the active queue.
+        // Pods whose back-off is over go back into the active queue; one moved by a cluster
+        // change names that change as the trigger of its next attempt.
         for (key, q) in queued where q.waiting && eligibleAt(q) <= context.now {
             var q = q
+            if let failedEpoch = q.failedEpoch, epoch > failedEpoch { q.trigger = epochRevision }
             q.failedAt = nil
             queued[key] = q
             ready.insert(Ready(priority: q.priority, arrival: q.arrival, key: key))

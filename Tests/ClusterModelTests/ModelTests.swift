@@ -380,3 +380,17 @@ enum Examples {
         #expect(ResourceTable.podStatus(pod) == "Terminating")
     }
 }
+
+@Suite struct ValueEncoderTests {
+    struct Widths: Encodable {
+        var u8: UInt8 = 8, u16: UInt16 = 16, u32: UInt32 = 32, u64: UInt64 = 64, u: UInt = 1
+        var i8: Int8 = -8, i16: Int16 = -16, f: Float = 0.5
+        var optional: UInt32? = 7
+        var list: [UInt32] = [1, 2]
+    }
+
+    @Test func encodesEveryIntegerWidthAsANumber() throws {
+        let v = try ValueEncoder().encode(Widths())
+        #expect(v.jsonString == #"{"f":0.5,"i16":-16,"i8":-8,"list":[1,2],"optional":7,"u":1,"u16":16,"u32":32,"u64":64,"u8":8}"#)
+    }
+}

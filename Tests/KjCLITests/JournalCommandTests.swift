@@ -73,7 +73,7 @@ import TestSupport
         #expect(result.stdout.contains("FAILED at revision 5: hash mismatch"), "\(result.stdout)")
         let json = try runKJ(["journal", "verify", "--journal", target, "-o", "json"])
         #expect(json.status == 1)
-        #expect(json.stdout.contains("\"firstBadRevision\" : 5"))
+        #expect(json.stdout.contains("\"firstBadRevision\": 5"))
     }
 
     @Test func exportHonoursARevisionRangeAndAFile() throws {
