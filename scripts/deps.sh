@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs what KubeJournal needs beyond the Swift toolchain, only where it is missing:
-# liblmdb-dev (the LMDB C library and headers) and pkg-config.
+# liblmdb-dev (the LMDB C library and headers), pkg-config and curl; kubectl is on these machines.
 set -euo pipefail
 need=()
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
+command -v curl >/dev/null 2>&1 || need+=(curl)
 if ! { [ -f /usr/include/lmdb.h ] && ls /usr/lib/*/liblmdb.so >/dev/null 2>&1; }; then need+=(liblmdb-dev); fi
 if [ ${#need[@]} -gt 0 ]; then
     sudo=""
@@ -12,5 +13,7 @@ if [ ${#need[@]} -gt 0 ]; then
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
 fi
-# Python: the JSON Schema validator used by the format tests.
+# Python: the JSON Schema validator used by the format tests, and the official kubernetes client
+# the acceptance tests run against kj serve.
 python3 -c 'import jsonschema' 2>/dev/null || python3 -m pip install -q jsonschema
+python3 -c 'import kubernetes' 2>/dev/null || python3 -m pip install -q kubernetes

@@ -132,6 +132,12 @@ public actor Store {
         public var revision: UInt64
         /// Present when `limit` cut the list: pass it back as `continue`.
         public var continueToken: String?
+
+        public init(items: [any Resource], revision: UInt64, continueToken: String? = nil) {
+            self.items = items
+            self.revision = revision
+            self.continueToken = continueToken
+        }
     }
 
     /// Objects of `kind` matching the selectors, sorted by namespace and name. A `continue` token

@@ -57,6 +57,12 @@ public struct WatchEvent: Sendable, Equatable {
     public var revision: UInt64
     /// The object after the write (for DELETED: as it was last), with `resourceVersion` set.
     public var object: JSONValue
+
+    public init(type: Kind, revision: UInt64, object: JSONValue) {
+        self.type = type
+        self.revision = revision
+        self.object = object
+    }
 }
 
 /// What a watcher wants: one kind, optionally one namespace, label and field selectors.

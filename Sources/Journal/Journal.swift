@@ -30,6 +30,17 @@ public final class Journal: @unchecked Sendable {
     private let directoryID: DirectoryID
     private var writer: JournalWriter?
     private let state = Mutex<(closed: Bool, mapSize: Int)>((false, 0))
+    private let commitObservers = Mutex<[@Sendable (Int) -> Void]>([])
+
+    /// Calls `observer` after every committed append transaction with the number of events it
+    /// held (a group commit's batch size), on the writer's thread: keep it short.
+    public func observeCommits(_ observer: @escaping @Sendable (Int) -> Void) {
+        commitObservers.withLock { $0.append(observer) }
+    }
+
+    func committed(events: Int) {
+        for observer in commitObservers.withLock({ $0 }) { observer(events) }
+    }
 
     // MARK: opening and closing
 

@@ -128,6 +128,12 @@ final class JournalWriter: @unchecked Sendable {
     }
 
     private func appendTransaction(_ batches: [[EventDraft]]) throws -> [[Event]] {
+        let events = try appendInTransaction(batches)
+        journal.committed(events: events.reduce(0) { $0 + $1.count })
+        return events
+    }
+
+    private func appendInTransaction(_ batches: [[EventDraft]]) throws -> [[Event]] {
         try transaction { txn -> [[Event]] in
             var head = try JournalView(txn: txn, dbs: journal.dbs, path: journal.path).head()
             let cursors = try AppendCursors(txn, journal.dbs, path: journal.path)

@@ -120,3 +120,31 @@ extension Int64 {
         return r < 0 ? (q - 1, r + d) : (q, r)
     }
 }
+
+extension Timestamp {
+    /// A duration like `90s`, `5m`, `1h30m` or `2d` in microseconds; with `bareSeconds`, a trailing
+    /// number without a unit counts as seconds (`1m30`).
+    public static func duration(_ s: String, bareSeconds: Bool = false) -> Int64? {
+        var total: Int64 = 0, number: Int64 = 0, sawDigit = false
+        for c in s {
+            if let d = c.wholeNumberValue { number = number * 10 + Int64(d); sawDigit = true; continue }
+            guard sawDigit else { return nil }
+            let unit: Int64
+            switch c {
+            case "s": unit = 1
+            case "m": unit = 60
+            case "h": unit = 3600
+            case "d": unit = 86_400
+            default: return nil
+            }
+            total += number * unit * 1_000_000
+            number = 0
+            sawDigit = false
+        }
+        if sawDigit {
+            guard bareSeconds else { return nil }
+            total += number * 1_000_000
+        }
+        return s.isEmpty || (!bareSeconds && total == 0) ? nil : total
+    }
+}

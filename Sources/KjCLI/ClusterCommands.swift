@@ -3,53 +3,11 @@ import ClusterModel
 import ControlPlane
 import Foundation
 import Journal
+import Queries
 
 /// `--at`: a revision (`1200`), an RFC 3339 time, or a duration before the journal's head (`-5m`).
-struct PointInTime: ExpressibleByArgument {
-    enum Value { case revision(UInt64), time(Timestamp), beforeHead(Int64) }
-    let value: Value
-
-    init?(argument: String) {
-        if let r = UInt64(argument) {
-            value = .revision(r)
-        } else if let t = Timestamp(rfc3339: argument) {
-            value = .time(t)
-        } else if argument.hasPrefix("-"), let micros = Self.duration(String(argument.dropFirst())) {
-            value = .beforeHead(micros)
-        } else {
-            return nil
-        }
-    }
-
-    /// `90s`, `5m`, `1h30m`, `2d` in microseconds.
-    static func duration(_ s: String) -> Int64? {
-        var total: Int64 = 0, number: Int64 = 0, sawDigit = false
-        for c in s {
-            if let d = c.wholeNumberValue { number = number * 10 + Int64(d); sawDigit = true; continue }
-            guard sawDigit else { return nil }
-            let unit: Int64
-            switch c {
-            case "s": unit = 1
-            case "m": unit = 60
-            case "h": unit = 3600
-            case "d": unit = 86_400
-            default: return nil
-            }
-            total += number * unit * 1_000_000
-            number = 0
-            sawDigit = false
-        }
-        return sawDigit || total == 0 ? nil : total
-    }
-
-    /// The revision this point names in `view` (nil: before the first event).
-    func revision(in view: JournalView) throws -> UInt64? {
-        switch value {
-        case .revision(let r): return min(r, try view.head().revision)
-        case .time(let t): return try view.revision(atOrBefore: t)
-        case .beforeHead(let d): return try view.revision(atOrBefore: view.head().time.adding(microseconds: -d))
-        }
-    }
+extension PointInTime: ExpressibleByArgument {
+    public init?(argument: String) { self.init(argument) }
 
     static let help = ArgumentHelp(
         "Show the cluster as of a revision (1200), a time (2026-11-22T10:00:00Z), or a duration before the journal's last event (-5m).",
@@ -71,7 +29,7 @@ struct Get: ParsableCommand {
     @Argument(help: "Names to show (default: all).") var names: [String] = []
     @Option(name: .shortAndLong, help: "The namespace (default: default).") var namespace: String?
     @Flag(name: [.customShort("A"), .customLong("all-namespaces")], help: "All namespaces.") var allNamespaces = false
-    @Option(name: [.short, .customLong("selector")], help: "A label selector (app=web,tier!=db).") var selector: String?
+    @Option(name: [.customShort("l"), .customLong("selector"), .customShort("s", allowingJoined: false)], help: "A label selector (app=web,tier!=db), as kubectl's -l.") var selector: String?
     @Option(name: .customLong("field-selector"), help: "A field selector (spec.nodeName=node-1).") var fieldSelector: String?
     @Option(name: .shortAndLong, help: "Output format: table, wide, json, yaml or name.") var output: GetOutput = .table
     @Option(parsing: .unconditional, help: PointInTime.help) var at: PointInTime?

@@ -63,7 +63,7 @@ struct Describer {
             d.field("Controlled By", "\(owner["kind"]?.stringValue ?? "")/\(owner["name"]?.stringValue ?? "")")
         }
         if let deletion = meta?["deletionTimestamp"]?.stringValue {
-            d.field("Terminating", "since \(deletion) (grace period \(meta?["deletionGracePeriodSeconds"]?.intValue ?? 0)s)")
+            d.field("Terminating", "grace period \(meta?["deletionGracePeriodSeconds"]?.intValue ?? 0)s, ends by \(deletion) (deletionTimestamp)")
         }
         switch kind {
         case .pod: d.pod(v)
@@ -116,7 +116,10 @@ struct Describer {
     }
 
     mutating func node(_ v: JSONValue) {
-        let taints = (v["spec"]?["taints"]?.arrayValue ?? []).map { "\($0["key"]?.stringValue ?? "")=\($0["value"]?.stringValue ?? ""):\($0["effect"]?.stringValue ?? "")" }
+        let taints = (v["spec"]?["taints"]?.arrayValue ?? []).map { t in
+            let value = t["value"]?.stringValue ?? ""
+            return "\(t["key"]?.stringValue ?? "")\(value.isEmpty ? "" : "=" + value):\(t["effect"]?.stringValue ?? "")"
+        }
         field("Taints", taints.isEmpty ? nil : taints.joined(separator: "\n" + String(repeating: " ", count: 16)))
         field("Unschedulable", v["spec"]?["unschedulable"] == .bool(true) ? "true" : "false")
         conditions(v["status"]?["conditions"])

@@ -28,32 +28,8 @@ struct TimeArgument: ExpressibleByArgument {
     }
 }
 
-/// One event as `kj events` shows it.
-struct EventRow: Encodable {
-    var revision: UInt64
-    var time: String
-    var type: String
-    var actor: String
-    var object: String
-    var summary: String
-    var cause: UInt64?
-    var trigger: UInt64?
-    var observed: UInt64?
-    var request: String?
-
-    init(_ e: Event) {
-        revision = e.revision
-        time = e.time.rfc3339
-        type = e.type
-        actor = e.actor.description
-        object = e.object.key.description
-        summary = EventSummary.line(for: e, data: (try? JSONValue.parse(e.data)) ?? .null)
-        cause = e.cause
-        trigger = e.trigger
-        observed = e.observed
-        request = e.request
-    }
-
+/// One event as `kj events` prints it.
+extension EventRecord {
     static let header = "REV     TIME         EVENT              ACTOR                         OBJECT                                  WHAT"
 
     var line: String {
@@ -104,9 +80,9 @@ struct Events: ParsableCommand {
         }
         let out = FileSink.standardOutput()
         defer { try? out.close() }
-        var rows: [EventRow] = []
+        var rows: [EventRecord] = []
         var last: UInt64 = 0
-        func emit(_ row: EventRow) throws {
+        func emit(_ row: EventRecord) throws {
             switch output {
             case .table: out.line(row.line)
             case .json where follow: out.line(try compactJSON(row))
@@ -116,7 +92,7 @@ struct Events: ParsableCommand {
         // Headers are matched in the journal's memory; only matches are decoded. Without --limit
         // rows stream out as they are found; with it, only the newest `limit` are kept.
         let progress = Progress(label: "reading events")
-        if output == .table { out.line(Style.bold(EventRow.header)) }
+        if output == .table { out.line(Style.bold(EventRecord.header)) }
         var newest: [Event] = []
         var printed = 0
         try journal.read { view in
@@ -129,7 +105,7 @@ struct Events: ParsableCommand {
                     newest.append(e)
                     if newest.count > 2 * max(limit, 1) { newest.removeFirst(newest.count - limit) }
                 } else {
-                    try emit(EventRow(e))
+                    try emit(EventRecord(e))
                     printed += 1
                 }
                 return true
@@ -137,7 +113,7 @@ struct Events: ParsableCommand {
         }
         progress.finish()
         if let limit {
-            for e in newest.suffix(limit) { try emit(EventRow(e)); printed += 1 }
+            for e in newest.suffix(limit) { try emit(EventRecord(e)); printed += 1 }
         }
         if !follow {
             if output != .table { out.write(try output == .json ? jsonText(rows) + "\n" : ValueEncoder().encode(rows).yaml()) }
@@ -156,7 +132,7 @@ struct Events: ParsableCommand {
                 last = try max(last, view.head().revision)
                 return found
             }
-            for e in events { try emit(EventRow(e)) }
+            for e in events { try emit(EventRecord(e)) }
             if !events.isEmpty { out.flush() }
         }
     }

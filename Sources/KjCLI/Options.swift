@@ -1,3 +1,4 @@
+import APIServer
 import ArgumentParser
 import ClusterModel
 import Foundation
@@ -27,8 +28,13 @@ struct JournalLocation: ParsableArguments {
         try Journal.open(at: path, options: .reader)
     }
 
+    /// Opens the journal to write it directly — refused while `kj serve` holds it, since the
+    /// server is then its single writer.
     func openForWriting() throws -> Journal {
-        try Journal.open(at: path)
+        if let server = ServeLock.holder(journal: path) {
+            throw CLIError("the journal at \(path) is served by kj serve (\(server)); write through the server (kubectl with the kubeconfig kj kubeconfig prints), or stop it first")
+        }
+        return try Journal.open(at: path)
     }
 }
 

@@ -59,6 +59,7 @@ struct Why: ParsableCommand {
         if !x.causes.isEmpty {
             line()
             line(Style.bold("How it got there") + " (oldest first; CAUSE: what each write carried out, (N): what triggered a decision):")
+            if x.causesCut == true { line(Style.dim("  … earlier causes not shown (the chain is longer); kj history of the first object shows them")) }
             out += HistoryTable.render(x.causes, showObject: true, indent: "  ")
         }
         if let d = x.decision { out += renderDecision(d) }
@@ -104,7 +105,7 @@ struct Why: ParsableCommand {
     static func renderDecision(_ d: PodExplanation.Decision) -> String {
         var out = "\n"
         out += Style.bold("Scheduling decision") + " at revision \(d.revision) (attempt \(d.attempt), observed revision \(d.observed.map(String.init) ?? "?")):\n"
-        out += "  \(d.nodes) node(s); \(d.searched) filtered; \(d.feasible) feasible.\n"
+        out += "  \(d.nodes) node(s), \(d.searched) searched, \(d.feasible) feasible.\n"
         if d.filtered.isEmpty {
             out += "  No node was filtered out.\n"
         } else {

@@ -105,3 +105,30 @@ public enum EventSummary {
         return parts.joined(separator: ", ")
     }
 }
+
+/// One event as `kj events` shows it (and `-o json` prints it).
+public struct EventRecord: Codable, Sendable, Equatable {
+    public var revision: UInt64
+    public var time: String
+    public var type: String
+    public var actor: String
+    public var object: String
+    public var summary: String
+    public var cause: UInt64?
+    public var trigger: UInt64?
+    public var observed: UInt64?
+    public var request: String?
+
+    public init(_ e: Event) {
+        revision = e.revision
+        time = e.time.rfc3339
+        type = e.type
+        actor = e.actor.description
+        object = e.object.key.description
+        summary = EventSummary.line(for: e, data: (try? JSONValue.parse(e.data)) ?? .null)
+        cause = e.cause
+        trigger = e.trigger
+        observed = e.observed
+        request = e.request
+    }
+}

@@ -50,6 +50,9 @@ public struct ObjectHistory: Sendable, Equatable, Codable {
             var incarnations: [String] = []
             for e in all where !e.object.uid.isEmpty && !incarnations.contains(e.object.uid) { incarnations.append(e.object.uid) }
             guard let uid = wanted ?? incarnations.last else {
+                if until != nil, let first = try view.history(of: key).first {
+                    throw QueryError.invalid("\(key.kind.lowercased()) \(key.namespace.isEmpty ? "" : key.namespace + "/")\(key.name) did not exist yet at revision \(head); its first event is at revision \(first)")
+                }
                 throw QueryError.notFound(key, suggestions: try Suggestions.names(like: key, in: view))
             }
             guard incarnations.contains(uid) else {
@@ -105,8 +108,12 @@ public struct ObjectHistory: Sendable, Equatable, Codable {
         /// For a write to another object: its changes against that object's previous version.
         func changesOfOtherObject(_ e: Event) throws -> [FieldChange] {
             guard WriteType(rawValue: e.type) != nil, e.type != "Created", e.type != "Deleted", e.object.kind != CoreEvent.kind else { return [] }
-            guard let before = try view.history(of: e.object.key).last(where: { $0 < e.revision }), let old = try view.event(at: before) else { return [] }
-            return FieldDiff.changes(from: try JSONValue.parse(old.data), to: try JSONValue.parse(e.data))
+            // The object's previous version: its last write before this one (decisions about it are not versions).
+            for before in try view.history(of: e.object.key).reversed() where before < e.revision {
+                guard let old = try view.event(at: before), WriteType(rawValue: old.type) != nil else { continue }
+                return FieldDiff.changes(from: try JSONValue.parse(old.data), to: try JSONValue.parse(e.data))
+            }
+            return []
         }
 
         mutating func add(_ e: Event, _ data: JSONValue, _ role: HistoryEntry.Role, _ changes: [FieldChange]) {

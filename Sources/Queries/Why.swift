@@ -117,6 +117,8 @@ public struct PodExplanation: Sendable, Equatable, Codable {
     public var decision: Decision?
     /// The chain of causes, oldest first, from the request that started it to the binding.
     public var causes: [HistoryEntry]
+    /// Set when the chain of causes was longer than `causeLimit` steps and was cut.
+    public var causesCut: Bool?
     public var pending: Pending?
     public var ending: Ending?
     public var rerun: Rerun?
@@ -147,7 +149,7 @@ extension PodExplanation {
             result.bound = Point(revision: binding.revision, time: binding.time.rfc3339)
             result.boundBy = binding.actor.description
         }
-        result.causes = try Self.causes(of: own, binding: binding, decision: decisionEvent, in: view)
+        (result.causes, result.causesCut) = try Self.causes(of: own, binding: binding, decision: decisionEvent, in: view)
 
         if last.type == WriteType.deleted.rawValue {
             result.status = .gone
@@ -197,14 +199,19 @@ extension PodExplanation {
     /// cause, then each decision's trigger), the same for the change that triggered the deciding
     /// attempt when that was not the creation (a node joining, say), then the decision and the
     /// binding; in revision order.
-    static func causes(of own: [Event], binding: Event?, decision: Event?, in view: JournalView) throws -> [HistoryEntry] {
-        guard let created = own.first(where: { $0.type == WriteType.created.rawValue }) else { return [] }
+    static func causes(of own: [Event], binding: Event?, decision: Event?, in view: JournalView) throws -> ([HistoryEntry], Bool?) {
+        guard let created = own.first(where: { $0.type == WriteType.created.rawValue }) else { return ([], nil) }
         var chain: [Event] = []
         var seen: Set<UInt64> = []
+        var cut = false
         func follow(_ start: Event) throws {
             var current: Event? = start
             var steps = 0
-            while let e = current, steps < 16, seen.insert(e.revision).inserted {
+            while let e = current, seen.insert(e.revision).inserted {
+                guard steps < causeLimit else {
+                    cut = true
+                    break
+                }
                 chain.append(e)
                 steps += 1
                 current = try (e.cause ?? e.trigger).flatMap { try view.event(at: $0) }
@@ -214,12 +221,16 @@ extension PodExplanation {
         if let trigger = try decision?.trigger.flatMap({ try view.event(at: $0) }) { try follow(trigger) }
         for e in [decision, binding].compactMap({ $0 }) where seen.insert(e.revision).inserted { chain.append(e) }
         chain.sort { $0.revision < $1.revision }
-        return try chain.map { e in
+        let entries = try chain.map { e in
             HistoryEntry(revision: e.revision, time: e.time.rfc3339, type: e.type, actor: e.actor.description, object: e.object.key.description,
                          role: own.contains { $0.revision == e.revision } ? .object : .origin,
                          summary: EventSummary.line(for: e, data: try JSONValue.parse(e.data)), cause: e.cause, trigger: e.trigger, changes: [])
         }
+        return (entries, cut ? true : nil)
     }
+
+    /// How many links of one chain of causes `why` follows back.
+    static let causeLimit = 24
 
     static func ending(_ own: [Event], node: String?, in view: JournalView) throws -> Ending {
         let removed = own.last!
@@ -227,7 +238,9 @@ extension PodExplanation {
         let requester = started ?? removed
         var reason: String?
         if let cause = requester.cause, let c = try view.event(at: cause), c.type.hasSuffix("Decided") {
-            reason = "\(c.actor): " + EventSummary.line(for: c, data: try JSONValue.parse(c.data))
+            let summary = EventSummary.line(for: c, data: try JSONValue.parse(c.data))
+            // Controllers' summaries start with their name already ("replicaset: delete …").
+            reason = summary.hasPrefix(c.actor.name + ":") ? "\(c.actor.kind)/\(summary)" : "\(c.actor): \(summary)"
         }
         let lastStatus = own.last { $0.type != WriteType.deleted.rawValue && WriteType(rawValue: $0.type) != nil }
         return Ending(

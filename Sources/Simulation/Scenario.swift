@@ -158,24 +158,5 @@ public struct Scenario: Sendable {
     }
 
     /// `30s`, `5m`, `1m30s`, `2h` in microseconds.
-    public static func duration(_ s: String) -> Int64? {
-        var total: Int64 = 0, number: Int64 = 0, sawDigit = false
-        for c in s {
-            if let d = c.wholeNumberValue { number = number * 10 + Int64(d); sawDigit = true; continue }
-            guard sawDigit else { return nil }
-            let unit: Int64
-            switch c {
-            case "s": unit = 1
-            case "m": unit = 60
-            case "h": unit = 3600
-            case "d": unit = 86_400
-            default: return nil
-            }
-            total += number * unit * 1_000_000
-            number = 0
-            sawDigit = false
-        }
-        if sawDigit { total += number * 1_000_000 }
-        return s.isEmpty ? nil : total
-    }
+    public static func duration(_ s: String) -> Int64? { Timestamp.duration(s, bareSeconds: true) }
 }

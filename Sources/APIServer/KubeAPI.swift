@@ -1,0 +1,337 @@
+import ClusterModel
+import ControlPlane
+import Foundation
+import Journal
+import Synchronization
+
+/// The Kubernetes REST API over the Store: discovery, CRUD with subresources, list and watch,
+/// Tables, `Status` errors, authentication and authorization. Independent of the HTTP server:
+/// `handle` takes an `APIRequest` and gives an `APIResponse`.
+public final class KubeAPI: Sendable {
+    public let store: Store
+    let tokens: TokenFile
+    let metrics: ServerMetrics
+    let queries: JournalEndpoints
+    private let address = Mutex("127.0.0.1:6443")
+    /// Largest request body accepted (Kubernetes' limit).
+    public static let maxBodyBytes = 3 * 1024 * 1024
+
+    public init(store: Store, tokens: TokenFile, metrics: ServerMetrics) {
+        self.store = store
+        self.tokens = tokens
+        self.metrics = metrics
+        queries = JournalEndpoints(store: store)
+    }
+
+    /// The host:port clients reach the server at (told to discovery clients).
+    public var serverAddress: String {
+        get { address.withLock { $0 } }
+        set { address.withLock { $0 = newValue } }
+    }
+
+    /// Answers one request. Never throws: every failure is a `Status`.
+    public func handle(_ incoming: APIRequest) async -> APIResponse {
+        var request = incoming
+        switch request.path {
+        case "/version", "/version/": return .json(200, Discovery.version)
+        case "/healthz", "/livez", "/readyz": return .text(200, "ok", contentType: "text/plain")
+        default: break
+        }
+        guard let user = tokens.authenticate(request.headers["authorization"]) else {
+            return .status(StatusError(.unauthorized, "Unauthorized"))
+        }
+        request.user = user
+        do {
+            return try await route(request)
+        } catch {
+            return .status(error)
+        }
+    }
+
+    private func route(_ r: APIRequest) async throws(StatusError) -> APIResponse {
+        let segments = r.path.split(separator: "/").map(String.init)
+        switch segments.first {
+        case "api":
+            if segments.count == 1 { return .json(200, Discovery.apiVersions(serverAddress: serverAddress)) }
+            guard segments[1] == "v1" else { break }
+            if segments.count == 2 { return .json(200, Discovery.resourceList("v1")) }
+            return try await resource(r, groupVersion: "v1", rest: Array(segments[2...]))
+        case "apis":
+            if segments.count == 1 { return .json(200, Discovery.groupList) }
+            guard segments[1] == "apps" else { break }
+            if segments.count == 2 { return .json(200, Discovery.group("apps")) }
+            guard segments[2] == "v1" else { break }
+            if segments.count == 3 { return .json(200, Discovery.resourceList("apps/v1")) }
+            return try await resource(r, groupVersion: "apps/v1", rest: Array(segments[3...]))
+        case "openapi":
+            let rest = segments.dropFirst().joined(separator: "/")
+            if rest == "v3" { return .json(200, Discovery.openAPIIndex) }
+            for gv in Discovery.groupVersions where rest == "v3/" + Discovery.openAPIPath(gv) {
+                return .json(200, Discovery.openAPIDocument(gv))
+            }
+        case "metrics":
+            return .text(200, await metrics.exposition(store: store), contentType: "text/plain; version=0.0.4")
+        case JournalEndpoints.prefix:
+            return try await queries.handle(r, segments: Array(segments.dropFirst()))
+        default: break
+        }
+        throw StatusError(.notFound, "the server could not find the requested resource")
+    }
+
+    // MARK: resources
+
+    /// Where a resource request points: `namespaces/NS/pods/NAME/status` and the like.
+    struct Target {
+        var kind: ResourceKind
+        var namespace: String?
+        var name: String?
+        var subresource: String?
+    }
+
+    static func target(groupVersion: String, rest: [String]) -> Target? {
+        var ns: String?
+        var r = rest[...]
+        if rest.count >= 3, rest[0] == "namespaces", !(rest.count == 3 && ["status", "finalize"].contains(rest[2])) {
+            ns = rest[1]
+            r = rest[2...]
+        }
+        guard (1...3).contains(r.count), let kind = Discovery.kinds(in: groupVersion).first(where: { $0.plural == r.first }) else { return nil }
+        let name = r.count > 1 ? r[r.startIndex + 1] : nil
+        if ns != nil, !kind.namespaced { return nil }
+        if ns == nil, kind.namespaced, name != nil { return nil }
+        return Target(kind: kind, namespace: ns, name: name, subresource: r.count > 2 ? r[r.startIndex + 2] : nil)
+    }
+
+    private func resource(_ r: APIRequest, groupVersion: String, rest: [String]) async throws(StatusError) -> APIResponse {
+        guard let t = Self.target(groupVersion: groupVersion, rest: rest) else {
+            throw StatusError(.notFound, "the server could not find the requested resource")
+        }
+        let write = ["POST", "PUT", "PATCH", "DELETE"].contains(r.method)
+        if write, let user = r.user, user.readOnly {
+            let verb = ["POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"][r.method]!
+            let resource = t.kind.plural + (t.subresource.map { "/" + $0 } ?? "")
+            throw StatusError(.forbidden, "\(resource) is forbidden: User \"\(user.name)\" cannot \(verb) resource \"\(resource)\" in API group \"\(t.kind.group)\""
+                + (t.namespace.map { " in the namespace \"\($0)\"" } ?? (t.kind.namespaced ? "" : " at the cluster scope")),
+                name: t.name, group: t.kind.group, kind: t.kind.plural)
+        }
+        let origin = Store.Origin(.user(r.user?.name ?? "anonymous"), request: r.headers["x-request-id"] ?? UUID().uuidString.lowercased())
+        let dryRun = r.query["dryRun"] == "All"
+        let strict = r.query["fieldValidation"] == "Strict"
+        switch (r.method, t.name, t.subresource) {
+        case ("GET", nil, nil):
+            return r.flag("watch") ? try await watch(r, t) : try await list(r, t)
+        case ("GET", let name?, nil), ("GET", let name?, "status"):
+            let o = try await store.get(t.kind, namespace: t.namespace, name: name)
+            return try respond(r, t.kind, o, code: 200)
+        case ("GET", let name?, "scale"):
+            return .json(200, try await scale(t, name))
+        case ("POST", nil, nil):
+            let object = try decodeObject(r, t, strict: strict)
+            return try respond(r, t.kind, try await create(object, origin, dryRun), code: 201)
+        case ("POST", let name?, "binding"):
+            let body = try Self.body(r)
+            guard let node = body["target"]?["name"]?.stringValue, !node.isEmpty else {
+                throw StatusError(.invalid, "Binding \"\(name)\" is invalid: target.name: Required value", name: name, kind: "bindings")
+            }
+            _ = try await store.bind(namespace: t.namespace ?? "default", pod: name, to: node, by: origin, dryRun: dryRun)
+            return .json(201, KubeStatus.success(kind: "pods", name: name, group: "", uid: nil))
+        case ("PUT", let name?, let sub):
+            if sub == "scale" { return .json(200, try await setScale(t, name, replicas: try Self.body(r)["spec"]?["replicas"]?.intValue, origin, dryRun)) }
+            guard sub == nil || sub == "status" else { break }
+            let object = try decodeObject(r, t, strict: strict)
+            guard object.metadata.name == name else {
+                throw StatusError(.badRequest, "the name of the object (\(object.metadata.name ?? "")) does not match the name on the URL (\(name))")
+            }
+            let updated = sub == "status" ? try await updateStatus(object, origin, dryRun) : try await update(object, origin, dryRun)
+            return try respond(r, t.kind, updated, code: 200)
+        case ("PATCH", let name?, let sub):
+            guard let type = Store.PatchType(rawValue: r.contentType) else {
+                throw StatusError(.unsupportedMediaType, "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json")
+            }
+            let patch = try Self.body(r)
+            if sub == "scale" {
+                let current = try await scale(t, name)
+                let patched: JSONValue
+                do { patched = try Self.apply(type, patch, to: current) } catch { throw StatusError(.badRequest, "\(error)") }
+                return .json(200, try await setScale(t, name, replicas: patched["spec"]?["replicas"]?.intValue, origin, dryRun))
+            }
+            guard sub == nil || sub == "status" else { break }
+            let o = try await store.patch(t.kind, namespace: t.namespace, name: name, type: type, body: patch, status: sub == "status",
+                                          by: origin, dryRun: dryRun, strict: strict)
+            return try respond(r, t.kind, o, code: 200)
+        case ("DELETE", let name?, nil):
+            let options = r.body.isEmpty ? JSONValue.object([:]) : try Self.body(r)
+            let grace = options["gracePeriodSeconds"]?.intValue ?? r.query["gracePeriodSeconds"].flatMap { Int64($0) }
+            let o = try await store.delete(
+                t.kind, namespace: t.namespace, name: name, gracePeriodSeconds: grace,
+                preconditionUID: options["preconditions"]?["uid"]?.stringValue,
+                preconditionResourceVersion: options["preconditions"]?["resourceVersion"]?.stringValue,
+                by: origin, dryRun: dryRun || options["dryRun"]?.arrayValue?.contains("All") == true)
+            return try respond(r, t.kind, o, code: 200)
+        case ("DELETE", nil, nil):
+            let listed = try await store.list(t.kind, namespace: t.namespace, labelSelector: r.query["labelSelector"], fieldSelector: r.query["fieldSelector"])
+            var deleted: [JSONValue] = []
+            for o in listed.items {
+                let gone = try await store.delete(t.kind, namespace: o.metadata.namespace, name: o.metadata.name ?? "", by: origin, dryRun: dryRun)
+                deleted.append(try Self.json(gone))
+            }
+            return .json(200, Self.listDocument(t.kind, deleted, revision: store.signal.head, continueToken: nil))
+        default: break
+        }
+        throw StatusError(.methodNotAllowed, "the server does not allow this method on the requested resource")
+    }
+
+    // MARK: reading
+
+    private func list(_ r: APIRequest, _ t: Target) async throws(StatusError) -> APIResponse {
+        let limit = r.query["limit"].flatMap { Int($0) }
+        let result: Store.ListResult
+        if r.query["resourceVersionMatch"] == "Exact", let rv = r.query["resourceVersion"].flatMap({ UInt64($0) }) {
+            result = try listAt(rv, t, r)
+        } else {
+            result = try await store.list(t.kind, namespace: t.namespace, labelSelector: r.query["labelSelector"], fieldSelector: r.query["fieldSelector"],
+                                          limit: limit, continue: r.query["continue"].flatMap { $0.isEmpty ? nil : $0 })
+        }
+        let items = try result.items.map { o throws(StatusError) in (object: o, json: try Self.json(o)) }
+        if r.wantsTable {
+            return .json(200, Tables.table(t.kind, items, revision: result.revision, continueToken: result.continueToken,
+                                           includeObject: r.query["includeObject"], now: Date()))
+        }
+        return .json(200, Self.listDocument(t.kind, items.map(\.json), revision: result.revision, continueToken: result.continueToken))
+    }
+
+    /// A list as of a past revision (`resourceVersionMatch=Exact`): the journal's time travel.
+    private func listAt(_ revision: UInt64, _ t: Target, _ r: APIRequest) throws(StatusError) -> Store.ListResult {
+        guard revision <= store.signal.head else {
+            throw StatusError(.gone, "Timeout: Too large resource version: \(revision), current: \(store.signal.head)")
+        }
+        do {
+            let labels = try r.query["labelSelector"].flatMap { $0.isEmpty ? nil : try LabelSelectorExpression(parsing: $0) }
+            let fields = try r.query["fieldSelector"].flatMap { $0.isEmpty ? nil : try FieldSelectorExpression(parsing: $0, kind: t.kind) }
+            let items = try store.journal.read { view -> [any Resource] in
+                let state = try Projection.state(in: view, at: revision)
+                return try state.list(t.kind, namespace: t.namespace).map { try $0.decode(in: view) }.filter { o in
+                    (labels?.matches(o.metadata.labels ?? [:]) ?? true) && (fields?.matches(o.fieldValue) ?? true)
+                }
+            }
+            return Store.ListResult(items: items, revision: revision, continueToken: nil)
+        } catch {
+            throw StatusError(.badRequest, "\(error)")
+        }
+    }
+
+    static func listDocument(_ kind: ResourceKind, _ items: [JSONValue], revision: UInt64, continueToken: String?) -> JSONValue {
+        var metadata: [String: JSONValue] = ["resourceVersion": .string(String(revision))]
+        if let continueToken { metadata["continue"] = .string(continueToken) }
+        return ["kind": .string(kind.kind + "List"), "apiVersion": .string(kind.apiVersion), "metadata": .object(metadata), "items": .array(items)]
+    }
+
+    private func respond(_ r: APIRequest, _ kind: ResourceKind, _ o: any Resource, code: Int) throws(StatusError) -> APIResponse {
+        let json = try Self.json(o)
+        if r.wantsTable, r.method == "GET" {
+            return .json(code, Tables.table(kind, [(o, json)], revision: nil, includeObject: r.query["includeObject"], now: Date()))
+        }
+        return .json(code, json)
+    }
+
+    static func json(_ o: any Resource) throws(StatusError) -> JSONValue {
+        do { return try ValueEncoder().encode(o) } catch { throw StatusError(.internalError, "encoding failed: \(error)") }
+    }
+
+    // MARK: bodies
+
+    /// The request body as JSON (or YAML, by content type); malformed input names the position.
+    static func body(_ r: APIRequest) throws(StatusError) -> JSONValue {
+        guard !r.body.isEmpty else { throw StatusError(.badRequest, "the request body is empty") }
+        if r.contentType.contains("yaml") {
+            do {
+                guard let first = try Manifest.documents(String(decoding: r.body, as: UTF8.self)).first else {
+                    throw StatusError(.badRequest, "the request body holds no YAML document")
+                }
+                return first
+            } catch let e as StatusError {
+                throw e
+            } catch {
+                throw StatusError(.badRequest, "error decoding YAML: \(error)")
+            }
+        }
+        do { return try JSONValue.parse(r.body) } catch { throw StatusError(.badRequest, "error decoding JSON: \(error)") }
+    }
+
+    /// The body as an object of the target's kind; with `fieldValidation=Strict`, unknown fields are errors.
+    private func decodeObject(_ r: APIRequest, _ t: Target, strict: Bool) throws(StatusError) -> any Resource {
+        var json = try Self.body(r)
+        // Like the API server, take the kind from the URL when the body leaves it out.
+        let kindName = json["kind"]?.stringValue ?? t.kind.kind
+        let version = json["apiVersion"]?.stringValue ?? t.kind.apiVersion
+        json["kind"] = .string(kindName)
+        json["apiVersion"] = .string(version)
+        guard kindName == t.kind.kind, version == t.kind.apiVersion else {
+            throw StatusError(.badRequest, "the API version in the data (\(version)) and kind (\(kindName)) do not match the resource \(t.kind.apiVersion) \(t.kind.plural)")
+        }
+        var object: any Resource
+        do {
+            object = try t.kind.decode(json, strict: strict)
+        } catch {
+            let what = "\(t.kind.kind) in version \"\(t.kind.apiVersion.split(separator: "/").last ?? "v1")\" cannot be handled as a \(t.kind.kind)"
+            throw StatusError(.badRequest, "\(what): \(strict ? "strict decoding error: " : "")\(error)")
+        }
+        if let ns = t.namespace {
+            if let given = object.metadata.namespace, !given.isEmpty, given != ns {
+                throw StatusError(.badRequest, "the namespace of the provided object does not match the namespace sent on the request")
+            }
+            object.metadata.namespace = ns
+        }
+        return object
+    }
+
+    static func apply(_ type: Store.PatchType, _ patch: JSONValue, to doc: JSONValue) throws -> JSONValue {
+        switch type {
+        case .merge: Patch.mergePatch(doc, patch)
+        case .strategic: try Patch.strategicMerge(doc, patch)
+        case .json: try Patch.jsonPatch(doc, patch)
+        }
+    }
+
+    // MARK: writing (opening the existential for the Store's generic methods)
+
+    private func create(_ o: some Resource, _ origin: Store.Origin, _ dryRun: Bool) async throws(StatusError) -> any Resource {
+        try await store.create(o, by: origin, dryRun: dryRun)
+    }
+
+    private func update(_ o: some Resource, _ origin: Store.Origin, _ dryRun: Bool) async throws(StatusError) -> any Resource {
+        try await store.update(o, by: origin, dryRun: dryRun)
+    }
+
+    private func updateStatus(_ o: some Resource, _ origin: Store.Origin, _ dryRun: Bool) async throws(StatusError) -> any Resource {
+        try await store.updateStatus(o, by: origin, dryRun: dryRun)
+    }
+
+    // MARK: scale
+
+    /// The `autoscaling/v1` `Scale` of a Deployment or ReplicaSet.
+    private func scale(_ t: Target, _ name: String) async throws(StatusError) -> JSONValue {
+        guard t.kind == .deployment || t.kind == .replicaSet else { throw StatusError(.notFound, "the server could not find the requested resource") }
+        let o = try Self.json(try await store.get(t.kind, namespace: t.namespace, name: name))
+        let selector = (o["spec"]?["selector"]?["matchLabels"]?.objectValue ?? [:]).sorted { $0.key < $1.key }
+            .map { "\($0.key)=\($0.value.stringValue ?? "")" }.joined(separator: ",")
+        let meta = o["metadata"] ?? [:]
+        return [
+            "kind": "Scale", "apiVersion": "autoscaling/v1",
+            "metadata": ["name": meta["name"] ?? "", "namespace": meta["namespace"] ?? "", "uid": meta["uid"] ?? "",
+                         "resourceVersion": meta["resourceVersion"] ?? "", "creationTimestamp": meta["creationTimestamp"] ?? ""],
+            "spec": ["replicas": o["spec"]?["replicas"] ?? 1],
+            "status": ["replicas": o["status"]?["replicas"] ?? 0, "selector": .string(selector)],
+        ]
+    }
+
+    private func setScale(_ t: Target, _ name: String, replicas: Int64?, _ origin: Store.Origin, _ dryRun: Bool) async throws(StatusError) -> JSONValue {
+        guard let replicas, replicas >= 0 else {
+            throw StatusError(.invalid, "Scale.autoscaling \"\(name)\" is invalid: spec.replicas: Invalid value: must be greater than or equal to 0",
+                              name: name, group: "autoscaling", kind: "Scale")
+        }
+        _ = try await store.patch(t.kind, namespace: t.namespace, name: name, type: .merge, body: ["spec": ["replicas": .int(replicas)]],
+                                  by: origin, dryRun: dryRun)
+        return try await scale(t, name)
+    }
+}
