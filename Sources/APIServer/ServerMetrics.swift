@@ -34,9 +34,11 @@ public final class ServerMetrics: Sendable {
             .recordNanoseconds(Int64(seconds * 1e9))
     }
 
-    /// Counts a scheduling attempt by its outcome (`scheduled`, `unschedulable`).
+    /// Counts a scheduling attempt by its outcome, named as kube-scheduler names them
+    /// (`scheduled`, `unschedulable`).
     func schedulingAttempt(outcome: String) {
-        Counter(label: "scheduler_schedule_attempts_total", dimensions: [("result", outcome)], factory: factory).increment()
+        let result = outcome == "bound" ? "scheduled" : outcome
+        Counter(label: "scheduler_schedule_attempts_total", dimensions: [("result", result)], factory: factory).increment()
     }
 
     /// Follows the journal's commits (batch sizes).

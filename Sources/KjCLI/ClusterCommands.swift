@@ -1,3 +1,4 @@
+import APIServer
 import ArgumentParser
 import ClusterModel
 import ControlPlane
@@ -33,6 +34,20 @@ struct Get: ParsableCommand {
     @Option(name: .customLong("field-selector"), help: "A field selector (spec.nodeName=node-1).") var fieldSelector: String?
     @Option(name: .shortAndLong, help: "Output format: table, wide, json, yaml or name.") var output: GetOutput = .table
     @Option(parsing: .unconditional, help: PointInTime.help) var at: PointInTime?
+    @OptionGroup var remote: RemoteOptions
+
+    /// The objects from a `kj serve`'s `/kj/v1/state`, and the time of the revision they are at.
+    static func fetch(_ client: JournalClient, _ resource: ResourceKind, namespace: String?, names: [String], at: PointInTime?,
+                      selector: String?, fieldSelector: String?) throws -> (Timestamp, UInt64, [any Resource]) {
+        let list = try client.fetch(JSONValue.self, JournalClient.path("/kj/v1/state/\(resource.plural)", [
+            ("at", at?.text), ("namespace", namespace), ("labelSelector", selector), ("fieldSelector", fieldSelector),
+        ]))
+        let revision = UInt64(list["metadata"]?["resourceVersion"]?.stringValue ?? "") ?? 0
+        let objects = try (list["items"]?.arrayValue ?? []).map { try resource.decode($0, strict: false) }
+            .filter { names.isEmpty || names.contains($0.metadata.name ?? "") }
+        let at = try client.fetch([EventRecord].self, JournalClient.path("/kj/v1/events", [("from", String(revision)), ("to", String(revision))]))
+        return (at.first.flatMap { Timestamp(rfc3339: $0.time) } ?? Timestamp(microseconds: 0), revision, objects)
+    }
 
     func run() throws {
         var kindName = kind
@@ -44,27 +59,33 @@ struct Get: ParsableCommand {
         guard let resource = ResourceKind(resource: kindName) else {
             throw CLIError("the server doesn't have a resource type \"\(kindName)\"")
         }
-        let journal = try location.openReadOnly()
-        defer { journal.close() }
         let namespace = resource.namespaced && !allNamespaces ? (self.namespace ?? "default") : nil
         var labels: LabelSelectorExpression?
         var fields: FieldSelectorExpression?
         if let selector { labels = try LabelSelectorExpression(parsing: selector) }
         if let fieldSelector { fields = try FieldSelectorExpression(parsing: fieldSelector, kind: resource) }
-        // One read view: the state and the objects it points at are from the same moment.
-        let (state, revision, objects) = try journal.read { view -> (ClusterState, UInt64, [any Resource]) in
-            guard let rev = try at.map({ try $0.revision(in: view) }) ?? view.head().revision else {
-                return (ClusterState(), 0, [])
+        let (time, revision, objects): (Timestamp, UInt64, [any Resource])
+        if let client = try remote.client() {
+            (time, revision, objects) = try Self.fetch(client, resource, namespace: namespace, names: names, at: at,
+                                                       selector: selector, fieldSelector: fieldSelector)
+        } else {
+            let journal = try location.openReadOnly()
+            defer { journal.close() }
+            // One read view: the state and the objects it points at are from the same moment.
+            (time, revision, objects) = try journal.read { view -> (Timestamp, UInt64, [any Resource]) in
+                guard let rev = try at.map({ try $0.revision(in: view) }) ?? view.head().revision else {
+                    return (Timestamp(microseconds: 0), 0, [])
+                }
+                let state = try Projection.state(in: view, at: rev)
+                var objects: [any Resource] = []
+                for stored in state.list(resource, namespace: namespace) where names.isEmpty || names.contains(stored.key.name) {
+                    let o = try stored.decode(in: view)
+                    if let labels, !labels.matches(o.metadata.labels ?? [:]) { continue }
+                    if let fields, !fields.matches(o.fieldValue) { continue }
+                    objects.append(o)
+                }
+                return (state.time, rev, objects)
             }
-            let state = try Projection.state(in: view, at: rev)
-            var objects: [any Resource] = []
-            for stored in state.list(resource, namespace: namespace) where names.isEmpty || names.contains(stored.key.name) {
-                let o = try stored.decode(in: view)
-                if let labels, !labels.matches(o.metadata.labels ?? [:]) { continue }
-                if let fields, !fields.matches(o.fieldValue) { continue }
-                objects.append(o)
-            }
-            return (state, rev, objects)
         }
         for missing in names where !objects.contains(where: { $0.metadata.name == missing }) {
             let when = at == nil ? "" : " at revision \(revision)"
@@ -89,7 +110,7 @@ struct Get: ParsableCommand {
                 return
             }
             // Ages are measured at the point shown: the head, or the revision asked for.
-            let now = Date(timeIntervalSince1970: Double(state.time.microseconds) / 1e6)
+            let now = Date(timeIntervalSince1970: Double(time.microseconds) / 1e6)
             let table = ResourceTable.make(resource, objects, now: now)
             let visible = table.visibleColumns(wide: output == .wide)
             var header = visible.map { table.columns[$0].name.uppercased() }

@@ -1,3 +1,4 @@
+import APIServer
 import ArgumentParser
 import ClusterModel
 import Foundation
@@ -15,6 +16,7 @@ struct Diff: ParsableCommand {
             """)
 
     @OptionGroup var location: JournalLocation
+    @OptionGroup var remote: RemoteOptions
     @Argument(help: ArgumentHelp("The earlier point.", valueName: "rev|time|-duration")) var from: PointInTime
     @Argument(help: ArgumentHelp("The later point (default: the head).", valueName: "rev|time|-duration")) var to: PointInTime?
     @Option(help: "Only objects of this kind.") var kind: String?
@@ -26,13 +28,19 @@ struct Diff: ParsableCommand {
             guard let r = ResourceKind(resource: k) else { throw CLIError("unknown kind \"\(k)\"") }
             return r
         }
-        let journal = try location.openReadOnly()
-        defer { journal.close() }
-        let diff = try journal.read { view -> StateDiff in
-            let a = try from.revision(in: view) ?? 0
-            let b = try to?.revision(in: view) ?? view.head().revision
-            guard a <= b else { throw CLIError("the first point (revision \(a)) is after the second (revision \(b))") }
-            return try StateDiff.between(a, b, kind: resource, namespace: namespace, in: view)
+        let diff: StateDiff
+        if let client = try remote.client() {
+            diff = try client.fetch(StateDiff.self, JournalClient.path(
+                "/kj/v1/diff", [("from", from.text), ("to", to?.text), ("kind", resource?.plural), ("namespace", namespace)]))
+        } else {
+            let journal = try location.openReadOnly()
+            defer { journal.close() }
+            diff = try journal.read { view -> StateDiff in
+                let a = try from.revision(in: view) ?? 0
+                let b = try to?.revision(in: view) ?? view.head().revision
+                guard a <= b else { throw CLIError("the first point (revision \(a)) is after the second (revision \(b))") }
+                return try StateDiff.between(a, b, kind: resource, namespace: namespace, in: view)
+            }
         }
         if output != .table { return try printData(diff, as: output) }
         var out = Style.bold("Changes from revision \(diff.from) to \(diff.to)") + ": \(diff.added.count) added, \(diff.removed.count) removed, \(diff.modified.count) modified\n"

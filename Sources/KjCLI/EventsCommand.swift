@@ -1,3 +1,4 @@
+import APIServer
 import ArgumentParser
 import ClusterModel
 import ControlPlane
@@ -9,8 +10,10 @@ import Queries
 struct TimeArgument: ExpressibleByArgument {
     enum Value { case time(Timestamp), beforeHead(Int64) }
     let value: Value
+    let text: String
 
     init?(argument: String) {
+        text = argument
         if let t = Timestamp(rfc3339: argument) {
             value = .time(t)
         } else if let d = PointInTime.duration(argument.hasPrefix("-") ? String(argument.dropFirst()) : argument) {
@@ -46,6 +49,7 @@ struct Events: ParsableCommand {
         discussion: "Kinds are named as kubectl names them (pod, po, deploy …). With --kind and --name the object index is used; otherwise the journal is scanned from --from/--since.")
 
     @OptionGroup var location: JournalLocation
+    @OptionGroup var remote: RemoteOptions
     @Option(help: "Only events about objects of this kind.") var kind: String?
     @Option(help: "Only events about objects with this name.") var name: String?
     @Option(name: .shortAndLong, help: "Only events about objects in this namespace.") var namespace: String?
@@ -60,6 +64,7 @@ struct Events: ParsableCommand {
     @Option(name: .shortAndLong, help: "Output format: table, json or yaml (json with --follow: one object per line).") var output: ReportFormat = .table
 
     func run() throws {
+        if let client = try remote.client() { return try runRemote(client) }
         var filter = EventFilter()
         if let kind {
             guard let k = ResourceKind(resource: kind) else { throw CLIError("unknown kind \"\(kind)\"") }
@@ -135,6 +140,58 @@ struct Events: ParsableCommand {
             for e in events { try emit(EventRecord(e)) }
             if !events.isEmpty { out.flush() }
         }
+    }
+}
+
+extension Events {
+    /// The same, from a `kj serve`'s `/kj/v1/events` (a stream of JSON lines with --follow).
+    func runRemote(_ client: JournalClient) throws {
+        let path = JournalClient.path("/kj/v1/events", [
+            ("kind", kind), ("name", name), ("namespace", namespace), ("actor", actor), ("type", type), ("since", since?.text),
+            ("until", until?.text), ("from", fromRevision.map(String.init)), ("to", toRevision.map(String.init)),
+            ("limit", limit.map(String.init)), ("follow", follow ? "1" : nil),
+        ])
+        let output = self.output
+        if output == .table { print(Style.bold(EventRecord.header)) }
+        guard follow else {
+            let records = try client.fetch([EventRecord].self, path)
+            switch output {
+            case .table: for r in records { print(r.line) }
+            case .json: print(try jsonText(records))
+            case .yaml: print(try ValueEncoder().encode(records).yaml(), terminator: "")
+            }
+            if records.isEmpty { printError("No events match.") }
+            return
+        }
+        let pending = LineBuffer()
+        let (status, body) = try client.get(path) { bytes in
+            for line in pending.lines(adding: bytes) {
+                guard let record = try? JSONDecoder().decode(EventRecord.self, from: Data(line)) else { continue }
+                switch output {
+                case .table: print(record.line)
+                case .json: print(String(decoding: line, as: UTF8.self))
+                case .yaml: print("---\n" + ((try? ValueEncoder().encode(record).yaml()) ?? ""), terminator: "")
+                }
+            }
+            fflush(nil)
+            return true
+        }
+        if status != 200 { throw CLIError((try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any])?["message"] as? String ?? "the server answered \(status)") }
+    }
+}
+
+/// Splits a byte stream into lines.
+final class LineBuffer: @unchecked Sendable {
+    private var partial: [UInt8] = []
+
+    func lines(adding bytes: [UInt8]) -> [[UInt8]] {
+        partial += bytes
+        var lines: [[UInt8]] = []
+        while let newline = partial.firstIndex(of: UInt8(ascii: "\n")) {
+            lines.append(Array(partial[..<newline]))
+            partial.removeSubrange(...newline)
+        }
+        return lines
     }
 }
 

@@ -1,3 +1,4 @@
+import APIServer
 import ArgumentParser
 import ClusterModel
 import Foundation
@@ -21,6 +22,7 @@ struct History: ParsableCommand {
             """)
 
     @OptionGroup var location: JournalLocation
+    @OptionGroup var remote: RemoteOptions
     @Argument(help: ObjectName.help) var object: ObjectName
     @Option(name: .shortAndLong, help: "The namespace (default: default).") var namespace: String?
     @Option(help: "Show the incarnation with this uid.") var uid: String?
@@ -28,10 +30,17 @@ struct History: ParsableCommand {
     @Option(name: .shortAndLong, help: "Output format: table, json, yaml or mermaid.") var output: HistoryFormat = .table
 
     func run() throws {
-        let journal = try location.openReadOnly()
-        defer { journal.close() }
-        let history = try journal.read { view in
-            try ObjectHistory.load(object.key(namespace: namespace), uid: uid, until: try at?.revision(in: view) ?? nil, in: view)
+        let history: ObjectHistory
+        if let client = try remote.client() {
+            let key = object.key(namespace: namespace)
+            history = try client.fetch(ObjectHistory.self, JournalClient.path(
+                "/kj/v1/history/\(object.kind.plural)/\(key.namespace.isEmpty ? "_" : key.namespace)/\(key.name)", [("at", at?.text), ("uid", uid)]))
+        } else {
+            let journal = try location.openReadOnly()
+            defer { journal.close() }
+            history = try journal.read { view in
+                try ObjectHistory.load(object.key(namespace: namespace), uid: uid, until: try at?.revision(in: view) ?? nil, in: view)
+            }
         }
         switch output {
         case .table: print(Self.render(history), terminator: "")

@@ -38,6 +38,19 @@ struct JournalLocation: ParsableArguments {
     }
 }
 
+/// `--server URL`: ask a `kj serve`'s journal endpoints instead of opening the journal.
+struct RemoteOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Ask this kj serve (https://HOST:PORT) instead of opening the journal.", valueName: "url")) var server: String?
+    @Option(help: ArgumentHelp("The kubeconfig whose current context's token and CA --server uses (default: $KUBECONFIG, else ~/.kube/config).",
+                               valueName: "file"))
+    var kubeconfig: String?
+
+    /// A client for `--server`, or nil to read the journal directly.
+    func client() throws -> JournalClient? {
+        try server.map { try JournalClient(server: $0, kubeconfig: kubeconfig) }
+    }
+}
+
 /// `-o table|json`.
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
     case table, json

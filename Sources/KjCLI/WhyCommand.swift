@@ -1,3 +1,4 @@
+import APIServer
 import ArgumentParser
 import ClusterModel
 import Foundation
@@ -17,6 +18,7 @@ struct Why: ParsableCommand {
             """)
 
     @OptionGroup var location: JournalLocation
+    @OptionGroup var remote: RemoteOptions
     @Argument(help: ArgumentHelp("The pod, as pod/name (or just its name).", valueName: "pod/name")) var target: String
     @Option(name: .shortAndLong, help: "The namespace (default: default).") var namespace: String?
     @Option(parsing: .unconditional, help: PointInTime.help) var at: PointInTime?
@@ -26,11 +28,17 @@ struct Why: ParsableCommand {
 
     func run() throws {
         let name = try Self.podName(target)
-        let journal = try location.openReadOnly()
-        defer { journal.close() }
-        let explanation = try journal.read { view in
-            try PodExplanation.explain(namespace: namespace ?? "default", name: name, at: try at?.revision(in: view) ?? nil,
-                                       full: full, notNode: notNode, in: view)
+        let explanation: PodExplanation
+        if let client = try remote.client() {
+            explanation = try client.fetch(PodExplanation.self, JournalClient.path(
+                "/kj/v1/why/\(namespace ?? "default")/\(name)", [("at", at?.text), ("full", full ? "1" : nil), ("not", notNode)]))
+        } else {
+            let journal = try location.openReadOnly()
+            defer { journal.close() }
+            explanation = try journal.read { view in
+                try PodExplanation.explain(namespace: namespace ?? "default", name: name, at: try at?.revision(in: view) ?? nil,
+                                           full: full, notNode: notNode, in: view)
+            }
         }
         if output == .table { print(Self.render(explanation), terminator: "") } else { try printData(explanation, as: output) }
     }

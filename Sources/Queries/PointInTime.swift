@@ -4,9 +4,12 @@ import Journal
 public struct PointInTime: Sendable {
     public enum Value: Sendable { case revision(UInt64), time(Timestamp), beforeHead(Int64) }
     public let value: Value
+    /// As the user wrote it.
+    public let text: String
 
     /// `1200` (a revision), `2026-11-22T10:00:00Z` (a time) or `-5m` (before the journal's last event).
     public init?(_ argument: String) {
+        text = argument
         if let r = UInt64(argument) {
             value = .revision(r)
         } else if let t = Timestamp(rfc3339: argument) {

@@ -188,29 +188,3 @@ import TestSupport
           replicas: 500
         """
 }
-
-/// Reads `process`'s output until a line contains `text`; after `seconds` without one, stops the
-/// process and returns nil.
-func readLine(from handle: FileHandle, of process: Process, containing text: String, within seconds: Double) -> String? {
-    final class Found: @unchecked Sendable { var line: String? }
-    let found = Found()
-    let done = DispatchSemaphore(value: 0)
-    DispatchQueue.global().async {
-        var buffer = ""
-        while true {
-            let chunk = handle.availableData
-            if chunk.isEmpty { break }
-            buffer += String(decoding: chunk, as: UTF8.self)
-            if let line = buffer.split(separator: "\n").first(where: { $0.contains(text) }) {
-                found.line = String(line)
-                break
-            }
-        }
-        done.signal()
-    }
-    if done.wait(timeout: .now() + seconds) == .timedOut {
-        process.terminate()
-        done.wait()
-    }
-    return found.line
-}
