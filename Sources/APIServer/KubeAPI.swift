@@ -243,6 +243,10 @@ public final class KubeAPI: Sendable {
     /// The request body as JSON (or YAML, by content type); malformed input names the position.
     static func body(_ r: APIRequest) throws(StatusError) -> JSONValue {
         guard !r.body.isEmpty else { throw StatusError(.badRequest, "the request body is empty") }
+        // Protobuf is not spoken here; client-go answers a 415 by sending JSON instead.
+        guard !r.contentType.contains("protobuf") else {
+            throw StatusError(.unsupportedMediaType, "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml")
+        }
         if r.contentType.contains("yaml") {
             do {
                 guard let first = try Manifest.documents(String(decoding: r.body, as: UTF8.self)).first else {

@@ -64,6 +64,13 @@ struct Demo: AsyncParsableCommand {
               kj get pods --at -10m --journal \(nodeFailure)
               kj events --actor node-lifecycle --journal \(nodeFailure)
               kj diff 80 90 --journal \(nodeFailure)
+
+            \(Style.bold("3. The real thing: kubectl against a live cluster whose every write is journalled"))
+              kj serve --journal /tmp/live &            # Kubernetes API on https://127.0.0.1:6443, 3 simulated nodes
+              export KUBECONFIG=/tmp/live/kubeconfig    # written by kj serve (admin token, its CA)
+              kubectl run nginx --image=nginx && kubectl get pods -o wide
+              kj why pod/nginx --journal /tmp/live      # actor: user/admin, the scheduler's decision, the kubelet's steps
+              (docs/kubectl.md has the whole session)
             """)
     }
 
