@@ -33,11 +33,11 @@ struct TimeArgument: ExpressibleByArgument {
 
 /// One event as `kj events` prints it.
 extension EventRecord {
-    static let header = "REV     TIME         EVENT              ACTOR                         OBJECT                                  WHAT"
+    static let header = "REV     TIME             EVENT                 ACTOR                         OBJECT                                  WHAT"
 
     var line: String {
         func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s + " " : s.padding(toLength: n, withPad: " ", startingAt: 0) }
-        return pad(String(revision), 8) + pad(clockTime(time), 13) + pad(type, 19) + pad(actor, 30) + pad(object, 40) + summary
+        return pad(String(revision), 8) + pad(clockTime(time), 17) + pad(type, 22) + pad(actor, 30) + pad(object, 40) + summary
             + (cause.map { Style.dim("  ← \($0)") } ?? "")
     }
 }
