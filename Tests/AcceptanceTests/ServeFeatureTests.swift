@@ -110,4 +110,14 @@ import TestSupport
         #expect(history.stdout.contains("user/admin") && history.stdout.contains("pod last created"))
         #expect(try cluster.kj(["journal", "verify"]).status == 0)
     }
+
+    @Test func nodesFromAScenarioAndTheKubeconfigCommand() throws {
+        let cluster = try ServedCluster(cluster: packageRoot + "/replay/unschedulable.yaml")
+        let nodes = try cluster.kubectl(["get", "nodes", "-o", "jsonpath={range .items[*]}{.metadata.name}={.spec.taints[0].key} {end}"])
+        #expect(nodes.stdout == "node-1= node-2= node-3=dedicated ", "\(nodes.stdout)\(nodes.stderr)")
+        let printed = try cluster.kj(["kubeconfig"])
+        #expect(printed.stdout == (try String(contentsOfFile: cluster.kubeconfig, encoding: .utf8)))
+        #expect(printed.stdout.contains("server: \(cluster.url)") && printed.stdout.contains("certificate-authority-data:"))
+        #expect(try cluster.kj(["kubeconfig", "--path"]).stdout == cluster.kubeconfig + "\n")
+    }
 }

@@ -14,11 +14,12 @@ final class ServedCluster: @unchecked Sendable {
     let viewerToken = "viewer-token-0123456789"
     private let output = Pipe()
 
-    /// Starts the server and waits until it listens. `tokens`: a token file to use instead of the
-    /// generated one (adds a read-only viewer when true).
-    init(nodes: Int = 3, withViewer: Bool = false) throws {
+    /// Starts the server and waits until it listens. `withViewer`: use a token file with an admin
+    /// and a read-only viewer instead of the generated one; `cluster`: a scenario file's nodes.
+    init(nodes: Int = 3, withViewer: Bool = false, cluster: String? = nil) throws {
         journal = directory.sub("journal")
-        var arguments = ["serve", "--journal", journal, "--listen", "127.0.0.1:0", "--nodes", String(nodes), "--log-level", "warning"]
+        var arguments = ["serve", "--journal", journal, "--listen", "127.0.0.1:0", "--log-level", "warning"]
+        arguments += cluster.map { ["--cluster", $0] } ?? ["--nodes", String(nodes)]
         if withViewer {
             adminToken = "admin-token-0123456789"
             let file = directory.sub("tokens.csv")
