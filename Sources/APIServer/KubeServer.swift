@@ -114,7 +114,13 @@ public enum KubeServer {
         }
         let seconds = (ContinuousClock.now - started) / .seconds(1)
         metrics.request(verb: verb, resource: resource, code: response.status.code, seconds: seconds)
-        logger.debug("request", metadata: ["verb": .string(verb), "path": .string(path), "code": .stringConvertible(response.status.code)])
+        // Writes (and refusals) at info, like an audit log; reads at debug.
+        let level: Logger.Level = ["create", "update", "patch", "delete", "deletecollection"].contains(verb) || response.status.code >= 400 ? .info : .debug
+        logger.log(level: level, "request", metadata: [
+            "verb": .string(verb), "resource": .string(resource), "path": .string(path), "code": .stringConvertible(response.status.code),
+            "user": .string(api.tokens.authenticate(headers["authorization"])?.name ?? "anonymous"),
+            "ms": .stringConvertible(Int(seconds * 1000)),
+        ])
         return response
     }
 }
