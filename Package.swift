@@ -123,6 +123,8 @@ let package = Package(
         .testTarget(name: "NodeAgentTests", dependencies: ["NodeAgent", "Simulation", "ClusterModel", "Journal", "TestSupport"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Scheduler", "ControlPlane", "ClusterModel", "Journal", "TestSupport"]),
         .testTarget(name: "QueriesTests", dependencies: ["Queries", "Journal", "ClusterModel", "TestSupport", "kj"]),
+        // The API without a server: protobuf request bodies captured from kubectl, and their JSON.
+        .testTarget(name: "APIServerTests", dependencies: ["APIServer", "ClusterModel", "TestSupport"], exclude: ["fixtures"]),
         // kubectl, curl and the Python kubernetes client against a running `kj serve`.
         .testTarget(name: "AcceptanceTests", dependencies: ["TestSupport", "kj"]),
         .testTarget(name: "KjCLITests", dependencies: ["KjCLI", "Journal", "TestSupport", "kj"]),

@@ -240,12 +240,15 @@ public final class KubeAPI: Sendable {
 
     // MARK: bodies
 
-    /// The request body as JSON (or YAML, by content type); malformed input names the position.
+    /// The request body as JSON (or YAML or Kubernetes protobuf, by content type); malformed input
+    /// names the position.
     static func body(_ r: APIRequest) throws(StatusError) -> JSONValue {
         guard !r.body.isEmpty else { throw StatusError(.badRequest, "the request body is empty") }
-        // Protobuf is not spoken here; client-go answers a 415 by sending JSON instead.
+        if r.contentType == KubeProtobuf.contentType {
+            do { return try KubeProtobuf.decode(r.body) } catch { throw StatusError(.badRequest, "error decoding protobuf: \(error)") }
+        }
         guard !r.contentType.contains("protobuf") else {
-            throw StatusError(.unsupportedMediaType, "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml")
+            throw StatusError(.unsupportedMediaType, "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf")
         }
         if r.contentType.contains("yaml") {
             do {

@@ -53,7 +53,8 @@ public enum Defaults {
             if e.count == nil { e.count = 1 }
             return e as! R
         case var n as Namespace:
-            if n.status == nil { n.status = NamespaceStatus(phase: "Active") }
+            // `status: {}` (what kubectl's generator sends) is no phase either.
+            if n.status?.phase == nil { n.status = NamespaceStatus(phase: "Active") }
             return n as! R
         default:
             return object
