@@ -124,7 +124,7 @@ let package = Package(
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Scheduler", "ControlPlane", "ClusterModel", "Journal", "TestSupport"]),
         .testTarget(name: "QueriesTests", dependencies: ["Queries", "Journal", "ClusterModel", "TestSupport", "kj"]),
         // The API without a server: protobuf request bodies captured from kubectl, and their JSON.
-        .testTarget(name: "APIServerTests", dependencies: ["APIServer", "ClusterModel", "TestSupport"], exclude: ["fixtures"]),
+        .testTarget(name: "APIServerTests", dependencies: ["APIServer", "ClusterModel", "ControlPlane", "Journal", "TestSupport"], exclude: ["fixtures"]),
         // kubectl, curl and the Python kubernetes client against a running `kj serve`.
         .testTarget(name: "AcceptanceTests", dependencies: ["TestSupport", "kj"]),
         .testTarget(name: "KjCLITests", dependencies: ["KjCLI", "Journal", "TestSupport", "kj"]),

@@ -12,12 +12,15 @@ public final class KubeAPI: Sendable {
     let tokens: TokenFile
     let metrics: ServerMetrics
     let queries: JournalEndpoints
+    /// How often an idle watch that allows bookmarks is told the revision it has reached.
+    let bookmarkInterval: Duration
     private let address = Mutex("127.0.0.1:6443")
     /// Largest request body accepted (Kubernetes' limit).
     public static let maxBodyBytes = 3 * 1024 * 1024
 
-    public init(store: Store, tokens: TokenFile, metrics: ServerMetrics) {
+    public init(store: Store, tokens: TokenFile, metrics: ServerMetrics, bookmarkInterval: Duration = .seconds(30)) {
         self.store = store
+        self.bookmarkInterval = bookmarkInterval
         self.tokens = tokens
         self.metrics = metrics
         queries = JournalEndpoints(store: store)

@@ -4,8 +4,6 @@ import Foundation
 import Synchronization
 
 extension KubeAPI {
-    /// How often an idle watch that allows bookmarks is told the revision it has reached.
-    static let bookmarkInterval: Duration = .seconds(30)
     /// Events a watcher may fall behind by before its watch is closed (Kubernetes closes slow
     /// watchers too; clients watch again from the last revision they saw).
     static let watchBuffer = 4096
@@ -36,7 +34,7 @@ extension KubeAPI {
         let encode = WatchLineEncoder(kind: t.kind, table: r.wantsTable, includeObject: r.query["includeObject"])
         let events = store.watch(filter, from: start)
         let bookmarks = r.flag("allowWatchBookmarks")
-        let metrics = self.metrics, existing = initial
+        let metrics = self.metrics, existing = initial, interval = bookmarkInterval
         return .stream(Self.lines(timeout: timeout) { emit in
             metrics.watchers.increment()
             defer { metrics.watchers.decrement() }
@@ -52,7 +50,7 @@ extension KubeAPI {
                 if bookmarks {
                     group.addTask {
                         while true {
-                            try await Task.sleep(for: Self.bookmarkInterval)
+                            try await Task.sleep(for: interval)
                             guard emit(encode.bookmark(reached.value.load(ordering: .relaxed))) else { return }
                         }
                     }
