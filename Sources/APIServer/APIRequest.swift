@@ -47,6 +47,11 @@ public struct APIRequest: Sendable {
         (headers["content-type"] ?? "application/json").split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
     }
 
+    /// Whether the client asked for aggregated discovery first (kubectl does).
+    var wantsAggregatedDiscovery: Bool {
+        headers["accept"]?.split(separator: ",").first.map { $0.contains("as=APIGroupDiscoveryList") && $0.contains("v=v2") } ?? false
+    }
+
     /// Whether the client asked for a `Table` (`Accept: application/json;as=Table;v=v1;g=meta.k8s.io`).
     var wantsTable: Bool {
         guard let accept = headers["accept"] else { return false }
@@ -58,6 +63,8 @@ public struct APIRequest: Sendable {
 public enum APIResponse: Sendable {
     /// A JSON document with an HTTP status.
     case json(Int, JSONValue)
+    /// A JSON document of a more specific media type (aggregated discovery).
+    case document(Int, JSONValue, contentType: String)
     /// Plain text (metrics) with its content type.
     case text(Int, String, contentType: String)
     /// A stream of JSON lines (watch), ended when the sequence ends.

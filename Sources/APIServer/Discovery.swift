@@ -102,4 +102,41 @@ enum Discovery {
         }
         return ["openapi": "3.0.0", "info": ["title": "Kubernetes", "version": "v1.32.0"], "paths": .object(paths)]
     }
+
+    /// The content type of aggregated discovery documents.
+    static let aggregatedType = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
+
+    /// Aggregated discovery (`apidiscovery.k8s.io/v2`): every group-version's resources in one
+    /// document — `/api` for the core group, `/apis` for the others — so kubectl needs two
+    /// requests instead of one per group-version.
+    static func aggregated(core: Bool) -> JSONValue {
+        let versions = groupVersions.filter { $0.contains("/") != core }
+        let items: [JSONValue] = versions.map { gv in
+            let group = gv.contains("/") ? String(gv.split(separator: "/")[0]) : ""
+            let resources: [JSONValue] = kinds(in: gv).map { kind in
+                let responseKind: JSONValue = ["group": .string(group), "version": "v1", "kind": .string(kind.kind)]
+                var subresources: [JSONValue] = []
+                if kind != .event, kind != .endpoints {
+                    subresources.append(["subresource": "status", "responseKind": responseKind, "verbs": ["get", "patch", "update"]])
+                }
+                if kind == .pod {
+                    subresources.append(["subresource": "binding", "responseKind": ["group": "", "version": "v1", "kind": "Binding"], "verbs": ["create"]])
+                }
+                if kind == .deployment || kind == .replicaSet {
+                    subresources.append(["subresource": "scale", "responseKind": ["group": "autoscaling", "version": "v1", "kind": "Scale"],
+                                         "verbs": ["get", "patch", "update"]])
+                }
+                var r: JSONValue = [
+                    "resource": .string(kind.plural), "responseKind": responseKind, "scope": kind.namespaced ? "Namespaced" : "Cluster",
+                    "singularResource": .string(kind.singular), "verbs": verbs, "shortNames": .array(kind.shortNames.map { .string($0) }),
+                    "subresources": .array(subresources),
+                ]
+                if [.pod, .service, .deployment, .replicaSet].contains(kind) { r["categories"] = ["all"] }
+                return r
+            }
+            let metadata: JSONValue = group.isEmpty ? [:] : ["name": .string(group)]
+            return ["metadata": metadata, "versions": [["version": "v1", "resources": .array(resources), "freshness": "Current"]]]
+        }
+        return ["kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/v2", "metadata": [:], "items": .array(items)]
+    }
 }

@@ -55,12 +55,18 @@ public final class KubeAPI: Sendable {
         let segments = r.path.split(separator: "/").map(String.init)
         switch segments.first {
         case "api":
-            if segments.count == 1 { return .json(200, Discovery.apiVersions(serverAddress: serverAddress)) }
+            if segments.count == 1 {
+                if r.wantsAggregatedDiscovery { return .document(200, Discovery.aggregated(core: true), contentType: Discovery.aggregatedType) }
+                return .json(200, Discovery.apiVersions(serverAddress: serverAddress))
+            }
             guard segments[1] == "v1" else { break }
             if segments.count == 2 { return .json(200, Discovery.resourceList("v1")) }
             return try await resource(r, groupVersion: "v1", rest: Array(segments[2...]))
         case "apis":
-            if segments.count == 1 { return .json(200, Discovery.groupList) }
+            if segments.count == 1 {
+                if r.wantsAggregatedDiscovery { return .document(200, Discovery.aggregated(core: false), contentType: Discovery.aggregatedType) }
+                return .json(200, Discovery.groupList)
+            }
             guard segments[1] == "apps" else { break }
             if segments.count == 2 { return .json(200, Discovery.group("apps")) }
             guard segments[2] == "v1" else { break }

@@ -107,6 +107,8 @@ public enum KubeServer {
         switch answer {
         case .json(let code, let value):
             response = Response(status: .init(code: code), headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: value.serialized())))
+        case .document(let code, let value, let type):
+            response = Response(status: .init(code: code), headers: [.contentType: type], body: ResponseBody(byteBuffer: ByteBuffer(bytes: value.serialized())))
         case .text(let code, let text, let type):
             response = Response(status: .init(code: code), headers: [.contentType: type], body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
         case .stream(let chunks):

@@ -68,3 +68,38 @@ import TestSupport
         #expect(table["rows"]?.arrayValue?.first?["cells"]?.arrayValue?.first == "t")
     }
 }
+
+/// Discovery in both forms: aggregated (what kubectl 1.32 asks for first) and legacy.
+@Suite struct DiscoveryTests {
+    @Test func aggregatedDiscoveryListsEveryResourceWithItsSubresources() async throws {
+        let dir = TemporaryDirectory()
+        let (api, journal) = try await WatchResponseTests.api(dir)
+        defer { journal.close() }
+        let accept = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json"
+        guard case .document(200, let core, let type) = await api.handle(WatchResponseTests.request("GET", "/api", accept: accept)) else {
+            Issue.record("no aggregated document for /api")
+            return
+        }
+        #expect(type == "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList")
+        let resources = core["items"]?.arrayValue?.first?["versions"]?.arrayValue?.first?["resources"]?.arrayValue ?? []
+        #expect(resources.compactMap { $0["resource"]?.stringValue } == ["endpoints", "events", "namespaces", "nodes", "pods", "services"])
+        let pods = try #require(resources.first { $0["resource"] == "pods" })
+        #expect(pods["scope"] == "Namespaced" && pods["shortNames"] == ["po"])
+        #expect(pods["subresources"]?.arrayValue?.compactMap { $0["subresource"]?.stringValue } == ["status", "binding"])
+
+        guard case .document(200, let apps, _) = await api.handle(WatchResponseTests.request("GET", "/apis", accept: accept)) else {
+            Issue.record("no aggregated document for /apis")
+            return
+        }
+        let group = try #require(apps["items"]?.arrayValue?.first)
+        #expect(group["metadata"]?["name"] == "apps")
+        let deployments = group["versions"]?.arrayValue?.first?["resources"]?.arrayValue?.first { $0["resource"] == "deployments" }
+        #expect(deployments?["subresources"]?.arrayValue?.last?["responseKind"] == ["group": "autoscaling", "version": "v1", "kind": "Scale"])
+
+        guard case .json(200, let legacy) = await api.handle(WatchResponseTests.request("GET", "/api")) else {
+            Issue.record("no legacy document for /api")
+            return
+        }
+        #expect(legacy["kind"] == "APIVersions")
+    }
+}
