@@ -242,10 +242,10 @@ private struct Parser {
         }
     }
 
-    mutating func literal(_ word: String) throws(JSONParseError) {
-        let w = Array(word.utf8)
-        guard pos + w.count <= b.count, Array(b[pos..<pos + w.count]) == w else { throw fail("invalid literal") }
-        pos += w.count
+    mutating func literal(_ word: StaticString) throws(JSONParseError) {
+        let n = word.utf8CodeUnitCount
+        guard pos + n <= b.count, word.withUTF8Buffer({ b[pos..<pos + n].elementsEqual($0) }) else { throw fail("invalid literal") }
+        pos += n
     }
 
     mutating func number() throws(JSONParseError) -> JSONValue {
@@ -277,7 +277,15 @@ private struct Parser {
 
     mutating func string() throws(JSONParseError) -> String {
         pos += 1  // opening quote
-        var out: [UInt8] = []
+        // Most strings have no escapes: take them straight from the input.
+        var end = pos
+        while end < b.count, b[end] != UInt8(ascii: "\""), b[end] != UInt8(ascii: "\\"), b[end] >= 0x20 { end += 1 }
+        if end < b.count, b[end] == UInt8(ascii: "\"") {
+            defer { pos = end + 1 }
+            return String(decoding: b[pos..<end], as: UTF8.self)
+        }
+        var out: [UInt8] = Array(b[pos..<end])
+        pos = end
         var pendingHigh: UInt32?
         func scalar(_ v: UInt32) {
             var s = ""
