@@ -196,9 +196,10 @@ private struct Parser {
         switch b[pos] {
         case UInt8(ascii: "{"):
             pos += 1
-            var o: [String: JSONValue] = [:]
+            // Members are collected first, so the dictionary is built at its final size.
+            var members: [(String, JSONValue)] = []
             skipSpace()
-            if pos < b.count, b[pos] == UInt8(ascii: "}") { pos += 1; return .object(o) }
+            if pos < b.count, b[pos] == UInt8(ascii: "}") { pos += 1; return .object([:]) }
             while true {
                 skipSpace()
                 guard pos < b.count, b[pos] == UInt8(ascii: "\"") else { throw fail("expected a string key") }
@@ -207,13 +208,13 @@ private struct Parser {
                 guard pos < b.count, b[pos] == UInt8(ascii: ":") else { throw fail("expected ':'") }
                 pos += 1
                 skipSpace()
-                o[k] = try value(depth: depth + 1)
+                members.append((k, try value(depth: depth + 1)))
                 skipSpace()
                 guard pos < b.count else { throw fail("unexpected end of input") }
                 if b[pos] == UInt8(ascii: ",") { pos += 1; continue }
                 guard b[pos] == UInt8(ascii: "}") else { throw fail("expected ',' or '}'") }
                 pos += 1
-                return .object(o)
+                return .object(Dictionary(members, uniquingKeysWith: { _, last in last }))
             }
         case UInt8(ascii: "["):
             pos += 1

@@ -142,14 +142,16 @@ enum SnapshotCodec {
             defer { pos += n }
             return String(decoding: UnsafeRawBufferPointer(rebasing: raw[pos..<pos + n]).assumingMemoryBound(to: UInt8.self), as: UTF8.self)
         }
-        // The kind, read without making a string (it is read for every object, even skipped ones).
-        func kind() throws -> ResourceKind {
+        // The kind and whether it is wanted, read without making a string: every object's kind is
+        // read, skipped or not, and most objects of a large state are skipped (core Events).
+        let wanted = ResourceKind.allCases.map { kinds?.contains($0) ?? true }
+        func kind() throws -> (ResourceKind, wanted: Bool) {
             let n = Int(try u64())
             guard n >= 0, pos + n <= raw.count else { throw Invalid() }
             defer { pos += n }
             let bytes = UnsafeRawBufferPointer(rebasing: raw[pos..<pos + n])
-            guard let k = kindNames.first(where: { $0.name.elementsEqual(bytes) })?.kind else { throw Invalid() }
-            return k
+            for (i, k) in kindNames.enumerated() where k.name.count == n && k.name.elementsEqual(bytes) { return (k.kind, wanted[i]) }
+            throw Invalid()
         }
         func skip(strings count: Int) throws {
             for _ in 0..<count {
@@ -167,8 +169,8 @@ enum SnapshotCodec {
         var objects: [StoredObject] = []
         if kinds == nil { objects.reserveCapacity(Int(count)) }
         for _ in 0..<count {
-            let kind = try kind()
-            if let kinds, !kinds.contains(kind) {
+            let (kind, isWanted) = try kind()
+            if !isWanted {
                 // namespace, name, uid; revision, created revision; node; owners.
                 try skip(strings: 3)
                 pos += 16

@@ -9,7 +9,7 @@ import TestSupport
         let result = try runKJ(["bench", "queries", "--events", "20000", "--json"])
         try #require(result.status == 0, "kj bench queries failed: \(result.stderr)")
         let figures = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Double], "\(result.stdout)")
-        for key in ["why", "history", "get_at", "diff"].flatMap({ q in ["p50", "p99", "max"].map { "\(q)_\($0)_ms" } })
+        for key in ["why", "history", "get_at", "diff"].flatMap({ q in ["p50", "p99", "max", "p99_cpu"].map { "\(q)_\($0)_ms" } })
             + ["events_filter_per_s", "scan_per_s", "events_filter_over_scan", "events_filter_matches", "generate_seconds",
                "journal_mb", "pods_placed_at_head", "pods_in_journal", "why_causes_p50", "history_entries_p50",
                "history_own_events_p50", "get_at_pods_p50", "diff_objects_p50"] {
