@@ -196,9 +196,10 @@ private struct Parser {
         switch b[pos] {
         case UInt8(ascii: "{"):
             pos += 1
-            var o: [String: JSONValue] = [:]
+            // Members are collected first, so the dictionary is built at its final size.
+            var members: [(String, JSONValue)] = []
             skipSpace()
-            if pos < b.count, b[pos] == UInt8(ascii: "}") { pos += 1; return .object(o) }
+            if pos < b.count, b[pos] == UInt8(ascii: "}") { pos += 1; return .object([:]) }
             while true {
                 skipSpace()
                 guard pos < b.count, b[pos] == UInt8(ascii: "\"") else { throw fail("expected a string key") }
@@ -207,13 +208,13 @@ private struct Parser {
                 guard pos < b.count, b[pos] == UInt8(ascii: ":") else { throw fail("expected ':'") }
                 pos += 1
                 skipSpace()
-                o[k] = try value(depth: depth + 1)
+                members.append((k, try value(depth: depth + 1)))
                 skipSpace()
                 guard pos < b.count else { throw fail("unexpected end of input") }
                 if b[pos] == UInt8(ascii: ",") { pos += 1; continue }
                 guard b[pos] == UInt8(ascii: "}") else { throw fail("expected ',' or '}'") }
                 pos += 1
-                return .object(o)
+                return .object(Dictionary(members, uniquingKeysWith: { _, last in last }))
             }
         case UInt8(ascii: "["):
             pos += 1
@@ -242,10 +243,10 @@ private struct Parser {
         }
     }
 
-    mutating func literal(_ word: String) throws(JSONParseError) {
-        let w = Array(word.utf8)
-        guard pos + w.count <= b.count, Array(b[pos..<pos + w.count]) == w else { throw fail("invalid literal") }
-        pos += w.count
+    mutating func literal(_ word: StaticString) throws(JSONParseError) {
+        let n = word.utf8CodeUnitCount
+        guard pos + n <= b.count, word.withUTF8Buffer({ b[pos..<pos + n].elementsEqual($0) }) else { throw fail("invalid literal") }
+        pos += n
     }
 
     mutating func number() throws(JSONParseError) -> JSONValue {
@@ -277,7 +278,15 @@ private struct Parser {
 
     mutating func string() throws(JSONParseError) -> String {
         pos += 1  // opening quote
-        var out: [UInt8] = []
+        // Most strings have no escapes: take them straight from the input.
+        var end = pos
+        while end < b.count, b[end] != UInt8(ascii: "\""), b[end] != UInt8(ascii: "\\"), b[end] >= 0x20 { end += 1 }
+        if end < b.count, b[end] == UInt8(ascii: "\"") {
+            defer { pos = end + 1 }
+            return String(decoding: b[pos..<end], as: UTF8.self)
+        }
+        var out: [UInt8] = Array(b[pos..<end])
+        pos = end
         var pendingHigh: UInt32?
         func scalar(_ v: UInt32) {
             var s = ""

@@ -23,7 +23,8 @@ public struct ValueDecoder: Sendable {
     public init(strict: Bool = true) { self.strict = strict }
 
     public func decode<T: Decodable>(_ type: T.Type, from value: JSONValue) throws -> T {
-        let tracker = UsageTracker()
+        // Only strict decoding needs to know which members were read.
+        let tracker = strict ? UsageTracker() : nil
         let decoder = TreeDecoder(value: value, path: [], tracker: tracker)
         let result: T
         do {
@@ -33,7 +34,7 @@ public struct ValueDecoder: Sendable {
         } catch let e as DecodingError {
             throw DecodingFailure(e)
         }
-        if strict, let unknown = tracker.unknownFields().first {
+        if let unknown = tracker?.unknownFields().first {
             throw DecodingFailure(kind: .unknownField, path: unknown, message: "unknown field")
         }
         return result
@@ -131,7 +132,7 @@ private final class UsageTracker {
 private struct TreeDecoder: Decoder {
     let value: JSONValue
     let path: [PathElement]
-    let tracker: UsageTracker
+    let tracker: UsageTracker?
     var codingPath: [any CodingKey] { ClusterModel.codingPath(path) }
     var userInfo: [CodingUserInfoKey: Any] { [:] }
 
@@ -145,7 +146,7 @@ private struct TreeDecoder: Decoder {
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
         guard case .object(let o) = value else { throw mismatch("object") }
-        tracker.register(path, keys: Array(o.keys))
+        tracker?.register(path, keys: Array(o.keys))
         return KeyedDecodingContainer(KeyedContainer<Key>(object: o, decoder: self))
     }
 
@@ -205,7 +206,7 @@ private struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     func contains(_ key: Key) -> Bool { object[key.stringValue] != nil }
 
     private func child(_ key: Key) throws -> TreeDecoder {
-        decoder.tracker.use(decoder.path, key.stringValue)
+        decoder.tracker?.use(decoder.path, key.stringValue)
         guard let v = object[key.stringValue] else {
             throw DecodingFailure(kind: .missing, path: render(decoder.path + [.key(key.stringValue)]), message: "Required value")
         }
@@ -213,7 +214,7 @@ private struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     }
 
     func decodeNil(forKey key: Key) throws -> Bool {
-        decoder.tracker.use(decoder.path, key.stringValue)
+        decoder.tracker?.use(decoder.path, key.stringValue)
         return object[key.stringValue].map { $0 == .null } ?? true
     }
 
@@ -222,10 +223,43 @@ private struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     }
 
     func decodeIfPresent<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? {
-        decoder.tracker.use(decoder.path, key.stringValue)
+        decoder.tracker?.use(decoder.path, key.stringValue)
         guard let v = object[key.stringValue], v != .null else { return nil }
         return try decoder.child(.key(key.stringValue), v).decodeValue(T.self)
     }
+
+    // Members of the common scalar types: one lookup and no child decoder when the value has the
+    // expected type (the protocol's default `decodeIfPresent` looks the key up three times).
+    // Anything else takes the generic path, with its errors.
+    private func scalar<T: Decodable>(_ key: Key, _ fast: (JSONValue) -> T?) throws -> T {
+        if let v = object[key.stringValue], let x = fast(v) {
+            decoder.tracker?.use(decoder.path, key.stringValue)
+            return x
+        }
+        return try decode(T.self, forKey: key)
+    }
+
+    private func scalarIfPresent<T: Decodable>(_ key: Key, _ fast: (JSONValue) -> T?) throws -> T? {
+        if let v = object[key.stringValue], let x = fast(v) {
+            decoder.tracker?.use(decoder.path, key.stringValue)
+            return x
+        }
+        return try decodeIfPresent(T.self, forKey: key)
+    }
+
+    func decode(_ type: String.Type, forKey key: Key) throws -> String { try scalar(key, \.stringValue) }
+    func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool { try scalar(key, Self.bool) }
+    func decode(_ type: Int.Type, forKey key: Key) throws -> Int { try scalar(key, { Self.int($0).map(Int.init) }) }
+    func decode(_ type: Int32.Type, forKey key: Key) throws -> Int32 { try scalar(key, { Self.int($0).flatMap(Int32.init(exactly:)) }) }
+    func decode(_ type: Int64.Type, forKey key: Key) throws -> Int64 { try scalar(key, Self.int) }
+    func decodeIfPresent(_ type: String.Type, forKey key: Key) throws -> String? { try scalarIfPresent(key, \.stringValue) }
+    func decodeIfPresent(_ type: Bool.Type, forKey key: Key) throws -> Bool? { try scalarIfPresent(key, Self.bool) }
+    func decodeIfPresent(_ type: Int.Type, forKey key: Key) throws -> Int? { try scalarIfPresent(key, { Self.int($0).map(Int.init) }) }
+    func decodeIfPresent(_ type: Int32.Type, forKey key: Key) throws -> Int32? { try scalarIfPresent(key, { Self.int($0).flatMap(Int32.init(exactly:)) }) }
+    func decodeIfPresent(_ type: Int64.Type, forKey key: Key) throws -> Int64? { try scalarIfPresent(key, Self.int) }
+
+    private static func bool(_ v: JSONValue) -> Bool? { if case .bool(let b) = v { b } else { nil } }
+    private static func int(_ v: JSONValue) -> Int64? { if case .int(let i) = v { i } else { nil } }
 
     func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws -> KeyedDecodingContainer<NestedKey> {
         try child(key).container(keyedBy: type)

@@ -63,6 +63,17 @@ public struct ClusterState: Sendable, Equatable {
         apply(revision: header.revision, time: header.time, type: header.type, object: header.object, data: header.data)
     }
 
+    /// Folds one event in if it is about an object of `kinds` (any kind when nil); otherwise only
+    /// moves the state's revision and time on.
+    mutating func apply(_ header: EventHeader, only kinds: Set<ResourceKind>?) {
+        if let kinds, let kind = ResourceKind(rawValue: header.object.kind), !kinds.contains(kind) {
+            revision = header.revision
+            time = header.time
+            return
+        }
+        apply(header)
+    }
+
     /// The fold. Which fields a write may change follows from its type: a status update or the
     /// start of a deletion changes neither node nor owners, a binding only the node.
     private mutating func apply(revision: UInt64, time: Timestamp, type typeName: String, object: ObjectRef, data: UnsafeRawBufferPointer) {

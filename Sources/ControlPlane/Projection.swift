@@ -19,20 +19,49 @@ public enum Projection {
         }
     }
 
-    /// As `state(of:at:)`, inside a read view the caller holds.
-    public static func state(in view: JournalView, at revision: UInt64?, useSnapshots: Bool = true) throws -> ClusterState {
+    /// As `state(of:at:)`, inside a read view the caller holds. With `kinds`, the state holds only
+    /// objects of those kinds (what `kj get` of one kind needs): the others are neither restored from
+    /// the snapshot nor folded, which matters when they are many (every core Event ever written).
+    public static func state(in view: JournalView, at revision: UInt64?, useSnapshots: Bool = true,
+                             only kinds: Set<ResourceKind>? = nil) throws -> ClusterState {
         let target = try revision ?? view.head().revision
         var state = ClusterState()
-        if useSnapshots, let snapshot = try view.snapshot(atOrBefore: target), let restored = try? SnapshotCodec.decode(snapshot.bytes) {
+        if useSnapshots, let restored = try view.withSnapshot(atOrBefore: target, { _, bytes in try? SnapshotCodec.decode(bytes, only: kinds) }),
+           let restored {
             state = restored
         }
         if state.revision < target {
             try view.forEachHeader(in: (state.revision + 1)...target) { header in
-                state.apply(header)
+                state.apply(header, only: kinds)
                 return true
             }
         }
         return state
+    }
+
+    /// One object as of `revision` — what `state(in:at:).object(key)` holds — from its own events in
+    /// the `by_object` index, without rebuilding the state: the object's events since it was last
+    /// created or removed are folded.
+    public static func object(_ key: ObjectKey, at revision: UInt64, in view: JournalView) throws -> StoredObject? {
+        let revisions = try view.history(of: key).prefix { $0 <= revision }
+        // A creation or removal decides everything about the object after it: start there.
+        var start = revisions.startIndex
+        for i in revisions.indices.reversed() {
+            var resets = false
+            try view.forEachHeader(in: revisions[i]...revisions[i]) { h in
+                resets = h.type == WriteType.created.rawValue || h.type == WriteType.deleted.rawValue
+                return false
+            }
+            if resets { start = i; break }
+        }
+        var state = ClusterState()
+        for rev in revisions[start...] {
+            try view.forEachHeader(in: rev...rev) { h in
+                state.apply(h)
+                return false
+            }
+        }
+        return state.object(key)
     }
 
     /// Folds the whole journal and stores a snapshot after every `interval` events (at revisions
@@ -97,45 +126,74 @@ enum SnapshotCodec {
 
     struct Invalid: Error {}
 
-    static func decode(_ bytes: [UInt8]) throws -> ClusterState {
-        try bytes.withUnsafeBytes { raw throws -> ClusterState in
-            var pos = 0
-            func u64() throws -> UInt64 {
-                guard pos + 8 <= raw.count else { throw Invalid() }
-                defer { pos += 8 }
-                return UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: pos, as: UInt64.self))
-            }
-            func str() throws -> String {
+    private static let kindNames = ResourceKind.allCases.map { (name: Array($0.rawValue.utf8), kind: $0) }
+
+    /// Decodes a snapshot in place; with `kinds`, objects of other kinds are skipped.
+    static func decode(_ raw: UnsafeRawBufferPointer, only kinds: Set<ResourceKind>? = nil) throws -> ClusterState {
+        var pos = 0
+        func u64() throws -> UInt64 {
+            guard pos + 8 <= raw.count else { throw Invalid() }
+            defer { pos += 8 }
+            return UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: pos, as: UInt64.self))
+        }
+        func str() throws -> String {
+            let n = Int(try u64())
+            guard n >= 0, pos + n <= raw.count else { throw Invalid() }
+            defer { pos += n }
+            return String(decoding: UnsafeRawBufferPointer(rebasing: raw[pos..<pos + n]).assumingMemoryBound(to: UInt8.self), as: UTF8.self)
+        }
+        // The kind and whether it is wanted, read without making a string: every object's kind is
+        // read, skipped or not, and most objects of a large state are skipped (core Events).
+        let wanted = ResourceKind.allCases.map { kinds?.contains($0) ?? true }
+        func kind() throws -> (ResourceKind, wanted: Bool) {
+            let n = Int(try u64())
+            guard n >= 0, pos + n <= raw.count else { throw Invalid() }
+            defer { pos += n }
+            let bytes = UnsafeRawBufferPointer(rebasing: raw[pos..<pos + n])
+            for (i, k) in kindNames.enumerated() where k.name.count == n && k.name.elementsEqual(bytes) { return (k.kind, wanted[i]) }
+            throw Invalid()
+        }
+        func skip(strings count: Int) throws {
+            for _ in 0..<count {
                 let n = Int(try u64())
                 guard n >= 0, pos + n <= raw.count else { throw Invalid() }
-                defer { pos += n }
-                return String(decoding: UnsafeRawBufferPointer(rebasing: raw[pos..<pos + n]).assumingMemoryBound(to: UInt8.self), as: UTF8.self)
+                pos += n
             }
-            guard raw.starts(with: magic) else { throw Invalid() }
-            pos = magic.count
-            let revision = try u64()
-            let time = Timestamp(microseconds: Int64(bitPattern: try u64()))
-            let count = try u64()
-            guard count < UInt64(raw.count) else { throw Invalid() }
-            var objects: [StoredObject] = []
-            objects.reserveCapacity(Int(count))
-            for _ in 0..<count {
-                guard let kind = ResourceKind(rawValue: try str()) else { throw Invalid() }
-                let key = ObjectKey(kind: kind.rawValue, namespace: try str(), name: try str())
-                let uid = try str()
-                let rev = try u64(), created = try u64()
-                let node = try str()
-                let ownerCount = try u64()
-                var owners: [String] = []
-                if ownerCount > 0 {
-                    guard ownerCount < UInt64(raw.count) else { throw Invalid() }
-                    for _ in 0..<ownerCount { owners.append(try str()) }
-                }
-                objects.append(StoredObject(
-                    kind: kind, key: key, uid: uid, revision: rev, createdRevision: created,
-                    nodeName: node.isEmpty ? nil : node, ownerUIDs: owners))
-            }
-            return ClusterState(objects: objects, revision: revision, time: time)
         }
+        guard raw.starts(with: magic) else { throw Invalid() }
+        pos = magic.count
+        let revision = try u64()
+        let time = Timestamp(microseconds: Int64(bitPattern: try u64()))
+        let count = try u64()
+        guard count < UInt64(raw.count) else { throw Invalid() }
+        var objects: [StoredObject] = []
+        if kinds == nil { objects.reserveCapacity(Int(count)) }
+        for _ in 0..<count {
+            let (kind, isWanted) = try kind()
+            if !isWanted {
+                // namespace, name, uid; revision, created revision; node; owners.
+                try skip(strings: 3)
+                pos += 16
+                try skip(strings: 1)
+                let owners = try u64()
+                guard owners < UInt64(raw.count) else { throw Invalid() }
+                try skip(strings: Int(owners))
+                continue
+            }
+            let key = ObjectKey(kind: kind.rawValue, namespace: try str(), name: try str())
+            let uid = try str()
+            let rev = try u64(), created = try u64()
+            let node = try str()
+            let ownerCount = try u64()
+            var owners: [String] = []
+            if ownerCount > 0 {
+                guard ownerCount < UInt64(raw.count) else { throw Invalid() }
+                for _ in 0..<ownerCount { owners.append(try str()) }
+            }
+            objects.append(StoredObject(
+                kind: kind, key: key, uid: uid, revision: rev, createdRevision: created,
+                nodeName: node.isEmpty ? nil : node, ownerUIDs: owners))
+        }
+        return ClusterState(objects: objects, revision: revision, time: time)
     }
 }

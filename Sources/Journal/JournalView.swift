@@ -168,6 +168,14 @@ public struct JournalView {
 
     /// The newest snapshot stored at or before `revision`.
     public func snapshot(atOrBefore revision: UInt64) throws -> Snapshot? {
+        try withSnapshot(atOrBefore: revision) { rev, bytes in Snapshot(revision: rev, bytes: [UInt8](bytes)) }
+    }
+
+    /// Calls `body` with the newest snapshot stored at or before `revision` — its revision and its
+    /// bytes in the journal's memory, valid only during the call (a snapshot of many objects is
+    /// tens of MiB: reading it in place saves copying it) — and returns what `body` returns; nil
+    /// if there is no such snapshot.
+    public func withSnapshot<T>(atOrBefore revision: UInt64, _ body: (UInt64, UnsafeRawBufferPointer) throws -> T) throws -> T? {
         try withCursor(txn, dbs.snapshots, path: path) { c in
             var k = MDB_val(), v = MDB_val()
             var rc = withVal(Keys.revision(revision)) { start in
@@ -182,7 +190,7 @@ public struct JournalView {
             if rc == MDB_NOTFOUND { return nil }
             try check(rc, "reading a snapshot from")
             guard let rev = Keys.decodeRevision(k.raw) else { throw corrupted(0) }
-            return Snapshot(revision: rev, bytes: [UInt8](v.raw))
+            return try body(rev, v.raw)
         }
     }
 

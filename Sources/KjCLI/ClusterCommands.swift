@@ -76,14 +76,7 @@ struct Get: ParsableCommand {
                 guard let rev = try at.map({ try $0.revision(in: view) }) ?? view.head().revision else {
                     return (Timestamp(microseconds: 0), 0, [])
                 }
-                let state = try Projection.state(in: view, at: rev)
-                var objects: [any Resource] = []
-                for stored in state.list(resource, namespace: namespace) where names.isEmpty || names.contains(stored.key.name) {
-                    let o = try stored.decode(in: view)
-                    if let labels, !labels.matches(o.metadata.labels ?? [:]) { continue }
-                    if let fields, !fields.matches(o.fieldValue) { continue }
-                    objects.append(o)
-                }
+                let (state, objects) = try Self.select(resource, namespace: namespace, names: names, labels: labels, fields: fields, at: rev, in: view)
                 return (state.time, rev, objects)
             }
         }
@@ -109,18 +102,37 @@ struct Get: ParsableCommand {
                 printError("No resources found\(scope)\(at == nil ? "" : " at revision \(revision)").")
                 return
             }
-            // Ages are measured at the point shown: the head, or the revision asked for.
-            let now = Date(timeIntervalSince1970: Double(time.microseconds) / 1e6)
-            let table = ResourceTable.make(resource, objects, now: now)
-            let visible = table.visibleColumns(wide: output == .wide)
-            var header = visible.map { table.columns[$0].name.uppercased() }
-            var rows = table.rows.map { row in visible.map { row[$0] } }
-            if namespace == nil, resource.namespaced {
-                header.insert("NAMESPACE", at: 0)
-                for i in rows.indices { rows[i].insert(objects[i].metadata.namespace ?? "", at: 0) }
-            }
-            out.write(TextTable.render(header: header, rows: rows))
+            out.write(Self.table(resource, objects, namespace: namespace, wide: output == .wide, at: time))
         }
+    }
+
+    /// The state at `revision` and the objects of `resource` in it that the names and selectors pick, decoded.
+    static func select(_ resource: ResourceKind, namespace: String?, names: [String] = [], labels: LabelSelectorExpression? = nil,
+                       fields: FieldSelectorExpression? = nil, at revision: UInt64, in view: JournalView) throws -> (ClusterState, [any Resource]) {
+        let state = try Projection.state(in: view, at: revision, only: [resource])
+        var objects: [any Resource] = []
+        for stored in state.list(resource, namespace: namespace) where names.isEmpty || names.contains(stored.key.name) {
+            let o = try stored.decode(in: view)
+            if let labels, !labels.matches(o.metadata.labels ?? [:]) { continue }
+            if let fields, !fields.matches(o.fieldValue) { continue }
+            objects.append(o)
+        }
+        return (state, objects)
+    }
+
+    /// The table `kj get` prints; a NAMESPACE column when `namespace` is nil.
+    static func table(_ resource: ResourceKind, _ objects: [any Resource], namespace: String?, wide: Bool, at time: Timestamp) -> String {
+        // Ages are measured at the point shown: the head, or the revision asked for.
+        let now = Date(timeIntervalSince1970: Double(time.microseconds) / 1e6)
+        let table = ResourceTable.make(resource, objects, now: now)
+        let visible = table.visibleColumns(wide: wide)
+        var header = visible.map { table.columns[$0].name.uppercased() }
+        var rows = table.rows.map { row in visible.map { row[$0] } }
+        if namespace == nil, resource.namespaced {
+            header.insert("NAMESPACE", at: 0)
+            for i in rows.indices { rows[i].insert(objects[i].metadata.namespace ?? "", at: 0) }
+        }
+        return TextTable.render(header: header, rows: rows)
     }
 }
 

@@ -43,6 +43,11 @@ struct Diff: ParsableCommand {
             }
         }
         if output != .table { return try printData(diff, as: output) }
+        print(Self.render(diff), terminator: "")
+    }
+
+    /// The table form: one line per object added, removed or modified, with its field changes.
+    static func render(_ diff: StateDiff) -> String {
         var out = Style.bold("Changes from revision \(diff.from) to \(diff.to)") + ": \(diff.added.count) added, \(diff.removed.count) removed, \(diff.modified.count) modified\n"
         for c in diff.added { out += Style.green("+ \(c.object)") + Style.dim("  (revision \(c.toRevision ?? 0), by \(c.lastActor ?? "?"))") + "\n" }
         for c in diff.removed { out += Style.red("- \(c.object)") + Style.dim("  (removed by \(c.lastActor ?? "?"))") + "\n" }
@@ -50,6 +55,6 @@ struct Diff: ParsableCommand {
             out += Style.yellow("~ \(c.object)") + Style.dim("  (revision \(c.fromRevision ?? 0) → \(c.toRevision ?? 0), last by \(c.lastActor ?? "?"))") + "\n"
             for f in c.changes { out += "    \(f.description)\n" }
         }
-        print(out, terminator: "")
+        return out
     }
 }

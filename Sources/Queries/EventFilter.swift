@@ -17,10 +17,10 @@ public struct EventFilter: Sendable {
     public init() {}
 
     public func matches(_ h: EventHeader) -> Bool {
-        if let kind, h.object.kind.caseInsensitiveCompare(kind) != .orderedSame { return false }
+        if let kind, !Self.sameIgnoringCase(h.object.kind, kind) { return false }
         if let name, h.object.name != name { return false }
         if let namespace, h.object.namespace != namespace { return false }
-        if !types.isEmpty, !types.contains(where: { $0.caseInsensitiveCompare(h.type) == .orderedSame }) { return false }
+        if !types.isEmpty, !types.contains(where: { Self.sameIgnoringCase($0, h.type) }) { return false }
         if let since, h.time < since { return false }
         if let until, h.time > until { return false }
         if let actor {
@@ -28,6 +28,15 @@ public struct EventFilter: Sendable {
             guard actor == a.name || actor == a.kind || actor == a.description else { return false }
         }
         return true
+    }
+
+    /// Case-insensitive equality. Kinds and event types are ASCII: those are compared byte by
+    /// byte, which a scan does for every event (Foundation's comparison cost half the scan's time).
+    static func sameIgnoringCase(_ a: String, _ b: String) -> Bool {
+        let folded = a.utf8.elementsEqual(b.utf8) { x, y in x == y || (x | 0x20 == y | 0x20 && (x | 0x20) &- 0x61 < 26) }
+        if folded { return true }
+        if a.utf8.allSatisfy({ $0 < 0x80 }) && b.utf8.allSatisfy({ $0 < 0x80 }) { return false }
+        return a.caseInsensitiveCompare(b) == .orderedSame
     }
 
     /// Calls `body` with every matching event of `view` in revision order, after `after` (for

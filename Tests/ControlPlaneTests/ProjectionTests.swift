@@ -57,6 +57,17 @@ import TestSupport
         for (rev, expected) in recorded {
             #expect(try Projection.state(of: f.journal, at: rev) == expected, "at \(rev)")
             #expect(try Projection.state(of: f.journal, at: rev, useSnapshots: false) == expected, "at \(rev) without snapshots")
+            // One kind only (kj get), and one object from its own events (kj diff): the same objects.
+            try f.journal.read { view in
+                let pods = try Projection.state(in: view, at: rev, only: [.pod])
+                #expect(pods.list(.pod) == expected.list(.pod) && pods.count == expected.list(.pod).count, "pods at \(rev)")
+                #expect(pods.revision == expected.revision && pods.time == expected.time)
+                #expect(try Projection.state(in: view, at: rev, only: [.namespace]).list(.pod).isEmpty)
+                for name in names {
+                    let key = ObjectKey(kind: Pod.kind, namespace: "default", name: name)
+                    #expect(try Projection.object(key, at: rev, in: view) == expected.object(key), "\(name) at \(rev)")
+                }
+            }
         }
         if snapshotInterval > 0 {
             let snapshots = try f.journal.stat().snapshots

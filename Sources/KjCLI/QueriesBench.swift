@@ -1,0 +1,284 @@
+import ArgumentParser
+import ClusterModel
+import ControlPlane
+import Foundation
+import Journal
+import Queries
+import Simulation
+
+/// `kj bench queries`: the read side — why, history, get --at, events and diff — on a large
+/// simulated journal, each query computing what its command prints.
+struct QueriesBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "queries",
+        abstract: "kj why, history, get --at, events and diff on a simulated journal of 1,000,000 events, against a bare scan.",
+        discussion: """
+            The journal is a scenario in virtual time with every component (scheduler, controllers, simulated \
+            kubelets): ten Deployments rolled to a new image one after another, again and again, so pods are \
+            created, scheduled, started, deleted gracefully and removed, each with about 20 events in its \
+            history. --journal reuses a journal (one an earlier run left there, or any other); when the \
+            directory is missing or empty, the journal is simulated into it and kept. Each query computes what \
+            its command prints, rendering included: why_*: kj why of a random pod placed at the head; history_*: \
+            kj history of a random pod; get_at_*: kj get pods --at a random revision (state from the nearest \
+            snapshot, every pod decoded, the table); diff_*: kj diff between a random revision and 1,000 events \
+            later. Each has its p50, p99 and maximum wall time, and the p99 of the CPU time its thread used \
+            (*_p99_cpu_ms), which leaves out waiting for a CPU on a busy machine. events_filter_per_s: events a kj events --actor X --type Y filter looks at per second over the \
+            whole journal (the median of 5), against scan_per_s, a bare scan of the same events' headers.
+            """)
+
+    @Flag(help: "Print one JSON object instead of a table.") var json = false
+    @Option(help: "Events in the simulated journal (about: the scenario is sized to reach it).") var events = 1_000_000
+    @Option(help: "Pods alive in the simulated cluster (default: events ÷ 200, at most 5,000).") var pods: Int?
+    @Option(help: "Queries of each kind (half as many get --at, a fifth as many diff); the p50, p99 and maximum are reported.") var samples = 500
+    @Option(help: "Seed of the simulation and of the random choices of pods and revisions.") var seed: UInt64 = 1
+    @Option(help: ArgumentHelp("Use (or simulate into, and keep) the journal in this directory.", valueName: "dir")) var journal: String?
+    @Option(help: ArgumentHelp("Where to create the temporary journal.", valueName: "dir")) var dir: String?
+
+    /// Deployments rolled in turn; the pods are in the default namespace.
+    static let deployments = 10
+    /// `kj events --actor … --type …`: what the scenario's user changed.
+    static let filterActor = "ops", filterType = "Updated"
+    /// `kj diff REV REV+span`.
+    static let diffSpan: UInt64 = 1_000
+
+    func run() async throws {
+        var r: [String: Double] = [:]
+        var temporary: String?
+        let path: String
+        if let journal {
+            path = journal
+        } else {
+            path = (dir ?? NSTemporaryDirectory()) + "/kj-bench-queries-\(getpid())"
+            temporary = path
+        }
+        defer { if let temporary { try? FileManager.default.removeItem(atPath: temporary) } }
+        if try Self.isEmpty(path) {
+            let scenario = Self.churn(events: events, pods: pods, seed: seed)
+            progress("simulating about \(events) events into \(path): \(scenario.summary)")
+            let start = ContinuousClock.now
+            let writer = try Journal.open(at: path, options: JournalOptions(initialMapSize: 8 << 30, durability: .noSync))
+            let simulator = try await Simulator(scenario: try Scenario(yaml: scenario.yaml), journal: writer)
+            try await simulator.run()
+            try writer.sync()
+            writer.close()
+            r["generate_seconds"] = (ContinuousClock.now - start).seconds
+        }
+        let reader = try Journal.open(at: path, options: .reader)
+        defer { reader.close() }
+        let head = try reader.head().revision
+        guard head > Self.diffSpan else { throw CLIError("the journal at \(path) has only \(head) events") }
+        r["events"] = Double(head)
+        r["journal_mb"] = Double(try reader.stat().usedBytes) / Double(1 << 20)
+        var rng = SplitMix(seed: seed)
+        let n = max(1, samples)
+
+        // Which pods: placed at the head (for why), and any pod the journal has seen (for history).
+        let (placed, everPods) = try reader.read { view -> ([String], [String]) in
+            let state = try Projection.state(in: view, at: head, only: [.pod])
+            let placed = state.list(.pod, namespace: "default").filter { $0.nodeName != nil }.map(\.key.name)
+            return (placed, try view.objectKeys(kind: Pod.kind, namespace: "default").map(\.name))
+        }
+        guard !placed.isEmpty, !everPods.isEmpty else { throw CLIError("the journal at \(path) has no placed pods in namespace default") }
+        r["pods_placed_at_head"] = Double(placed.count)
+        r["pods_in_journal"] = Double(everPods.count)
+
+
+        progress("kj why: \(n) random placed pods")
+        var causes: [Double] = []
+        r.merge(try measure(n, "why") {
+            let name = placed[Int(rng.next() % UInt64(placed.count))]
+            let x = try reader.read { view in try PodExplanation.explain(namespace: "default", name: name, in: view) }
+            guard x.status == .placed else { throw CLIError("pod \(name) is \(x.status), not placed") }
+            causes.append(Double(x.causes.count))
+            return Why.render(x).utf8.count
+        }) { $1 }
+        r["why_causes_p50"] = Self.percentile(causes.sorted(), 50)
+
+        progress("kj history: \(n) random pods")
+        var entries: [Double] = [], own: [Double] = []
+        r.merge(try measure(n, "history") {
+            let name = everPods[Int(rng.next() % UInt64(everPods.count))]
+            let h = try reader.read { view in try ObjectHistory.load(ObjectKey(kind: Pod.kind, namespace: "default", name: name), in: view) }
+            entries.append(Double(h.entries.count))
+            own.append(Double(h.entries.count(where: { $0.role == .object })))
+            return History.render(h).utf8.count
+        }) { $1 }
+        r["history_entries_p50"] = Self.percentile(entries.sorted(), 50)
+        r["history_own_events_p50"] = Self.percentile(own.sorted(), 50)
+
+        progress("kj get pods --at: \(max(1, n / 2)) random revisions")
+        var listed: [Double] = []
+        r.merge(try measure(max(1, n / 2), "get_at") {
+            let rev = 1 + rng.next() % head
+            let (state, pods) = try reader.read { view in try Get.select(.pod, namespace: "default", at: rev, in: view) }
+            listed.append(Double(pods.count))
+            // An empty list prints "No resources found" instead of a table.
+            return pods.isEmpty ? 1 : Get.table(.pod, pods, namespace: "default", wide: false, at: state.time).utf8.count
+        }) { $1 }
+        r["get_at_pods_p50"] = Self.percentile(listed.sorted(), 50)
+
+        progress("kj diff REV REV+\(Self.diffSpan): \(max(1, n / 5)) random revisions")
+        var changed: [Double] = []
+        r.merge(try measure(max(1, n / 5), "diff") {
+            let from = 1 + rng.next() % (head - Self.diffSpan)
+            let d = try reader.read { view in try StateDiff.between(from, from + Self.diffSpan, in: view) }
+            changed.append(Double(d.added.count + d.removed.count + d.modified.count))
+            return Diff.render(d).utf8.count
+        }) { $1 }
+        r["diff_objects_p50"] = Self.percentile(changed.sorted(), 50)
+
+        progress("kj events --actor \(Self.filterActor) --type \(Self.filterType) over \(head) events, against a bare scan (5 rounds)")
+        var filterRates: [Double] = [], scanRates: [Double] = []
+        var matched = 0
+        for _ in 0..<5 {
+            let scanStart = ContinuousClock.now
+            let scanned = try reader.read { view in
+                var count = 0
+                try view.forEachHeader(in: 1...head) { _ in count += 1; return true }
+                return count
+            }
+            scanRates.append(Double(scanned) / (ContinuousClock.now - scanStart).seconds)
+            let (looked, rows) = try Self.filteredEvents(reader)
+            filterRates.append(Double(looked) / rows.seconds)
+            matched = rows.count
+        }
+        r["events_filter_per_s"] = Self.percentile(filterRates.sorted(), 50)
+        r["scan_per_s"] = Self.percentile(scanRates.sorted(), 50)
+        r["events_filter_over_scan"] = r["events_filter_per_s"]! / r["scan_per_s"]!
+        r["events_filter_matches"] = Double(matched)
+
+        if json {
+            print(try jsonText(r.mapValues { ($0 * 1000).rounded() / 1000 }))
+        } else {
+            print(Self.table(r, samples: n))
+        }
+    }
+
+    /// Times `n` runs of `query` (each returning the size of what it rendered, which must not be 0):
+    /// wall time, and the CPU time of this thread (which leaves out waiting for a CPU on a busy
+    /// machine, and any waiting for the disk).
+    private func measure(_ n: Int, _ name: String, _ query: () throws -> Int) throws -> [String: Double] {
+        var ms: [Double] = [], cpu: [Double] = []
+        for _ in 0..<n {
+            let start = ContinuousClock.now, cpuStart = Self.threadCPUMilliseconds()
+            let size = try query()
+            ms.append((ContinuousClock.now - start).seconds * 1000)
+            cpu.append(Self.threadCPUMilliseconds() - cpuStart)
+            guard size > 0 else { throw CLIError("\(name) rendered nothing") }
+        }
+        ms.sort()
+        cpu.sort()
+        return ["\(name)_p50_ms": Self.percentile(ms, 50), "\(name)_p99_ms": Self.percentile(ms, 99), "\(name)_max_ms": ms.last!,
+                "\(name)_p99_cpu_ms": Self.percentile(cpu, 99)]
+    }
+
+    static func threadCPUMilliseconds() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
+        return Double(t.tv_sec) * 1000 + Double(t.tv_nsec) / 1e6
+    }
+
+    /// What `kj events --actor ops --type Updated` computes: every event looked at, each match decoded
+    /// into its row. Returns the events looked at, and the rows' count and the seconds it took.
+    static func filteredEvents(_ journal: Journal) throws -> (Int, (count: Int, seconds: Double)) {
+        var filter = EventFilter()
+        filter.actor = filterActor
+        filter.types = [filterType]
+        let start = ContinuousClock.now
+        var lines: [String] = []
+        let looked = try journal.read { view in
+            try filter.forEach(in: view) { h in
+                if let e = try view.event(at: h.revision) { lines.append(EventRecord(e).line) }
+                return true
+            }
+        }
+        return (looked, (lines.count, (ContinuousClock.now - start).seconds))
+    }
+
+    static func percentile(_ sorted: [Double], _ p: Int) -> Double {
+        sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, sorted.count * p / 100)]
+    }
+
+    private static func isEmpty(_ path: String) throws -> Bool {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: path), !entries.isEmpty else { return true }
+        let journal = try Journal.open(at: path, options: .reader)
+        defer { journal.close() }
+        return try journal.head().revision == 0
+    }
+
+    private func progress(_ s: String) {
+        if !json || isatty(STDERR_FILENO) != 0 { printError(s) }
+    }
+
+    /// A scenario of deployment churn sized to write about `events` events: ten Deployments of
+    /// `pods` ÷ 10 pods on nodes of 40 pods (a quarter of their CPU), each rolled to the other image
+    /// in turn every 30 s.
+    static func churn(events: Int, pods: Int?, seed: UInt64) -> (yaml: String, summary: String) {
+        let replicas = max(1, (pods ?? min(5_000, max(50, events / 200))) / deployments)
+        let nodes = max(3, deployments * replicas / 40)
+        // Calibrated on runs of this scenario: events per pod replaced in a rollout, the controllers'
+        // own per rollout, heartbeats (one every 10 s per node) over its 30 s; per pod created at first.
+        let perRollout = Double(replicas) * 17 + 60 + Double(nodes) * 3
+        let initial = Double(deployments * replicas) * 10
+        let rollouts = max(1, Int((Double(events) - initial) / perRollout + 0.5))
+        var yaml = """
+            name: queries-bench
+            seed: \(seed)
+            user: \(filterActor)
+            duration: \(60 + 30 * rollouts + 120)s
+            cluster:
+              nodes:
+              - {namePrefix: node-, count: \(nodes), cpu: "16", memory: 64Gi, pods: "110", images: ["app:1", "app:2"]}
+            timeline:
+            - at: 1s
+              apply: |
+
+            """
+        for d in 0..<deployments {
+            yaml += """
+                    ---
+                    apiVersion: apps/v1
+                    kind: Deployment
+                    metadata: {name: web-\(d)}
+                    spec:
+                      replicas: \(replicas)
+                      selector: {matchLabels: {app: web-\(d)}}
+                      strategy: {type: RollingUpdate, rollingUpdate: {maxSurge: 25%, maxUnavailable: 25%}}
+                      template:
+                        metadata: {labels: {app: web-\(d)}}
+                        spec:
+                          containers:
+                          - {name: app, image: "app:1", resources: {requests: {cpu: 100m, memory: 64Mi}}}
+
+                """
+        }
+        for k in 0..<rollouts {
+            yaml += """
+                - at: \(60 + 30 * k)s
+                  setImage: deployment/web-\(k % deployments)
+                  image: "app:\((k / deployments) % 2 == 0 ? 2 : 1)"
+
+                """
+        }
+        return (yaml, "\(nodes) nodes, \(deployments) deployments of \(replicas) pods, \(rollouts) rollouts")
+    }
+
+    static func table(_ r: [String: Double], samples n: Int) -> String {
+        func v(_ k: String, _ f: String = "%.0f") -> String { r[k].map { String(format: f, $0) } ?? "-" }
+        let rows: [[String]] = [
+            ["kj why pod/NAME", "why", "\(n)", "≤ 10", "\(v("why_causes_p50")) causes"],
+            ["kj history pod/NAME", "history", "\(n)", "≤ 10", "\(v("history_entries_p50")) entries, \(v("history_own_events_p50")) about the pod"],
+            ["kj get pods --at REV", "get_at", "\(max(1, n / 2))", "≤ 100", "\(v("get_at_pods_p50")) pods"],
+            ["kj diff REV REV+\(diffSpan)", "diff", "\(max(1, n / 5))", "", "\(v("diff_objects_p50")) objects changed"],
+        ].map { row in
+            [row[0], row[2]] + ["p50", "p99", "max", "p99_cpu"].map { v("\(row[1])_\($0)_ms", "%.2f") } + [row[3], row[4]]
+        }
+        var out = "journal: \(v("events")) events (\(v("journal_mb")) MiB)"
+        if r["generate_seconds"] != nil { out += ", simulated in \(v("generate_seconds", "%.1f")) s" }
+        out += "; \(v("pods_in_journal")) pods over its life, \(v("pods_placed_at_head")) placed at the head\n\n"
+        out += TextTable.render(header: ["QUERY", "RUNS", "P50 MS", "P99 MS", "MAX MS", "P99 CPU MS", "P99 TARGET", "(P50)"], rows: rows)
+        out += "\nkj events --actor \(filterActor) --type \(filterType): \(v("events_filter_per_s")) events/s looked at (target ≥ 1,000,000; "
+        out += "\(v("events_filter_matches")) matches); a bare scan of their headers: \(v("scan_per_s")) events/s (filter ÷ scan \(v("events_filter_over_scan", "%.2f")))"
+        return out
+    }
+}
