@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Installs what KubeJournal needs beyond the Swift toolchain, only where it is missing:
 # liblmdb-dev (the LMDB C library and headers), pkg-config and curl; kubectl is on these machines.
+# wrk and etcd-server are for `kj bench api` (its test runs a tiny configuration with them).
 set -euo pipefail
 need=()
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 command -v curl >/dev/null 2>&1 || need+=(curl)
+command -v wrk >/dev/null 2>&1 || need+=(wrk)
+command -v etcd >/dev/null 2>&1 || need+=(etcd-server)
 if ! { [ -f /usr/include/lmdb.h ] && ls /usr/lib/*/liblmdb.so >/dev/null 2>&1; }; then need+=(liblmdb-dev); fi
 if [ ${#need[@]} -gt 0 ]; then
     sudo=""

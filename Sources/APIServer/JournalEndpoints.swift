@@ -118,7 +118,7 @@ struct JournalEndpoints: Sendable {
         let initial = records
         return .stream(KubeAPI.lines(timeout: r.query["timeoutSeconds"].flatMap { Int64($0) } ?? 3600) { emit in
             func line(_ record: EventRecord) throws -> [UInt8] { try ValueEncoder().encode(record).serialized() + [UInt8(ascii: "\n")] }
-            for record in initial { guard emit(try line(record)) else { return } }
+            for record in initial { guard emit(try line(record), 1) else { return } }
             var seen = start
             while !Task.isCancelled {
                 await signal.wait(after: seen)
@@ -131,7 +131,7 @@ struct JournalEndpoints: Sendable {
                     seen = try max(seen, view.head().revision)
                     return found
                 }
-                for record in found { guard emit(try line(record)) else { return } }
+                for record in found { guard emit(try line(record), 1) else { return } }
             }
         })
     }

@@ -15,6 +15,8 @@ public final class KubeAPI: Sendable {
     /// How often an idle watch that allows bookmarks is told the revision it has reached.
     let bookmarkInterval: Duration
     private let address = Mutex("127.0.0.1:6443")
+    /// Encoded lines of recent watch events, shared by every watcher (see `WatchLineEncoder`).
+    let watchLines = RevisionCache<[UInt8]>(span: 4 * 4096)
     /// Largest request body accepted (Kubernetes' limit).
     public static let maxBodyBytes = 3 * 1024 * 1024
 

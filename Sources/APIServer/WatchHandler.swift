@@ -7,6 +7,8 @@ extension KubeAPI {
     /// Events a watcher may fall behind by before its watch is closed (Kubernetes closes slow
     /// watchers too; clients watch again from the last revision they saw).
     static let watchBuffer = 4096
+    /// Lines sent in one piece at most, when a watcher is behind (one write instead of many).
+    static let linesPerChunk = 16
 
     /// `?watch=1`: from `resourceVersion` (any past revision: nothing is compacted), or with none
     /// (or `0`) the current objects as ADDED first; JSON lines until `timeoutSeconds` or the client
@@ -31,7 +33,7 @@ extension KubeAPI {
             start = listed.revision
         }
         let timeout = r.query["timeoutSeconds"].flatMap { Int64($0) } ?? 1800
-        let encode = WatchLineEncoder(kind: t.kind, table: r.wantsTable, includeObject: r.query["includeObject"])
+        let encode = WatchLineEncoder(kind: t.kind, table: r.wantsTable, includeObject: r.query["includeObject"], shared: watchLines)
         let events = store.watch(filter, from: start)
         let bookmarks = r.flag("allowWatchBookmarks")
         let metrics = self.metrics, existing = initial, interval = bookmarkInterval
@@ -41,17 +43,29 @@ extension KubeAPI {
             let reached = Reached(start)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
-                    for e in existing { guard emit(encode.line(e)) else { return } }
-                    for try await e in events {
-                        guard emit(encode.line(e)) else { return }
-                        reached.value.store(e.revision, ordering: .relaxed)
+                    func send(_ batch: some Collection<WatchEvent>) -> Bool {
+                        if batch.count == 1, let only = batch.first { return emit(encode.line(only), 1) }
+                        var bytes: [UInt8] = []
+                        for e in batch { bytes += encode.line(e) }
+                        return emit(bytes, batch.count)
+                    }
+                    var i = 0
+                    while i < existing.count {
+                        guard send(existing[i..<min(i + Self.linesPerChunk, existing.count)]) else { return }
+                        i += Self.linesPerChunk
+                    }
+                    var iterator = events.makeAsyncIterator()
+                    while true {
+                        let batch = try await iterator.next(upTo: Self.linesPerChunk)
+                        guard let last = batch.last, send(batch) else { return }
+                        reached.value.store(last.revision, ordering: .relaxed)
                     }
                 }
                 if bookmarks {
                     group.addTask {
                         while true {
                             try await Task.sleep(for: interval)
-                            guard emit(encode.bookmark(reached.value.load(ordering: .relaxed))) else { return }
+                            guard emit(encode.bookmark(reached.value.load(ordering: .relaxed)), 1) else { return }
                         }
                     }
                 }
@@ -61,16 +75,22 @@ extension KubeAPI {
         })
     }
 
-    /// A stream of byte chunks fed by `produce` (which returns when done; `emit` says false once
-    /// the consumer is gone or too far behind), ended after `timeout` seconds at the latest.
-    static func lines(timeout: Int64, _ produce: @escaping @Sendable (_ emit: @escaping @Sendable ([UInt8]) -> Bool) async throws -> Void) -> AsyncStream<[UInt8]> {
+    /// A stream of byte chunks fed by `produce` (which returns when done; `emit(chunk, lines)`
+    /// says false once the consumer is gone or more than `watchBuffer` lines behind), ended after
+    /// `timeout` seconds at the latest.
+    static func lines(timeout: Int64, _ produce: @escaping @Sendable (_ emit: @escaping @Sendable (_ chunk: [UInt8], _ lines: Int) -> Bool) async throws -> Void) -> AsyncStream<[UInt8]> {
         let (stream, continuation) = AsyncStream<[UInt8]>.makeStream(bufferingPolicy: .bufferingOldest(watchBuffer))
+        // The lines of each chunk still buffered, oldest first: a chunk the consumer took is no
+        // longer counted in the stream's remaining capacity.
+        let backlog = Backlog()
         let task = Task {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask {
-                    try? await produce { chunk in
-                        if case .enqueued = continuation.yield(chunk) { return true }
-                        return false
+                    try? await produce { chunk, lines in
+                        backlog.state.withLock { b in
+                            guard case .enqueued(let remaining) = continuation.yield(chunk) else { return false }
+                            return b.enqueued(lines, buffered: watchBuffer - remaining) <= watchBuffer
+                        }
                     }
                 }
                 group.addTask { try? await Task.sleep(for: .seconds(timeout)) }
@@ -84,18 +104,57 @@ extension KubeAPI {
     }
 }
 
+/// The lines of the chunks a stream still buffers, oldest first.
+final class Backlog: Sendable {
+    let state = Mutex(Lines())
+
+    struct Lines {
+        private var chunks: [Int] = []
+        private var first = 0
+        private var lines = 0
+
+        /// Counts a chunk of `n` lines just enqueued, when the stream buffers `buffered` chunks
+        /// (the consumer took the others); returns the lines buffered.
+        mutating func enqueued(_ n: Int, buffered: Int) -> Int {
+            chunks.append(n)
+            lines += n
+            while chunks.count - first > buffered {
+                lines -= chunks[first]
+                first += 1
+            }
+            if first > 1024 {
+                chunks.removeFirst(first)
+                first = 0
+            }
+            return lines
+        }
+    }
+}
+
 /// Turns watch events into the JSON lines of a watch response, as objects or as Table rows.
 struct WatchLineEncoder: Sendable {
     var kind: ResourceKind
     var table: Bool
     var includeObject: String?
+    /// Lines of plain (not Table) watches, shared by all watchers: the same event and type
+    /// always make the same line.
+    var shared: RevisionCache<[UInt8]>
 
     func line(_ e: WatchEvent) -> [UInt8] {
-        var object = e.object
         if table, let typed = try? kind.decode(e.object, strict: false) {
-            object = Tables.table(kind, [(typed, e.object)], revision: e.revision, includeObject: includeObject, now: Date())
+            let object = Tables.table(kind, [(typed, e.object)], revision: e.revision, includeObject: includeObject, now: Date())
+            return Self.line(e.type, object)
         }
-        let doc: JSONValue = ["type": .string(e.type.rawValue), "object": object]
+        let variant: UInt64 = switch e.type {
+        case .added: 0
+        case .modified: 1
+        case .deleted: 2
+        }
+        return shared.value(for: e.revision << 2 | variant) { Self.line(e.type, e.object) }
+    }
+
+    private static func line(_ type: WatchEvent.Kind, _ object: JSONValue) -> [UInt8] {
+        let doc: JSONValue = ["type": .string(type.rawValue), "object": object]
         return doc.serialized() + [UInt8(ascii: "\n")]
     }
 

@@ -51,6 +51,9 @@ public actor Store {
     /// The typed objects of recent writes by revision, so an in-process cache (the components'
     /// driver) need not decode them from the journal again.
     public nonisolated let recent = RecentObjects()
+    /// Recent events' objects as watchers see them (parsed, with `resourceVersion`), shared by
+    /// every watch on this Store.
+    nonisolated let watchObjects = RevisionCache<JSONValue>()
 
     /// The fold of every committed event, up to `state.revision`.
     public private(set) var state: ClusterState
@@ -186,7 +189,7 @@ public actor Store {
 
     /// Changes to objects of one kind after `revision`, then live (see `WatchStream`).
     public nonisolated func watch(_ filter: WatchFilter, from revision: UInt64) -> WatchStream {
-        WatchStream(journal: journal, signal: signal, filter: filter, from: revision)
+        WatchStream(journal: journal, signal: signal, filter: filter, from: revision, objects: watchObjects)
     }
 
     // MARK: writing

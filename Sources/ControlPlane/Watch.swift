@@ -104,27 +104,44 @@ public struct WatchStream: AsyncSequence, Sendable {
     let signal: HeadSignal
     let filter: WatchFilter
     let from: UInt64
+    let objects: RevisionCache<JSONValue>
 
     public func makeAsyncIterator() -> Iterator {
-        Iterator(journal: journal, signal: signal, filter: filter, last: from)
+        Iterator(journal: journal, signal: signal, filter: filter, last: from, objects: objects)
     }
 
     public struct Iterator: AsyncIteratorProtocol {
         let journal: Journal
         let signal: HeadSignal
         let filter: WatchFilter
+        let objects: RevisionCache<JSONValue>
         var last: UInt64
         var buffer: [WatchEvent] = []
         var members: Set<ObjectKey>?
 
-        init(journal: Journal, signal: HeadSignal, filter: WatchFilter, last: UInt64) {
+        init(journal: Journal, signal: HeadSignal, filter: WatchFilter, last: UInt64, objects: RevisionCache<JSONValue>) {
             self.journal = journal
             self.signal = signal
             self.filter = filter
             self.last = last
+            self.objects = objects
         }
 
         public mutating func next() async throws -> WatchEvent? {
+            try await fill()
+            return buffer.removeFirst()
+        }
+
+        /// The next events, at least one and at most `limit`: as many as are already committed,
+        /// so a watcher that is behind can take them in one piece.
+        public mutating func next(upTo limit: Int) async throws -> [WatchEvent] {
+            try await fill()
+            let n = Swift.min(Swift.max(1, limit), buffer.count)
+            defer { buffer.removeFirst(n) }
+            return Array(buffer.prefix(n))
+        }
+
+        private mutating func fill() async throws {
             while buffer.isEmpty {
                 try Task.checkCancellation()
                 if members == nil, filter.hasSelectors { try loadMembers() }
@@ -135,7 +152,6 @@ public struct WatchStream: AsyncSequence, Sendable {
                     await signal.wait(after: last)
                 }
             }
-            return buffer.removeFirst()
         }
 
         /// Which objects matched the selectors at the starting revision.
@@ -156,10 +172,14 @@ public struct WatchStream: AsyncSequence, Sendable {
                 guard let type = WriteType(rawValue: e.type), e.object.kind == filter.kind.rawValue,
                       filter.namespace == nil || e.object.namespace == filter.namespace
                 else { continue }
-                var json = try JSONValue.parse(e.data)
-                var meta = json["metadata"] ?? .object([:])
-                meta["resourceVersion"] = .string(String(e.revision))
-                json["metadata"] = meta
+                // Parsed once for all watchers: an event's bytes never change.
+                let json = try objects.value(for: e.revision) {
+                    var json = try JSONValue.parse(e.data)
+                    var meta = json["metadata"] ?? .object([:])
+                    meta["resourceVersion"] = .string(String(e.revision))
+                    json["metadata"] = meta
+                    return json
+                }
                 let key = e.object.key
                 let matches = type != .deleted && filter.matches(json)
                 let wasMember = members.map { $0.contains(key) } ?? (type != .created)
@@ -174,5 +194,37 @@ public struct WatchStream: AsyncSequence, Sendable {
                 if let kind { buffer.append(WatchEvent(type: kind, revision: e.revision, object: json)) }
             }
         }
+    }
+}
+
+/// Values derived from recent events, by key (a revision, or a revision combined with a small
+/// variant), shared between the watchers of one process so that work every watcher would repeat
+/// for the same event is done once. Holds about `span` keys below the newest one; older keys are
+/// computed again when asked for, not kept.
+public final class RevisionCache<Value: Sendable>: Sendable {
+    private struct State {
+        var values: [UInt64: Value] = [:]
+        var newest: UInt64 = 0
+    }
+
+    private let state = Mutex(State())
+    let span: UInt64
+
+    public init(span: UInt64 = 4096) { self.span = span }
+
+    private func floor(_ newest: UInt64) -> UInt64 { newest > span ? newest - span : 0 }
+
+    /// The value kept for `key`, else `make()`'s (kept unless it is already too old).
+    public func value(for key: UInt64, _ make: () throws -> Value) rethrows -> Value {
+        if let hit = state.withLock({ $0.values[key] }) { return hit }
+        let made = try make()
+        state.withLock { s in
+            s.newest = max(s.newest, key)
+            let floor = floor(s.newest)
+            guard key > floor else { return }
+            if UInt64(s.values.count) >= 2 * span { s.values = s.values.filter { $0.key > floor } }
+            s.values[key] = made
+        }
+        return made
     }
 }
