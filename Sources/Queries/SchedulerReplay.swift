@@ -16,7 +16,8 @@ public struct SchedulerReplay {
         guard decision.type == DecisionType.scheduling, let observed = decision.observed else {
             throw QueryError.invalid("revision \(decision.revision) is not a scheduling decision")
         }
-        let state = try Projection.state(in: view, at: observed)
+        // Nodes and pods are all a scheduling decision reads (not the core Events, which can be most of a state).
+        let state = try Projection.state(in: view, at: observed, only: [.node, .pod])
         guard let stored = state.object(decision.object.key), let pod = try stored.decode(in: view) as? Pod else {
             throw QueryError.invalid("the pod of decision \(decision.revision) is not in the state it observed (revision \(observed))")
         }

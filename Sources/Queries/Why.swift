@@ -255,7 +255,7 @@ extension PodExplanation {
         guard let decision else { return [] }
         let d = try JSONValue.parse(decision.data)
         let reasons = (d["filtered"]?.arrayValue ?? []).compactMap { $0["reason"]?.stringValue }
-        let state = try Projection.state(in: view, at: revision)
+        let state = try Projection.state(in: view, at: revision, only: [.node, .pod])
         guard let stored = state.object(key), let pod = try stored.decode(in: view) as? Pod else { return [] }
         var infos: [String: NodeInfo] = [:]
         for n in state.list(.node) { if let node = try n.decode(in: view) as? Node { infos[node.metadata.name ?? ""] = NodeInfo(node) } }
