@@ -163,8 +163,6 @@ struct BenchConnection: Sendable {
         channel.writeAndFlush(exchange, promise: nil)
         return try await promise.futureResult.get()
     }
-
-    func close() async { try? await channel.close() }
 }
 
 /// A watch: reads JSON lines and keeps, for each, the `resourceVersion` it names and when it
