@@ -332,3 +332,16 @@ extension Pod {
 
     public func sameSpec(as other: Pod) -> Bool { spec == other.spec }
 }
+
+extension Toleration {
+    /// Kubernetes' `Toleration.ToleratesTaint`, shared by the scheduler and the taint manager.
+    public func tolerates(_ taint: Taint) -> Bool {
+        if let e = effect, !e.isEmpty, e != taint.effect { return false }
+        if let k = key, !k.isEmpty, k != taint.key { return false }
+        switch `operator` ?? "Equal" {
+        case "Exists": return true
+        case "Equal", "": return (value ?? "") == (taint.value ?? "")
+        default: return false
+        }
+    }
+}

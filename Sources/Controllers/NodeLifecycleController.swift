@@ -165,7 +165,7 @@ public final class NodeLifecycleController: Component {
             var soonest: (Timestamp, Taint, Int64?)?
             for taint in noExecute {
                 let added = taint.timeAdded.flatMap { Timestamp(rfc3339: $0) } ?? cache.time
-                let matching = (pod.spec.tolerations ?? []).filter { SchedulingRules.tolerates($0, taint) }
+                let matching = (pod.spec.tolerations ?? []).filter { $0.tolerates(taint) }
                 let at: Timestamp?
                 var seconds: Int64?
                 if matching.isEmpty {
@@ -183,19 +183,6 @@ public final class NodeLifecycleController: Component {
             } else {
                 evictions[key] = nil
             }
-        }
-    }
-}
-
-/// Toleration matching, as the scheduler and the taint manager share it.
-enum SchedulingRules {
-    static func tolerates(_ t: Toleration, _ taint: Taint) -> Bool {
-        if let e = t.effect, !e.isEmpty, e != taint.effect { return false }
-        if let k = t.key, !k.isEmpty, k != taint.key { return false }
-        switch t.operator ?? "Equal" {
-        case "Exists": return true
-        case "Equal", "": return (t.value ?? "") == (taint.value ?? "")
-        default: return false
         }
     }
 }

@@ -190,14 +190,14 @@ public enum SchedulingAlgorithm {
 
     static func filter(_ pod: Pod, _ r: PodRequest, _ tolerations: [Toleration], _ n: NodeInfo) -> (String?, [String]) {
         if n.unschedulable,
-           !tolerations.contains(where: { tolerates($0, Taint(key: "node.kubernetes.io/unschedulable", effect: "NoSchedule")) }) {
+           !tolerations.contains(where: { $0.tolerates(Taint(key: "node.kubernetes.io/unschedulable", effect: "NoSchedule")) }) {
             return ("NodeUnschedulable", ["node(s) were unschedulable"])
         }
         if let wanted = pod.spec.nodeName, !wanted.isEmpty, wanted != n.name {
             return ("NodeName", ["node(s) didn't match the requested node name"])
         }
         for taint in n.taints where taint.effect == "NoSchedule" || taint.effect == "NoExecute" {
-            if !tolerations.contains(where: { tolerates($0, taint) }) {
+            if !tolerations.contains(where: { $0.tolerates(taint) }) {
                 return ("TaintToleration", ["node(s) had untolerated taint {\(taint.key): \(taint.value ?? "")}"])
             }
         }
@@ -213,17 +213,6 @@ public enum SchedulingAlgorithm {
         if r.requested.memory > 0, r.requested.memory > n.allocatable.memory - n.requested.memory { reasons.append("Insufficient memory") }
         if !reasons.isEmpty { return ("NodeResourcesFit", reasons) }
         return (nil, [])
-    }
-
-    /// Kubernetes' `Toleration.ToleratesTaint`.
-    public static func tolerates(_ t: Toleration, _ taint: Taint) -> Bool {
-        if let e = t.effect, !e.isEmpty, e != taint.effect { return false }
-        if let k = t.key, !k.isEmpty, k != taint.key { return false }
-        switch t.operator ?? "Equal" {
-        case "Exists": return true
-        case "Equal", "": return (t.value ?? "") == (taint.value ?? "")
-        default: return false
-        }
     }
 
     static func matchesRequiredAffinity(_ pod: Pod, _ n: NodeInfo) -> Bool {
@@ -284,7 +273,7 @@ public enum SchedulingAlgorithm {
     static func preferNoScheduleCount(_ tolerations: [Toleration], _ n: NodeInfo) -> Int64 {
         let relevant = tolerations.filter { ($0.effect ?? "").isEmpty || $0.effect == "PreferNoSchedule" }
         return Int64(n.taints.filter { t in
-            t.effect == "PreferNoSchedule" && !relevant.contains { tolerates($0, t) }
+            t.effect == "PreferNoSchedule" && !relevant.contains { $0.tolerates(t) }
         }.count)
     }
 
