@@ -70,6 +70,7 @@ let package = Package(
             dependencies: [
                 "ControlPlane", "ClusterModel", "Journal", "Scheduler", "Controllers", "NodeAgent",
                 .product(name: "HeapModule", package: "swift-collections"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // Answers from the journal: object histories, why a pod is where it is, diffs between revisions.
@@ -133,5 +134,10 @@ let package = Package(
         // kubectl, curl and the Python kubernetes client against a running `kj serve`.
         .testTarget(name: "AcceptanceTests", dependencies: ["TestSupport", "kj"]),
         .testTarget(name: "KjCLITests", dependencies: ["KjCLI", "Journal", "TestSupport", "kj"]),
+        // Hostile and unlucky input across the whole control plane: accepted events always fold
+        // again, and no component, query or command traps on them.
+        .testTarget(
+            name: "RobustnessTests",
+            dependencies: ["Simulation", "Queries", "ControlPlane", "ClusterModel", "Journal", "NodeAgent", "TestSupport", "kj"]),
     ]
 )

@@ -135,14 +135,16 @@ public enum IntOrString: Codable, Sendable, Equatable, Hashable {
         }
     }
 
-    /// The value for a total: an int as is; "25%" of `total`, rounded up or down.
+    /// The value for a total: an int as is; "25%" of `total`, rounded up or down (saturating).
     public func scaled(total: Int, roundUp: Bool) -> Int? {
         switch self {
         case .int(let i): return Int(i)
         case .string(let s):
             guard s.hasSuffix("%"), let p = Int(s.dropLast()) else { return Int(s) }
-            let v = total * p
-            return roundUp ? (v + 99) / 100 : v / 100
+            // Saturating: a percentage can be any number a client wrote ("9223372036854775807%").
+            let (v, overflow) = total.multipliedReportingOverflow(by: p)
+            if overflow { return (total < 0) != (p < 0) ? Int.min / 100 : Int.max / 100 }
+            return roundUp ? v / 100 + (v % 100 > 0 ? 1 : 0) : v / 100
         }
     }
 }

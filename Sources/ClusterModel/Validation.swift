@@ -136,7 +136,7 @@ private struct Validator {
         if let g = s.terminationGracePeriodSeconds, g < 0 {
             add(FieldError(.invalid, "\(p).terminationGracePeriodSeconds", value: "\(g)", "must be greater than or equal to 0"))
         }
-        if let d = s.activeDeadlineSeconds, d <= 0 {
+        if let d = s.activeDeadlineSeconds, d <= 0 || d > Int64(Int32.max) {
             add(FieldError(.invalid, "\(p).activeDeadlineSeconds", value: "\(d)", "must be between 1 and 2147483647, inclusive"))
         }
         if let dns = s.dnsPolicy, !["ClusterFirstWithHostNet", "ClusterFirst", "Default", "None"].contains(dns) {

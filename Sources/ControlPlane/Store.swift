@@ -303,9 +303,15 @@ public actor Store {
         } catch {
             throw StatusError(.internalError, "\(error)")
         }
-        // A patch may not move the object.
+        // A patch may not move the object (kube-apiserver's checkName).
         doc["kind"] = .string(kind.kind)
         doc["apiVersion"] = .string(kind.apiVersion)
+        if let patchedName = doc["metadata"]?["name"]?.stringValue, patchedName != name {
+            throw StatusError(.badRequest, "the name of the object (\(patchedName)) does not match the name on the URL (\(name))")
+        }
+        if kind.namespaced, let patchedNamespace = doc["metadata"]?["namespace"]?.stringValue, !patchedNamespace.isEmpty, patchedNamespace != key.namespace {
+            throw StatusError(.badRequest, "the namespace of the object (\(patchedNamespace)) does not match the namespace on the request (\(key.namespace))")
+        }
         doc["metadata"]?["name"] = .string(name)
         if kind.namespaced { doc["metadata"]?["namespace"] = .string(key.namespace) }
         let patched: any Resource
@@ -377,7 +383,7 @@ public actor Store {
             let grace = max(0, gracePeriodSeconds ?? pod.spec.terminationGracePeriodSeconds ?? 30)
             if grace > 0 {
                 if let current = pod.metadata.deletionGracePeriodSeconds, current <= grace { return try Self.withVersion(object, revision) }
-                object.metadata.deletionTimestamp = now.adding(microseconds: grace * 1_000_000).kubernetesTime
+                object.metadata.deletionTimestamp = now.adding(seconds: grace).kubernetesTime
                 object.metadata.deletionGracePeriodSeconds = grace
                 return try await write(.deletionStarted, object, old: old, oldRevision: revision, origin, dryRun: dryRun)
             }

@@ -41,6 +41,12 @@ extension ObjectKey {
 }
 
 extension Timestamp {
-    /// Kubernetes' `metav1.Time` text: RFC 3339 with whole seconds.
-    public var kubernetesTime: String { rfc3339Seconds }
+    /// Kubernetes' `metav1.Time` text: RFC 3339 with whole seconds. `metav1.Time` holds years 0000
+    /// to 9999 only, so a time past them (a deadline computed from an enormous grace period) is
+    /// written as the nearest end of that range.
+    public var kubernetesTime: String { min(max(self, Self.kubernetesMin), Self.kubernetesMax).rfc3339Seconds }
+
+    /// 0000-01-01T00:00:00Z and 9999-12-31T23:59:59Z: the range of a `metav1.Time`.
+    public static let kubernetesMin = Timestamp(microseconds: -62_167_219_200_000_000)
+    public static let kubernetesMax = Timestamp(microseconds: 253_402_300_799_000_000)
 }

@@ -152,11 +152,11 @@ public final class DeploymentController: Reconciler {
         let everyRS = all.filter { rs in !expired.contains { $0.metadata.uid == rs.metadata.uid } }
         var status = DeploymentStatus()
         status.observedGeneration = d.metadata.generation
-        status.replicas = Int32(everyRS.reduce(0) { $0 + Int($1.status?.replicas ?? 0) })
+        status.replicas = Int32(clamping: everyRS.reduce(0) { $0 + Int($1.status?.replicas ?? 0) })
         status.updatedReplicas = all.contains { $0.metadata.uid == new.metadata.uid } ? new.status?.replicas ?? 0 : 0
-        status.readyReplicas = Int32(everyRS.reduce(0) { $0 + Int($1.status?.readyReplicas ?? 0) })
-        status.availableReplicas = Int32(everyRS.reduce(0) { $0 + Int($1.status?.availableReplicas ?? 0) })
-        status.unavailableReplicas = Int32(max(0, desired - Int(status.availableReplicas ?? 0)))
+        status.readyReplicas = Int32(clamping: everyRS.reduce(0) { $0 + Int($1.status?.readyReplicas ?? 0) })
+        status.availableReplicas = Int32(clamping: everyRS.reduce(0) { $0 + Int($1.status?.availableReplicas ?? 0) })
+        status.unavailableReplicas = Int32(clamping: max(0, desired - Int(status.availableReplicas ?? 0)))
         let minAvailable = desired - (strategy == "Recreate" ? desired : Self.maxUnavailable(d, desired))
         let complete = status.updatedReplicas == Int32(desired) && status.replicas == Int32(desired) && status.availableReplicas == Int32(desired)
         status.conditions = [
@@ -202,12 +202,13 @@ public final class DeploymentController: Reconciler {
     }
 
     static func maxSurge(_ d: Deployment, _ desired: Int) -> Int {
+        // No more than any replica count can be (a percentage may be far larger), so sums stay small.
         let surge = d.spec.strategy?.rollingUpdate?.maxSurge?.scaled(total: desired, roundUp: true) ?? 0
-        return surge
+        return min(max(surge, 0), Int(Int32.max))
     }
 
     static func maxUnavailable(_ d: Deployment, _ desired: Int) -> Int {
-        let u = d.spec.strategy?.rollingUpdate?.maxUnavailable?.scaled(total: desired, roundUp: false) ?? 0
+        let u = max(0, d.spec.strategy?.rollingUpdate?.maxUnavailable?.scaled(total: desired, roundUp: false) ?? 0)
         return (u == 0 && maxSurge(d, desired) == 0) ? 1 : min(u, desired)
     }
 }

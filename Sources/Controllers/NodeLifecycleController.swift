@@ -96,7 +96,7 @@ public final class NodeLifecycleController: Component {
     private func reconcileNode(_ node: Node, trigger: UInt64, _ context: ComponentContext) async throws -> Bool {
         let name = node.metadata.name ?? ""
         let ready = node.condition("Ready")
-        let silentFor = heartbeats[name].map { context.now.microseconds - $0.time.microseconds } ?? 0
+        let silentFor = heartbeats[name].map { $0.time.microseconds(until: context.now) } ?? 0
         var wantStatus = ready?.status ?? "Unknown"
         if wantStatus != "Unknown", silentFor > Self.monitorGracePeriod { wantStatus = "Unknown" }
         let wantTaint: String? = switch wantStatus {
@@ -172,7 +172,7 @@ public final class NodeLifecycleController: Component {
                     at = added
                 } else if let limited = matching.compactMap(\.tolerationSeconds).min(), matching.allSatisfy({ $0.tolerationSeconds != nil }) {
                     seconds = max(0, limited)
-                    at = added.adding(microseconds: seconds! * 1_000_000)
+                    at = added.adding(seconds: seconds!)
                 } else {
                     at = nil
                 }

@@ -38,7 +38,14 @@ public class Reconciler: Component {
         var wrote = false
         for key in keys {
             guard let trigger = dirty.removeValue(forKey: key) else { continue }
-            if try await reconcile(key, trigger: trigger, context) { wrote = true }
+            do {
+                try Task.checkCancellation()
+                if try await reconcile(key, trigger: trigger, context) { wrote = true }
+            } catch {
+                // Not reconciled (a write failed, or shutdown): the key stays dirty for the next step.
+                markDirty(key, trigger)
+                throw error
+            }
         }
         return wrote
     }
@@ -67,7 +74,7 @@ extension Pod {
     func isAvailable(minReadySeconds: Int32, now: Timestamp) -> Bool {
         guard let ready = condition("Ready"), ready.status == "True" else { return false }
         guard minReadySeconds > 0, let since = ready.lastTransitionTime.flatMap({ Timestamp(rfc3339: $0) }) else { return true }
-        return since.adding(microseconds: Int64(minReadySeconds) * 1_000_000) <= now
+        return since.adding(seconds: Int64(minReadySeconds)) <= now
     }
 }
 

@@ -116,7 +116,7 @@ public final class ReplicaSetController: Reconciler {
         guard minReadySeconds > 0 else { return nil }
         return pods.compactMap { p -> Timestamp? in
             guard p.isReady, let since = p.condition("Ready")?.lastTransitionTime.flatMap({ Timestamp(rfc3339: $0) }) else { return nil }
-            let at = since.adding(microseconds: Int64(minReadySeconds) * 1_000_000)
+            let at = since.adding(seconds: Int64(minReadySeconds))
             return at > now ? at : nil
         }.min()
     }

@@ -7,13 +7,31 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
 
     public init(microseconds: Int64) { self.microseconds = microseconds }
 
-    public init(seconds: Int64) { self.microseconds = seconds * 1_000_000 }
+    /// `seconds` after the epoch, saturating at the representable range.
+    public init(seconds: Int64) {
+        let (m, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000)
+        self.microseconds = overflow ? (seconds < 0 ? .min : .max) : m
+    }
 
     public static func < (a: Timestamp, b: Timestamp) -> Bool { a.microseconds < b.microseconds }
 
-    /// `self` moved by a number of microseconds.
+    /// `self` moved by a number of microseconds, saturating at the representable range (times
+    /// computed from durations a client chose must not trap).
     public func adding(microseconds delta: Int64) -> Timestamp {
-        Timestamp(microseconds: microseconds + delta)
+        let (m, overflow) = microseconds.addingReportingOverflow(delta)
+        return Timestamp(microseconds: overflow ? (delta < 0 ? .min : .max) : m)
+    }
+
+    /// `self` moved by a number of seconds, saturating.
+    public func adding(seconds: Int64) -> Timestamp {
+        let (delta, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000)
+        return adding(microseconds: overflow ? (seconds < 0 ? .min : .max) : delta)
+    }
+
+    /// The microseconds from `self` to `later` (negative when `later` is earlier), saturating.
+    public func microseconds(until later: Timestamp) -> Int64 {
+        let (d, overflow) = later.microseconds.subtractingReportingOverflow(microseconds)
+        return overflow ? (later.microseconds < microseconds ? .min : .max) : d
     }
 
     /// RFC 3339 in UTC with exactly six fractional digits: `2026-11-22T18:38:53.000123Z`.
@@ -123,11 +141,25 @@ extension Int64 {
 
 extension Timestamp {
     /// A duration like `90s`, `5m`, `1h30m` or `2d` in microseconds; with `bareSeconds`, a trailing
-    /// number without a unit counts as seconds (`1m30`).
+    /// number without a unit counts as seconds (`1m30`). Nil for anything else, including a
+    /// duration too long for the clock (more than about 292,000 years).
     public static func duration(_ s: String, bareSeconds: Bool = false) -> Int64? {
         var total: Int64 = 0, number: Int64 = 0, sawDigit = false
+        func add(_ count: Int64, _ unit: Int64) -> Bool {
+            let (micros, o1) = count.multipliedReportingOverflow(by: unit * 1_000_000)
+            let (sum, o2) = total.addingReportingOverflow(micros)
+            total = sum
+            return !(o1 || o2)
+        }
         for c in s {
-            if let d = c.wholeNumberValue { number = number * 10 + Int64(d); sawDigit = true; continue }
+            if let d = c.wholeNumberValue, c.isASCII {
+                let (n1, o1) = number.multipliedReportingOverflow(by: 10)
+                let (n2, o2) = n1.addingReportingOverflow(Int64(d))
+                guard !o1, !o2 else { return nil }
+                number = n2
+                sawDigit = true
+                continue
+            }
             guard sawDigit else { return nil }
             let unit: Int64
             switch c {
@@ -137,13 +169,12 @@ extension Timestamp {
             case "d": unit = 86_400
             default: return nil
             }
-            total += number * unit * 1_000_000
+            guard add(number, unit) else { return nil }
             number = 0
             sawDigit = false
         }
         if sawDigit {
-            guard bareSeconds else { return nil }
-            total += number * 1_000_000
+            guard bareSeconds, add(number, 1) else { return nil }
         }
         return s.isEmpty || (!bareSeconds && total == 0) ? nil : total
     }

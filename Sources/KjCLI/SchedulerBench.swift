@@ -62,7 +62,7 @@ struct SchedulerBench: AsyncParsableCommand {
             var p = Pod(metadata: ObjectMeta(name: "pod-\(i)", labels: ["app": "bench-\(i % 20)"]),
                         spec: PodSpec(containers: [Container(name: "app", image: "registry.example.com/app:\(i % 5)")]))
             p.spec.containers[0].resources = ResourceRequirements(requests: [
-                "cpu": Quantity(milli: Int64(100 + (i % 10) * 100)), "memory": Quantity(Int64(128 + (i % 4) * 128) << 20, format: .binarySI)])
+                "cpu": Quantity(milli: Int128(100 + (i % 10) * 100)), "memory": Quantity(Int64(128 + (i % 4) * 128) << 20, format: .binarySI)])
             _ = try await store.create(p, by: admin)
         }
         let scheduler = SchedulerComponent(seed: 1)

@@ -112,18 +112,25 @@ public final class KubeletFleet: Component {
         var touched: Set<ObjectKey> = []
         var beatNodes: Set<String> = []
         var later: [Due] = []
+        defer { for d in later { due.insert(d) } }
         while let top = due.min, top.time <= context.now {
             _ = due.popMin()
             guard isCurrent(top), let k = kubelets[top.node], k.up, k.reachable else { continue }
-            if let key = top.pod {
-                guard touched.insert(key).inserted else { later.append(top); continue }
-                if try await advance(key, on: k, context) { wrote = true }
-            } else {
-                guard beatNodes.insert(top.node).inserted else { later.append(top); continue }
-                if try await heartbeat(k, context) { wrote = true }
+            do {
+                try Task.checkCancellation()
+                if let key = top.pod {
+                    guard touched.insert(key).inserted else { later.append(top); continue }
+                    if try await advance(key, on: k, context) { wrote = true }
+                } else {
+                    guard beatNodes.insert(top.node).inserted else { later.append(top); continue }
+                    if try await heartbeat(k, context) { wrote = true }
+                }
+            } catch {
+                // Not done (a write failed, or shutdown): due again, for the next step.
+                later.append(top)
+                throw error
             }
         }
-        for d in later { due.insert(d) }
         return wrote
     }
 
@@ -143,7 +150,7 @@ public final class KubeletFleet: Component {
     private func heartbeat(_ k: Kubelet, _ ctx: ComponentContext) async throws -> Bool {
         let store = ctx.store
         let actor = Actor(kind: "kubelet", name: k.spec.name)
-        let next = ctx.now.adding(microseconds: Self.heartbeatSeconds * 1_000_000)
+        let next = ctx.now.adding(seconds: Self.heartbeatSeconds)
         k.nextHeartbeat = next
         schedule(next, k.spec.name, nil)
         let now = ctx.now.kubernetesTime
@@ -314,7 +321,7 @@ public final class KubeletFleet: Component {
     private func beginTermination(_ run: inout PodRun, _ w: inout PodWriter) async throws {
         let now = w.ctx.now
         let grace = w.pod.metadata.deletionGracePeriodSeconds ?? w.pod.spec.terminationGracePeriodSeconds ?? 30
-        let deadline = now.adding(microseconds: grace * 1_000_000)
+        let deadline = now.adding(seconds: grace)
         let running = run.stage == .running || run.stage == .starting
         var t = Termination(started: now, deadline: deadline)
         var plan: [String: JSONValue] = ["gracePeriodSeconds": .int(grace), "deadline": .string(deadline.rfc3339)]
@@ -360,7 +367,7 @@ public final class KubeletFleet: Component {
         }
         if let until = t.preStopUntil, t.sigtermAt == nil {
             // preStop runs until done, or until the grace period plus a one-off 2 s.
-            let limit = until > t.deadline ? t.deadline.adding(seconds: 2) : until
+            let limit = until > t.deadline ? t.deadline.adding(seconds: Int64(2)) : until
             if now < limit { run.due = limit; return }
             if until > t.deadline { t.killAt = now }
         }
@@ -380,7 +387,7 @@ public final class KubeletFleet: Component {
             return
         }
         if let killAt = t.killAt, killAt <= now {
-            run.cause = try await w.decide("SIGKILL", ["afterSeconds": .double(Double(now.microseconds - t.started.microseconds) / 1e6)])
+            run.cause = try await w.decide("SIGKILL", ["afterSeconds": .double(Double(t.started.microseconds(until: now)) / 1e6)])
             t.stopAt = now
             t.exitCode = 137
             run.due = now
@@ -557,5 +564,10 @@ struct PodWriter {
 }
 
 extension Timestamp {
-    func adding(seconds: Double) -> Timestamp { adding(microseconds: Int64((seconds * 1_000_000).rounded())) }
+    /// Moved by a fractional number of seconds, saturating (as `adding(microseconds:)`).
+    func adding(seconds: Double) -> Timestamp {
+        let micros = (seconds * 1_000_000).rounded()
+        guard micros.isFinite else { return micros > 0 ? adding(microseconds: .max) : adding(microseconds: .min) }
+        return adding(microseconds: Int64(min(max(micros, -9.2e18), 9.2e18)))
+    }
 }

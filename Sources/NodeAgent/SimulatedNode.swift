@@ -65,6 +65,11 @@ public struct SimulatedNode: Sendable {
 /// | `sim.kubejournal.io/image-pull-fails` | `"true"`: every pull fails (ErrImagePull, ImagePullBackOff) | false |
 public struct ContainerBehavior: Sendable, Equatable {
     public static let prefix = "sim.kubejournal.io/"
+    /// The longest duration a behaviour may take (100 years): far beyond any simulation, and far
+    /// from the ends of the clock.
+    public static let maxSeconds: Double = 100 * 365 * 86_400
+
+    static func clampedSeconds(_ s: Double) -> Double { min(max(s, 0), maxSeconds) }
 
     public var pullSeconds: Double = 2
     public var startupSeconds: Double = 1
@@ -78,18 +83,21 @@ public struct ContainerBehavior: Sendable, Equatable {
 
     public init(_ pod: Pod) {
         let a = pod.metadata.annotations ?? [:]
-        func number(_ k: String) -> Double? { a[Self.prefix + k].flatMap(Double.init) }
-        pullSeconds = number("pull-seconds") ?? pullSeconds
-        startupSeconds = number("startup-seconds") ?? startupSeconds
-        readyAfterSeconds = number("ready-after-seconds") ?? readyAfterSeconds
-        exitAfterSeconds = number("exit-after-seconds")
-        exitCode = number("exit-code").map { Int32($0) } ?? exitCode
+        // Annotations are free text: a duration is a finite number of seconds, clamped to
+        // 0 … `maxSeconds`; anything else is ignored (the default applies).
+        func number(_ k: String) -> Double? { a[Self.prefix + k].flatMap(Double.init).flatMap { $0.isFinite ? $0 : nil } }
+        func seconds(_ k: String) -> Double? { number(k).map(Self.clampedSeconds) }
+        pullSeconds = seconds("pull-seconds") ?? pullSeconds
+        startupSeconds = seconds("startup-seconds") ?? startupSeconds
+        readyAfterSeconds = seconds("ready-after-seconds") ?? readyAfterSeconds
+        exitAfterSeconds = seconds("exit-after-seconds")
+        exitCode = number("exit-code").map { Int32(min(max($0.rounded(), Double(Int32.min)), Double(Int32.max))) } ?? exitCode
         ignoreSIGTERM = a[Self.prefix + "ignore-sigterm"] == "true"
-        stopSeconds = number("stop-seconds") ?? stopSeconds
+        stopSeconds = seconds("stop-seconds") ?? stopSeconds
         imagePullFails = a[Self.prefix + "image-pull-fails"] == "true"
         let hook = pod.spec.containers.compactMap { $0.lifecycle?.preStop }.first
         if hook != nil {
-            preStopSeconds = number("prestop-seconds") ?? hook?.sleep.map { Double($0.seconds) } ?? 0
+            preStopSeconds = seconds("prestop-seconds") ?? hook?.sleep.map { Self.clampedSeconds(Double($0.seconds)) } ?? 0
         }
     }
 }

@@ -7,14 +7,15 @@ public struct PointInTime: Sendable {
     /// As the user wrote it.
     public let text: String
 
-    /// `1200` (a revision), `2026-11-22T10:00:00Z` (a time) or `-5m` (before the journal's last event).
+    /// `1200` (a revision), `2026-11-22T10:00:00Z` (a time) or `-5m`/`5m` (before the journal's last event).
     public init?(_ argument: String) {
         text = argument
         if let r = UInt64(argument) {
             value = .revision(r)
         } else if let t = Timestamp(rfc3339: argument) {
             value = .time(t)
-        } else if argument.hasPrefix("-"), let micros = Self.duration(String(argument.dropFirst())) {
+        } else if let micros = Self.duration(argument.hasPrefix("-") ? String(argument.dropFirst()) : argument) {
+            // `-5m`, or `5m` where a leading - would read as an option (`kj diff 10m 5m`).
             value = .beforeHead(micros)
         } else {
             return nil

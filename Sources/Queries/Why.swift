@@ -269,7 +269,7 @@ extension PodExplanation {
         // Only nodes that got as far as the resource check: a tainted node's free cpu is no help.
         let fitFailures = Set(SchedulingAlgorithm.run(pod: pod, nodes: nodes, seed: 0, findAll: true).verdicts
             .filter { $0.plugin == "NodeResourcesFit" }.map(\.node))
-        func most(_ free: (NodeInfo) -> Int64) -> (String, Int64)? {
+        func most(_ free: (NodeInfo) -> Int128) -> (String, Int128)? {
             nodes.filter { fitFailures.contains($0.name) }.map { ($0.name, free($0)) }.max { ($0.1, $1.0) < ($1.1, $0.0) }
         }
         let elsewhere = "the most free on a node that passes the other filters is"
@@ -277,7 +277,7 @@ extension PodExplanation {
             hints.append("needs \(Quantity(milli: request.requested.milliCPU)) cpu; \(elsewhere) \(Quantity(milli: max(0, free))) (\(node))")
         }
         if reasons.contains("Insufficient memory"), let (node, free) = most({ $0.allocatable.memory - $0.requested.memory }) {
-            hints.append("needs \(Quantity(request.requested.memory, format: .binarySI)) memory; \(elsewhere) \(Quantity(max(0, free), format: .binarySI)) (\(node))")
+            hints.append("needs \(Quantity(units: request.requested.memory, format: .binarySI)) memory; \(elsewhere) \(Quantity(units: max(0, free), format: .binarySI)) (\(node))")
         }
         if reasons.contains("Too many pods") { hints.append("every node that fits is at its pod limit") }
         for r in reasons where r.hasPrefix("node(s) had untolerated taint") {
@@ -316,7 +316,7 @@ extension PodExplanation {
             if plugin == "NodeResourcesFit" {
                 let freeCPU = info.allocatable.milliCPU - info.requested.milliCPU, freeMemory = info.allocatable.memory - info.requested.memory
                 details.append("cpu: the pod requests \(Quantity(milli: request.requested.milliCPU)); \(node) has \(Quantity(milli: max(0, freeCPU))) free of \(Quantity(milli: info.allocatable.milliCPU))")
-                details.append("memory: the pod requests \(Quantity(request.requested.memory, format: .binarySI)); \(node) has \(Quantity(max(0, freeMemory), format: .binarySI)) free of \(Quantity(info.allocatable.memory, format: .binarySI))")
+                details.append("memory: the pod requests \(Quantity(units: request.requested.memory, format: .binarySI)); \(node) has \(Quantity(units: max(0, freeMemory), format: .binarySI)) free of \(Quantity(units: info.allocatable.memory, format: .binarySI))")
                 details.append("pods: \(info.requested.pods) of \(info.allocatable.pods)")
             }
             return WhyNot(node: node, answer: "filtered out by \(plugin): \(v.reasons.joined(separator: ", "))", details: details)

@@ -249,9 +249,9 @@ public enum SchedulingAlgorithm {
 
     /// LeastAllocated over CPU and memory (weights 1 and 1), with the non-zero requests.
     static func leastAllocated(_ r: PodRequest, _ n: NodeInfo) -> Int64 {
-        func score(_ requested: Int64, _ allocatable: Int64) -> Int64 {
+        func score(_ requested: Int128, _ allocatable: Int128) -> Int64 {
             guard allocatable > 0, requested <= allocatable else { return 0 }
-            return (allocatable - requested) * maxScore / allocatable
+            return Int64((allocatable - requested) * Int128(maxScore) / allocatable)
         }
         let cpu = score(n.nonZeroRequested.milliCPU + r.nonZero.milliCPU, n.allocatable.milliCPU)
         let memory = score(n.nonZeroRequested.memory + r.nonZero.memory, n.allocatable.memory)
@@ -260,7 +260,7 @@ public enum SchedulingAlgorithm {
 
     /// BalancedAllocation: 100 × (1 − the standard deviation of the CPU and memory fractions).
     static func balancedAllocation(_ r: PodRequest, _ n: NodeInfo) -> Int64 {
-        func fraction(_ requested: Int64, _ allocatable: Int64) -> Double {
+        func fraction(_ requested: Int128, _ allocatable: Int128) -> Double {
             allocatable > 0 ? min(1, Double(requested) / Double(allocatable)) : 0
         }
         let cpu = fraction(n.requested.milliCPU + r.requested.milliCPU, n.allocatable.milliCPU)
@@ -288,16 +288,18 @@ public enum SchedulingAlgorithm {
     /// ImageLocality: the sizes of the pod's images present on the node, each scaled by the share
     /// of nodes that have it, mapped from 23 MiB … 1000 MiB per container onto 0–100.
     static func imageLocality(_ r: PodRequest, _ n: NodeInfo, imageNodes: [String: Int], totalNodes: Int) -> Int64 {
-        let mb: Int64 = 1024 * 1024
-        let minThreshold = 23 * mb, maxThreshold = 1000 * mb * Int64(max(1, r.images.count))
-        var sum: Int64 = 0
+        let mb: Int128 = 1024 * 1024
+        let minThreshold = 23 * mb, maxThreshold = 1000 * mb * Int128(max(1, r.images.count))
+        var sum: Int128 = 0
         for image in r.images {
             if let size = n.images[image] {
-                sum += Int64(Double(size) * Double(imageNodes[image] ?? 0) / Double(max(1, totalNodes)))
+                // Image sizes come from node status (any Int64); the spread is at most 1.
+                let spread = Double(imageNodes[image] ?? 0) / Double(max(1, totalNodes))
+                sum += Int128(Double(max(0, size)) * spread)
             }
         }
         sum = min(max(sum, minThreshold), maxThreshold)
-        return maxScore * (sum - minThreshold) / (maxThreshold - minThreshold)
+        return Int64(Int128(maxScore) * (sum - minThreshold) / (maxThreshold - minThreshold))
     }
 
     /// kube-scheduler's DefaultNormalizeScore.

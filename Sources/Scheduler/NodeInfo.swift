@@ -1,12 +1,13 @@
 import ClusterModel
 
-/// CPU in milli-cores, memory in bytes, and a pod count.
+/// CPU in milli-cores, memory in bytes, and a pod count. 128-bit, so that any sum of quantities
+/// (each at most `Quantity.maxMilli`) is exact: adding and removing pods never overflows or drifts.
 public struct Resources: Sendable, Equatable {
-    public var milliCPU: Int64 = 0
-    public var memory: Int64 = 0
-    public var pods: Int64 = 0
+    public var milliCPU: Int128 = 0
+    public var memory: Int128 = 0
+    public var pods: Int128 = 0
 
-    public init(milliCPU: Int64 = 0, memory: Int64 = 0, pods: Int64 = 0) {
+    public init(milliCPU: Int128 = 0, memory: Int128 = 0, pods: Int128 = 0) {
         self.milliCPU = milliCPU
         self.memory = memory
         self.pods = pods
@@ -43,15 +44,15 @@ public struct PodRequest: Sendable {
     var hostPorts: [HostPort]
     var images: [String]
 
-    public static let defaultMilliCPU: Int64 = 100
-    public static let defaultMemory: Int64 = 200 * 1024 * 1024
+    public static let defaultMilliCPU: Int128 = 100
+    public static let defaultMemory: Int128 = 200 * 1024 * 1024
 
     public init(_ pod: Pod) {
         var r = Resources(pods: 1), nz = Resources(pods: 1)
         var ports: [HostPort] = []
         for c in pod.spec.containers {
             let cpu = c.resources?.requests?["cpu"]?.milli
-            let memory = c.resources?.requests?["memory"]?.value
+            let memory = c.resources?.requests?["memory"].map { Int128($0.value) }
             r.milliCPU += cpu ?? 0
             r.memory += memory ?? 0
             nz.milliCPU += cpu ?? Self.defaultMilliCPU
@@ -93,7 +94,7 @@ public final class NodeInfo: @unchecked Sendable {
     public func update(_ node: Node) {
         self.node = node
         let a = node.status?.allocatable ?? node.status?.capacity ?? [:]
-        allocatable = Resources(milliCPU: a["cpu"]?.milli ?? 0, memory: a["memory"]?.value ?? 0, pods: a["pods"]?.value ?? 110)
+        allocatable = Resources(milliCPU: a["cpu"]?.milli ?? 0, memory: Int128(a["memory"]?.value ?? 0), pods: Int128(a["pods"]?.value ?? 110))
         var images: [String: Int64] = [:]
         for image in node.status?.images ?? [] {
             for n in image.names ?? [] { images[Self.normalizedImage(n)] = image.sizeBytes ?? 0 }

@@ -164,7 +164,14 @@ public final class SchedulerComponent: Component {
                 queued[next.key] = nil
                 continue
             }
-            try await attempt(pod, next.key, q, context)
+            do {
+                try Task.checkCancellation()
+                try await attempt(pod, next.key, q, context)
+            } catch {
+                // Not scheduled (a write failed, or shutdown): the pod stays at the front of the queue.
+                if queued[next.key] != nil { ready.insert(next) }
+                throw error
+            }
             scheduled += 1
         }
         return scheduled > 0

@@ -3,6 +3,7 @@ import Controllers
 import ControlPlane
 import Foundation
 import Journal
+import Logging
 import NodeAgent
 import Scheduler
 
@@ -20,6 +21,8 @@ public final class Driver {
     let now: () -> Timestamp
     /// Rounds of steps at one instant before the driver gives up (a component that never settles).
     public var roundLimit = 1_000_000
+    /// Where the live loop reports failed steps.
+    public var logger = Logger(label: "kubejournal.driver")
 
     /// The standard set: node lifecycle, scheduler, the controllers, then the kubelets.
     public static func standardComponents(seed: UInt64, kubelets: KubeletFleet?) -> [any Component] {
@@ -66,18 +69,26 @@ public final class Driver {
     }
 
     /// Lets every component work until none has anything left to do now. Returns the rounds run.
+    ///
+    /// A component's error ends the settling and is thrown (a simulation must not go on past a
+    /// failure), unless `onFailure` is given: then the error is handed to it and the other
+    /// components go on (a live server keeps running). Cancellation is checked between steps.
     @discardableResult
-    public func settle() async throws -> Int {
+    public func settle(onFailure: ((any Component, any Error) -> Void)? = nil) async throws -> Int {
         var rounds = 0
         while true {
+            try Task.checkCancellation()
             try catchUp()
             var acted = false
             for c in components {
+                try Task.checkCancellation()
                 let context = ComponentContext(store: store, now: now(), cache: cache)
-                if try await c.step(context) {
-                    acted = true
-                    try catchUp()
+                do {
+                    if try await c.step(context) { acted = true }
+                } catch let error where !(error is CancellationError) && onFailure != nil {
+                    onFailure?(c, error)
                 }
+                try catchUp()
             }
             rounds += 1
             if !acted { return rounds }
@@ -88,21 +99,58 @@ public final class Driver {
     /// The earliest time any component has work without a new event.
     public func nextWakeup() -> Timestamp? { components.compactMap { $0.nextWakeup() }.min() }
 
+    /// The longest the live loop sleeps without a write (it also wakes at every write).
+    static let longestSleep: Int64 = 60_000_000
+    /// After a round in which a component failed, the live loop waits this long at first before
+    /// trying again, doubling up to `longestRetryWait`.
+    static let firstRetryWait: Int64 = 100_000, longestRetryWait: Int64 = 5_000_000
+
     /// Runs on the wall clock until cancelled: settle, then wait for a write or the next due time.
+    ///
+    /// Never ends for a component's error: a failed step (a conflicting write, a full disk, an
+    /// object a component cannot handle) is logged and retried after a wait that
+    /// grows while failures repeat. Returns promptly once cancelled, between two steps.
     public func runLive() async throws {
         try await prime()
+        var retryWait: Int64 = 0
         while !Task.isCancelled {
-            do { try await settle() } catch is StatusError { /* a conflicting write; the next round retries */ }
+            var failed = false
+            do {
+                try await settle { component, error in
+                    failed = true
+                    self.report(component.name, error)
+                }
+            } catch is CancellationError {
+                return
+            } catch {
+                failed = true
+                report("driver", error)
+            }
+            retryWait = failed ? min(max(retryWait * 2, Self.firstRetryWait), Self.longestRetryWait) : 0
             let seen = cache.revision
-            let delay = nextWakeup().map { max(0, $0.microseconds - now().microseconds) }
+            let current = now()
+            let due = nextWakeup().map { max(0, current.microseconds(until: $0)) } ?? Self.longestSleep
+            let delay = min(max(due, retryWait), Self.longestSleep)
             let signal = store.signal
+            // After a failure, wait out the retry delay even if writes arrive meanwhile.
+            let wakeOnWrite = retryWait == 0
             await withTaskGroup(of: Void.self) { group in
-                group.addTask { await signal.wait(after: seen) }
-                if let delay { group.addTask { try? await Task.sleep(for: .microseconds(delay)) } }
+                if wakeOnWrite { group.addTask { await signal.wait(after: seen) } }
+                group.addTask { try? await Task.sleep(for: .microseconds(delay)) }
                 await group.next()
                 group.cancelAll()
             }
         }
+    }
+}
+
+extension Driver {
+    /// Logs a failed step: conflicts (another writer was first) at debug, anything else as a warning.
+    func report(_ component: String, _ error: any Error) {
+        let expected = (error as? StatusError).map { [.conflict, .notFound, .alreadyExists].contains($0.reason) } ?? false
+        logger.log(level: expected ? .debug : .warning, "a component step failed; it will be retried", metadata: [
+            "component": .string(component), "error": .string("\(error)"),
+        ])
     }
 }
 

@@ -22,6 +22,43 @@ import Testing
         #expect(throws: Quantity.ParseError.self) { try Quantity(parsing: text) }
     }
 
+    /// apimachinery caps quantities at 2⁶³ − 1 units; anything larger is accepted and held as the
+    /// cap, never a trap or a wrapped value.
+    @Test(arguments: [
+        ("9223372036854775807", "9223372036854775807"), ("1e308", "9223372036854775807"), ("8Ei", "9223372036854775807"),
+        ("123456789012345678901234567890", "9223372036854775807"), ("1e2147483647", "9223372036854775807"),
+        ("-1e308", "-9223372036854775807"), ("1Ei", "1Ei"), ("7Ei", "7Ei"), ("9223372036854775", "9223372036854775"),
+        ("0.000000000000000000001", "1m"), ("1e-400", "1m"), ("1n", "1m"), ("92233720368547758.08", "92233720368547758080m"),
+        ("0.1234567890123456789012345678901234567890", "124m"), ("000000000000000000000000000001", "1"),
+    ])
+    func capsLikeKubernetesAndNeverTraps(text: String, canonical: String) throws {
+        let q = try Quantity(parsing: text)
+        #expect(q.description == canonical)
+        #expect(abs(q.milli) <= Quantity.maxMilli)
+        #expect(q.value == Int64((q.milli + (q.milli > 0 ? 999 : 0)) / 1000))
+    }
+
+    @Test func sumsSaturateAtTheCap() throws {
+        let max = try Quantity(parsing: "9223372036854775807")
+        #expect((max + max) == max)
+        #expect((Quantity.zero - max - max).milli == -Quantity.maxMilli)
+        #expect(max.value == Int64.max)
+        #expect(max.milliSaturated == Int64.max)
+        #expect(try Quantity(parsing: "5000000000000000").milliSaturated == 5_000_000_000_000_000_000)
+    }
+
+    /// apimachinery reads a bare JSON number as the quantity's text.
+    @Test func decodesJSONNumbers() throws {
+        func decode(_ json: String) throws -> Quantity {
+            try ValueDecoder().decode([String: Quantity].self, from: try JSONValue.parse(json))["cpu"]!
+        }
+        #expect(try decode(#"{"cpu": 9223372036854775807}"#).description == "9223372036854775807")
+        #expect(try decode(#"{"cpu": 1e308}"#).description == "9223372036854775807")
+        #expect(try decode(#"{"cpu": 0.25}"#).description == "250m")
+        #expect(try decode(#"{"cpu": 2}"#).description == "2")
+        #expect(try decode(#"{"cpu": -1.5e-7}"#).description == "-1m")
+    }
+
     @Test func sumsWithoutDrift() throws {
         var total = Quantity.zero
         for _ in 0..<1000 { total = total + (try Quantity(parsing: "0.1")) }
