@@ -76,14 +76,19 @@ public final class NodeLifecycleController: Component {
         // 3. Evictions that are due, soonest first.
         var wrote = false
         for (key, e) in evictions.filter({ $0.value.at <= context.now }).sorted(by: { ($0.value.at, $0.key) < ($1.value.at, $1.key) }) {
-            evictions[key] = nil
-            guard let pod = cache.get(Pod.self, namespace: key.namespace, name: key.name), pod.metadata.deletionTimestamp == nil else { continue }
+            try Task.checkCancellation()
+            guard let pod = cache.get(Pod.self, namespace: key.namespace, name: key.name), pod.metadata.deletionTimestamp == nil else {
+                evictions[key] = nil
+                continue
+            }
+            // Forgotten only once decided: a failed write leaves the eviction due for the next step.
             let rev = try await context.decide(DecisionType.nodeLifecycle, by: Self.actor, about: pod.objectRef, trigger: e.trigger, .object([
                 "action": .string("evict"), "node": .string(pod.spec.nodeName ?? ""),
                 "taint": .string("\(e.taint.key):\(e.taint.effect)"),
                 "tolerationSeconds": e.tolerationSeconds.map { .int($0) } ?? .null,
                 "reason": .string(e.tolerationSeconds == nil ? "the pod does not tolerate the taint" : "the pod tolerated the taint for \(e.tolerationSeconds!)s"),
             ]))
+            evictions[key] = nil
             let origin = Store.Origin(Self.actor, cause: rev)
             try await context.recordEvent(about: pod, reason: "TaintManagerEviction", message: "Marking for deletion Pod \(key.namespace)/\(key.name)",
                                           component: "taint-eviction-controller", by: Self.actor, cause: rev)

@@ -50,6 +50,10 @@ public final class ReplicaSetController: Reconciler {
         return (active[uid]?.count ?? 0) > Int(rs.spec.replicas ?? 1) ? 0 : 1
     }
 
+    /// Pods created or deleted for one ReplicaSet in one reconcile (kube-controller-manager's
+    /// `BurstReplicas`).
+    static let burstReplicas = 500
+
     override func reconcile(_ key: ObjectKey, trigger: UInt64, _ context: ComponentContext) async throws -> Bool {
         guard let rs = context.cache.get(ReplicaSet.self, namespace: key.namespace, name: key.name),
               rs.metadata.deletionTimestamp == nil, let template = rs.spec.template, let uid = rs.metadata.uid
@@ -72,13 +76,16 @@ public final class ReplicaSetController: Reconciler {
             "desired": .int(Int64(desired)),
         ]
         var doomed: [Pod] = []
+        // At most `burstReplicas` pods per reconcile, as kube-controller-manager; the pods' own
+        // events bring the ReplicaSet back for the rest.
+        let creates = min(diff, Self.burstReplicas)
         if diff > 0 {
             data["action"] = .string("create")
-            data["count"] = .int(Int64(diff))
+            data["count"] = .int(Int64(creates))
             data["reason"] = .string("\(activeKeys.count) active pod(s), \(desired) wanted")
         } else if diff < 0 {
             let pods = activeKeys.sorted().compactMap { context.cache.get($0) as? Pod }
-            doomed = Array(Self.deletionOrder(pods).prefix(-diff))
+            doomed = Array(Self.deletionOrder(pods).prefix(min(-diff, Self.burstReplicas)))
             data["action"] = .string("delete")
             data["pods"] = .array(doomed.map { .string($0.metadata.name ?? "") })
             data["reason"] = .string("\(activeKeys.count) active pod(s), \(desired) wanted")
@@ -88,7 +95,8 @@ public final class ReplicaSetController: Reconciler {
         }
         let origin = try await decide(context, about: rs.objectRef, trigger: trigger, data)
         if diff > 0 {
-            for _ in 0..<diff {
+            for _ in 0..<creates {
+                try Task.checkCancellation()
                 var meta = template.metadata ?? ObjectMeta()
                 meta.name = nil
                 meta.generateName = "\(key.name)-"
@@ -100,6 +108,7 @@ public final class ReplicaSetController: Reconciler {
             }
         }
         for pod in doomed {
+            try Task.checkCancellation()
             _ = try? await context.store.delete(.pod, namespace: key.namespace, name: pod.metadata.name ?? "", by: origin)
         }
         if status != rs.status {
@@ -126,7 +135,7 @@ public final class ReplicaSetController: Reconciler {
         func phaseRank(_ p: Pod) -> Int {
             switch p.status?.phase { case "Pending": 0; case "Unknown": 1; case "Running": 2; default: 0 }
         }
-        func restarts(_ p: Pod) -> Int32 { p.status?.containerStatuses?.reduce(0) { $0 + $1.restartCount } ?? 0 }
+        func restarts(_ p: Pod) -> Int64 { p.status?.containerStatuses?.reduce(0) { $0 + Int64($1.restartCount) } ?? 0 }
         func readySince(_ p: Pod) -> String { p.condition("Ready")?.lastTransitionTime ?? "" }
         return pods.sorted { a, b in
             let aAssigned = a.spec.nodeName != nil, bAssigned = b.spec.nodeName != nil

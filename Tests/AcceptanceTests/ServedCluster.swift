@@ -13,11 +13,15 @@ final class ServedCluster: @unchecked Sendable {
     private(set) var adminToken = ""
     let viewerToken = "viewer-token-0123456789"
     private let output = Pipe()
+    /// The server this one restarted, kept so its directory (and journal) lives as long as this one.
+    private let previous: ServedCluster?
 
     /// Starts the server and waits until it listens. `withViewer`: use a token file with an admin
     /// and a read-only viewer instead of the generated one; `cluster`: a scenario file's nodes.
-    init(nodes: Int = 3, withViewer: Bool = false, cluster: String? = nil) throws {
-        journal = directory.sub("journal")
+    /// `after`: a stopped server whose journal this one serves again (a restart).
+    init(nodes: Int = 3, withViewer: Bool = false, cluster: String? = nil, after previous: ServedCluster? = nil) throws {
+        self.previous = previous
+        journal = previous?.journal ?? directory.sub("journal")
         var arguments = ["serve", "--journal", journal, "--listen", "127.0.0.1:0", "--log-level", "warning"]
         arguments += cluster.map { ["--cluster", $0] } ?? ["--nodes", String(nodes)]
         if withViewer {

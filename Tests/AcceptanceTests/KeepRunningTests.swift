@@ -1,0 +1,151 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// `kj serve` stays up under what crashed it before: ordinary use (force-deleting pods while they
+/// are scheduled), single requests with enormous numbers, and "poison" objects that the journal
+/// accepted and every restart folds again. And it stops promptly whatever work is queued.
+@Suite struct KeepRunningTests {
+    /// `count` plain pods as a multi-document YAML file, for `kubectl create -f`.
+    static func podDocuments(_ count: Int, prefix: String) -> String {
+        (0..<count).map { i in
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: \(prefix)-\(i)\n  labels: {app: \(prefix)}\nspec:\n  containers: [{name: c, image: nginx}]\n"
+        }.joined(separator: "---\n")
+    }
+
+    func expectServing(_ cluster: ServedCluster, _ what: String) throws {
+        #expect(cluster.process.isRunning, "kj serve is gone after \(what)")
+        let ready = try cluster.kubectl(["get", "--raw", "/readyz"])
+        #expect(ready.status == 0 && ready.stdout == "ok", "after \(what): \(ready.stderr)")
+    }
+
+    /// The crash of issue 10: 4 times out of 4 within 5 s with 100 pods.
+    @Test(.timeLimit(.minutes(15)))
+    func forceDeletingPodsWhileTheyAreScheduledKeepsTheServerUp() throws {
+        let cluster = try ServedCluster()
+        let file = cluster.directory.sub("pods.yaml")
+        for round in 0..<5 {
+            try Self.podDocuments(1000, prefix: "r\(round)").write(toFile: file, atomically: true, encoding: .utf8)
+            let created = try cluster.kubectl(["create", "-f", file])
+            #expect(created.status == 0, "round \(round): \(created.stderr.prefix(300))")
+            let deleted = try cluster.kubectl(["delete", "pods", "--all", "--grace-period=0", "--force", "--wait=false"])
+            #expect(deleted.status == 0, "round \(round): \(deleted.stderr.prefix(300))")
+            try expectServing(cluster, "round \(round)")
+        }
+        _ = try cluster.eventually(120, "every pod gone") {
+            try cluster.kubectl(["get", "pods", "-o", "name"]).stdout.isEmpty
+        }
+        try expectServing(cluster, "the last round")
+        #expect(cluster.stop() == 0)
+        #expect(try cluster.kj(["journal", "verify"]).status == 0)
+    }
+
+    /// Each of these requests crashed the server (quantity decoding, grace-period arithmetic).
+    @Test(.timeLimit(.minutes(5)))
+    func requestsWithEnormousNumbersAreAnswered() throws {
+        let cluster = try ServedCluster()
+        let pods = [
+            ("json-int-cpu", #""resources":{"requests":{"cpu":9223372036854775807}}"#, ""),
+            ("json-double-cpu", #""resources":{"requests":{"cpu":1e308}}"#, ""),
+            ("huge-grace", "", #","terminationGracePeriodSeconds":9223372036854775807"#),
+        ]
+        for (name, resources, spec) in pods {
+            let body = #"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"\#(name)"},"spec":{"containers":[{"name":"c","image":"nginx"\#(resources.isEmpty ? "" : "," + resources)}]\#(spec)}}"#
+            let (code, text) = try cluster.curl("POST", "/api/v1/namespaces/default/pods", token: cluster.adminToken, body: body)
+            #expect(code == 201, "\(name): \(code) \(text.prefix(300))")
+            try expectServing(cluster, "creating \(name)")
+        }
+        // The capped request reads back as apimachinery prints its cap.
+        let cpu = try cluster.kubectl(["get", "pod", "json-double-cpu", "-o", "jsonpath={.spec.containers[0].resources.requests.cpu}"])
+        #expect(cpu.stdout == "9223372036854775807")
+        _ = try cluster.eventually(60, "huge-grace running") {
+            try cluster.kubectl(["get", "pod", "huge-grace", "-o", "jsonpath={.status.phase}"]).stdout == "Running"
+        }
+        // Its deletion deadline is past year 9999: written as metav1.Time's last second.
+        #expect(try cluster.kubectl(["delete", "pod", "huge-grace", "--wait=false"]).status == 0)
+        let deadline = try cluster.kubectl(["get", "pod", "huge-grace", "-o", "jsonpath={.metadata.deletionTimestamp}"])
+        #expect(deadline.stdout == "9999-12-31T23:59:59Z", "\(deadline.stderr)")
+        try expectServing(cluster, "deleting huge-grace")
+        #expect(cluster.stop() == 0)
+    }
+
+    /// Objects the server accepted (201) and then crashed on at every start, in the scheduler's
+    /// sums. Now the server stays up, and a restart folds them again.
+    @Test(.timeLimit(.minutes(5)))
+    func poisonObjectsFoldAgainAfterARestart() throws {
+        let cluster = try ServedCluster(nodes: 1)
+        let poison = [
+            #"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"huge-memory"},"spec":{"containers":[{"name":"c","image":"nginx","resources":{"requests":{"memory":"9223372036854775"}}}]}}"#,
+            #"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"two-huge-cpus"},"spec":{"containers":[{"name":"a","image":"nginx","resources":{"requests":{"cpu":"5000000000000000"}}},{"name":"b","image":"nginx","resources":{"requests":{"cpu":"5000000000000000"}}}]}}"#,
+            #"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"bound-a"},"spec":{"nodeName":"node-1","containers":[{"name":"c","image":"nginx","resources":{"requests":{"cpu":"5000000000000000"}}}]}}"#,
+            #"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"bound-b"},"spec":{"nodeName":"node-1","containers":[{"name":"c","image":"nginx","resources":{"requests":{"cpu":"5000000000000000"}}}]}}"#,
+        ]
+        for body in poison {
+            let (code, text) = try cluster.curl("POST", "/api/v1/namespaces/default/pods", token: cluster.adminToken, body: body)
+            #expect(code == 201, "\(code) \(text.prefix(300))")
+        }
+        let node = #"{"apiVersion":"v1","kind":"Node","metadata":{"name":"huge-node"},"status":{"capacity":{"pods":"9223372036854775","cpu":"1e308","memory":"8Ei"},"allocatable":{"pods":"9223372036854775","cpu":"1e308","memory":"8Ei"}}}"#
+        let (code, text) = try cluster.curl("POST", "/api/v1/nodes", token: cluster.adminToken, body: node)
+        #expect(code == 201, "\(code) \(text.prefix(300))")
+        // The scheduler decides about each (bound to the enormous node, or unschedulable).
+        func decided(_ c: ServedCluster, _ pod: String) throws -> Bool {
+            try !c.kubectl(["get", "pod", pod, "-o", #"jsonpath={.status.conditions[?(@.type=="PodScheduled")].status}"#]).stdout.isEmpty
+        }
+        for pod in ["huge-memory", "two-huge-cpus"] { _ = try cluster.eventually(60, "a scheduling decision about \(pod)") { try decided(cluster, pod) } }
+        try expectServing(cluster, "the poison objects")
+        #expect(cluster.stop() == 0)
+
+        let restarted = try ServedCluster(nodes: 1, after: cluster)
+        try expectServing(restarted, "a restart")
+        let pods = try restarted.kubectl(["get", "pods", "-o", "name"])
+        for name in ["huge-memory", "two-huge-cpus", "bound-a", "bound-b"] { #expect(pods.stdout.contains("pod/\(name)"), "\(pods.stdout)") }
+        // Its scheduler starts with them in its queue again.
+        let decisions = try restarted.kj(["events", "--type", "SchedulingDecided", "-o", "json"]).stdout.split(separator: "\n").count
+        _ = try restarted.eventually(60, "the restarted scheduler deciding again") {
+            try restarted.kj(["events", "--type", "SchedulingDecided", "-o", "json"]).stdout.split(separator: "\n").count > decisions
+        }
+        #expect(restarted.stop() == 0)
+        #expect(try restarted.kj(["journal", "verify"]).status == 0)
+    }
+
+    /// With tens of thousands of pods waiting for the scheduler, SIGTERM stops everything within
+    /// 5 s (the scheduler and controllers check for cancellation between writes), the last write
+    /// durable.
+    @Test(.timeLimit(.minutes(15)))
+    func sigtermWithThirtyThousandPendingPodsExitsWithinFiveSeconds() throws {
+        let directory = TemporaryDirectory("kj-backlog")
+        let journal = directory.sub("journal")
+        // Pods no node can take (a node selector nothing matches): every one stays pending.
+        let count = 30_000
+        let items = (0..<count).map { i in
+            #"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p-\#(i)"},"spec":{"nodeSelector":{"disk":"none"},"containers":[{"name":"c","image":"nginx"}]}}"#
+        }
+        let file = directory.sub("pods.json")
+        try #"{"apiVersion":"v1","kind":"List","items":[\#(items.joined(separator: ","))]}"#.write(toFile: file, atomically: true, encoding: .utf8)
+        let applied = try runKJ(["apply", "-f", file, "--journal", journal])
+        #expect(applied.status == 0, "\(applied.stderr.prefix(300))")
+
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: kjExecutable)
+        server.arguments = ["serve", "--journal", journal, "--listen", "127.0.0.1:0", "--log-level", "warning"]
+        let output = Pipe()
+        server.standardOutput = output
+        server.standardError = FileHandle.standardError
+        try server.run()
+        let listening = readLine(from: output.fileHandleForReading, of: server, containing: "listening on", within: 120)
+        #expect(listening != nil, "kj serve did not start")
+        // Let the scheduler get busy with its backlog.
+        Thread.sleep(forTimeInterval: 3)
+        #expect(server.isRunning)
+        let stopping = Date()
+        server.terminate()
+        server.waitUntilExit()
+        let seconds = Date().timeIntervalSince(stopping)
+        #expect(seconds <= 5, "kj serve took \(seconds) s to stop")
+        #expect(server.terminationStatus == 0)
+        let verify = try runKJ(["journal", "verify", "--journal", journal])
+        #expect(verify.status == 0, "\(verify.stderr)")
+        let pending = try runKJ(["get", "pods", "--journal", journal, "--field-selector", "status.phase=Pending", "-o", "name"])
+        #expect(pending.stdout.split(separator: "\n").count == count)
+    }
+}
