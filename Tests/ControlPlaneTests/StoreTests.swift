@@ -315,3 +315,41 @@ func pod(_ name: String, namespace: String? = nil, labels: [String: String]? = n
         #expect(Set(Self.cases.map(\.1)).count == Self.cases.count)
     }
 }
+
+/// What an update or patch may not change, refused as kube-apiserver refuses it, with the journal
+/// unchanged.
+@Suite struct ImmutableFieldTests {
+    @Test func aPatchMayNotRenameOrMoveAnObject() async throws {
+        let f = try await Fixture()
+        _ = try await f.store.create(pod("web"), by: alice)
+        let head = try f.head()
+        let rename: JSONValue = [["op": "replace", "path": "/metadata/name", "value": "other"]]
+        let renamed = await #expect(throws: StatusError.self) {
+            try await f.store.patch(.pod, namespace: "default", name: "web", type: .json, body: rename, by: alice)
+        }
+        #expect(renamed?.code == 400)
+        #expect(renamed?.message == "the name of the object (other) does not match the name on the URL (web)")
+        let moved = await #expect(throws: StatusError.self) {
+            try await f.store.patch(.pod, namespace: "default", name: "web", type: .merge, body: ["metadata": ["namespace": "kube-system"]], by: alice)
+        }
+        #expect(moved?.message == "the namespace of the object (kube-system) does not match the namespace on the request (default)")
+        let uid = await #expect(throws: StatusError.self) {
+            try await f.store.patch(.pod, namespace: "default", name: "web", type: .merge, body: ["metadata": ["uid": "another"]], by: alice)
+        }
+        #expect(uid?.code == 409)
+        #expect(try f.head() == head)
+    }
+
+    @Test func aBoundPodKeepsItsNode() async throws {
+        let f = try await Fixture()
+        _ = try await f.store.create(pod("web"), by: alice)
+        _ = try await f.store.bind(namespace: "default", pod: "web", to: "node-1", by: alice)
+        let head = try f.head()
+        let moved = await #expect(throws: StatusError.self) {
+            try await f.store.patch(.pod, namespace: "default", name: "web", type: .merge, body: ["spec": ["nodeName": "node-2"]], by: alice)
+        }
+        #expect(moved?.code == 422)
+        #expect(moved?.message.contains("spec: Forbidden: pod updates may not change fields other than") == true)
+        #expect(try f.head() == head)
+    }
+}
