@@ -18,7 +18,9 @@ public final class DeploymentController: Reconciler {
         let key = event.object.key
         switch event.object.kind {
         case Deployment.kind:
-            markDirty(key, event.revision)
+            // Writes only: its own decision about a Deployment must not bring it back at once (a
+            // refused write would be retried in a loop instead of after its back-off).
+            if WriteType(rawValue: event.type) != nil { markDirty(key, event.revision) }
         case ReplicaSet.kind:
             let owner = cache.get(ReplicaSet.self, namespace: key.namespace, name: key.name)?.metadata.controllerReference ?? rsOwners[key]
             if let rs = cache.get(ReplicaSet.self, namespace: key.namespace, name: key.name) { rsOwners[key] = rs.metadata.controllerReference }
@@ -187,7 +189,15 @@ public final class DeploymentController: Reconciler {
             "newReplicaSet": .string(new.metadata.name ?? ""),
         ])
         for (_, rs, create) in writes {
-            if create { _ = try await store.create(rs, by: origin) } else { _ = try await store.update(rs, by: origin) }
+            do {
+                if create { _ = try await store.create(rs, by: origin) } else { _ = try await store.update(rs, by: origin) }
+                accepted(key)
+            } catch {
+                guard create, Self.isRefusal(error) else { throw error }
+                try await refused(error, key: key, about: d, reason: "FailedCreate",
+                                  message: "Failed to create new replica set \"\(rs.metadata.name ?? "")\": \(error)", context, cause: origin.cause)
+                return true
+            }
         }
         for rs in expired { _ = try? await store.delete(.replicaSet, namespace: key.namespace, name: rs.metadata.name ?? "", by: origin) }
         if annotate {

@@ -50,6 +50,31 @@ public class Reconciler: Component {
         return wrote
     }
 
+    /// How many times in a row each key's writes were refused (for `refused(…)`'s back-off).
+    private var refusals: [ObjectKey: Int] = [:]
+
+    /// Whether `error` is the Store refusing an object this controller made (invalid, forbidden,
+    /// its namespace gone …) rather than a failure of the write path (a full disk, a conflict).
+    static func isRefusal(_ error: any Error) -> Bool {
+        guard let e = error as? StatusError else { return false }
+        return [.invalid, .badRequest, .forbidden, .notFound, .tooLarge].contains(e.reason)
+    }
+
+    /// Records a refused write as kube-controller-manager does — a Warning Event about `object`
+    /// (repeats raise its count) — and reconciles `key` again after a back-off that doubles from
+    /// 10 s to 5 min while the refusals go on. The controller carries on with other keys.
+    func refused(_ error: any Error, key: ObjectKey, about object: some Resource, reason: String, message: String,
+                 _ context: ComponentContext, cause: UInt64?) async throws {
+        let count = (refusals[key] ?? 0) + 1
+        refusals[key] = count
+        try await context.recordEvent(about: object, reason: reason, message: message, type: "Warning",
+                                      component: "\(name)-controller", by: actor, cause: cause)
+        requeue(key, at: context.now.adding(seconds: min(300, Int64(10) << Int64(min(count - 1, 5)))))
+    }
+
+    /// Forgets `key`'s refusals after a write of it succeeded.
+    func accepted(_ key: ObjectKey) { refusals[key] = nil }
+
     /// Dirty keys are reconciled most urgent first (then in key order).
     func urgency(_ key: ObjectKey, _ cache: ObjectCache) -> Int { 0 }
 

@@ -18,7 +18,8 @@ public final class ReplicaSetController: Reconciler {
     public override func observe(_ event: Event, cache: ObjectCache) {
         switch event.object.kind {
         case ReplicaSet.kind:
-            markDirty(event.object.key, event.revision)
+            // Writes only, as for Deployments: a decision must not bring the ReplicaSet back at once.
+            if WriteType(rawValue: event.type) != nil { markDirty(event.object.key, event.revision) }
         case Pod.kind:
             let key = event.object.key
             let pod = cache.get(Pod.self, namespace: key.namespace, name: key.name)
@@ -104,7 +105,14 @@ public final class ReplicaSetController: Reconciler {
                 meta.ownerReferences = [OwnerReference(
                     apiVersion: ReplicaSet.apiVersion, kind: ReplicaSet.kind, name: key.name, uid: uid,
                     controller: true, blockOwnerDeletion: true)]
-                _ = try await context.store.create(Pod(metadata: meta, spec: template.spec), by: origin)
+                do {
+                    _ = try await context.store.create(Pod(metadata: meta, spec: template.spec), by: origin)
+                    accepted(key)
+                } catch {
+                    guard Self.isRefusal(error) else { throw error }
+                    try await refused(error, key: key, about: rs, reason: "FailedCreate", message: "Error creating: \(error)", context, cause: origin.cause)
+                    break
+                }
             }
         }
         for pod in doomed {

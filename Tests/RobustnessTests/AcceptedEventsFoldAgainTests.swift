@@ -275,3 +275,49 @@ struct BoundaryWrites {
         }
     }
 }
+
+/// An object a controller cannot make from an accepted one is reported as kube-controller-manager
+/// reports it — a Warning Event — and the controller carries on.
+@Suite struct RefusedControllerWritesTests {
+    @Test(.timeLimit(.minutes(2)))
+    func aDeploymentWhoseReplicaSetNameIsTooLongGetsAFailedCreateEvent() async throws {
+        let dir = TemporaryDirectory("kj-refused")
+        let journal = try Journal.open(at: dir.path, options: JournalOptions(durability: .noSync))
+        defer { journal.close() }
+        let start = Timestamp(rfc3339: "2026-03-01T00:00:00Z")!
+        let clock = ManualClock(start)
+        let store = try await Store.open(journal: journal, clock: clock, options: Store.Options(seed: 5, synchronousAppends: true))
+        let kubelets = KubeletFleet(nodes: ServeNodes.simulated(1), start: start)
+        let driver = try Driver(store: store, components: Driver.standardComponents(seed: 5, kubelets: kubelets), kubelets: kubelets, now: { clock.now() })
+        try await driver.prime()
+        // 250 characters: a valid Deployment name, but its ReplicaSet's name (+ "-" + a 10-character hash) is not.
+        let name = String(repeating: "a", count: 250)
+        let manifest: JSONValue = [
+            "apiVersion": "apps/v1", "kind": "Deployment", "metadata": ["name": .string(name)],
+            "spec": ["replicas": 1, "selector": ["matchLabels": ["app": "long"]],
+                     "template": ["metadata": ["labels": ["app": "long"]], "spec": ["containers": [["name": "c", "image": "nginx"]]]]],
+        ]
+        _ = try await store.create(try ResourceKind.deployment.decode(manifest), by: Store.Origin(.user("alice")))
+        let short: JSONValue = [
+            "apiVersion": "apps/v1", "kind": "Deployment", "metadata": ["name": "short"],
+            "spec": ["replicas": 1, "selector": ["matchLabels": ["app": "short"]],
+                     "template": ["metadata": ["labels": ["app": "short"]], "spec": ["containers": [["name": "c", "image": "nginx"]]]]],
+        ]
+        _ = try await store.create(try ResourceKind.deployment.decode(short), by: Store.Origin(.user("alice")))
+        driver.roundLimit = 1000
+        for _ in 0..<4 {
+            try await driver.settle()
+            clock.set(clock.now().adding(seconds: 30))
+        }
+        try await driver.settle()
+        let events = try await store.list(.event, namespace: "default").items.compactMap { $0 as? CoreEvent }
+        let failed = try #require(events.first { $0.reason == "FailedCreate" && $0.involvedObject.name == name })
+        #expect(failed.type == "Warning")
+        #expect(failed.message?.hasPrefix("Failed to create new replica set \"\(name)-") == true)
+        #expect(failed.message?.contains("must be no more than 253 characters") == true, "\(failed.message ?? "")")
+        #expect((failed.count ?? 0) >= 2, "retried with back-off, counted on the same Event")
+        // The other Deployment was not held up.
+        let pods = try await store.list(.pod, namespace: "default").items
+        #expect(pods.contains { ($0.metadata.name ?? "").hasPrefix("short-") })
+    }
+}
