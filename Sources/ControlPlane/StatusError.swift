@@ -15,6 +15,9 @@ public struct StatusError: Error, Sendable, CustomStringConvertible, Equatable {
         case unsupportedMediaType = "UnsupportedMediaType"
         case notAcceptable = "NotAcceptable"
         case serviceUnavailable = "ServiceUnavailable"
+        /// The journal has no room for the write (etcd's NOSPACE alarm): reads go on, writes are
+        /// refused until space returns.
+        case insufficientStorage = "InsufficientStorage"
         case internalError = "InternalError"
 
         public var code: Int {
@@ -31,6 +34,7 @@ public struct StatusError: Error, Sendable, CustomStringConvertible, Equatable {
             case .unsupportedMediaType: 415
             case .notAcceptable: 406
             case .serviceUnavailable: 503
+            case .insufficientStorage: 507
             case .internalError: 500
             }
         }

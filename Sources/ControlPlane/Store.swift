@@ -20,11 +20,15 @@ public actor Store {
         /// Append on the Store's own thread instead of the journal's writer thread: faster when
         /// writes come strictly one after another (a simulation), slower with concurrent writers.
         public var synchronousAppends: Bool
+        /// While the journal has no space, how long writes are refused outright before one may try
+        /// again (whether space has come back).
+        public var spaceRetryInterval: Duration
 
-        public init(snapshotInterval: UInt64 = 10_000, seed: UInt64? = nil, synchronousAppends: Bool = false) {
+        public init(snapshotInterval: UInt64 = 10_000, seed: UInt64? = nil, synchronousAppends: Bool = false, spaceRetryInterval: Duration = .seconds(1)) {
             self.snapshotInterval = snapshotInterval
             self.seed = seed
             self.synchronousAppends = synchronousAppends
+            self.spaceRetryInterval = spaceRetryInterval
         }
     }
 
@@ -62,6 +66,15 @@ public actor Store {
     private var completed: [UInt64: Event] = [:]
     private var appliedWaiters: [UInt64: [CheckedContinuation<Void, Never>]] = [:]
     private var failure: String?
+    /// Set while the journal has no room for writes (etcd's NOSPACE alarm); see `append`.
+    private var outOfSpace: (message: String, lastTry: ContinuousClock.Instant)?
+    /// Appends handed to the journal and not yet answered.
+    private var inFlight = 0
+    /// Set when an append was refused while others were under way: their predicted revisions may
+    /// be off by the refused ones until every append has come back (`settleAfterRefusals`).
+    private var revisionsUncertain = false
+    /// Raised while writes are refused for lack of space, for metrics and logs.
+    public nonisolated let spaceAlarm = SpaceAlarm()
     /// The snapshot being encoded and stored off the write path, if any.
     private var snapshotWrite: Task<Void, Never>?
     /// Typed copies of objects this Store wrote, so updates need not decode the current version
@@ -533,23 +546,64 @@ public actor Store {
     private func append(_ draft: EventDraft, pendingKey: ObjectKey?, pendingObject: (any Resource)?) async throws(StatusError) -> Event {
         if let failure { throw StatusError(.serviceUnavailable, "the journal failed earlier (\(failure)); restart to recover") }
         do { try Journal.check(draft) } catch { throw StatusError(.internalError, "\(error)") }
+        if let o = outOfSpace {
+            // Like etcd's NOSPACE alarm: writes are refused, reads go on. Once the appends that were
+            // under way have come back, one write at a time may try again (at most once a second).
+            guard inFlight == 0, ContinuousClock.now - o.lastTry >= options.spaceRetryInterval else { throw Self.noSpace(o.message) }
+            outOfSpace?.lastTry = .now
+        }
         let revision = nextRevision
         nextRevision += 1
         if let pendingKey { pending[pendingKey] = (pendingObject, revision) }
         let events: [Event]
+        inFlight += 1
         do {
             events = options.synchronousAppends ? try journal.appendSynchronously([draft]) : try await journal.append([draft])
+            inFlight -= 1
+        } catch let e as JournalError where Self.isOutOfSpace(e) {
+            inFlight -= 1
+            if outOfSpace == nil { spaceAlarm.raise(e.message) }
+            outOfSpace = (e.message, .now)
+            revisionsUncertain = true
+            settleAfterRefusals()
+            throw Self.noSpace(e.message)
         } catch {
+            inFlight -= 1
             failure = "\(error)"
             throw StatusError(.internalError, "the write was not stored: \(error)")
         }
-        guard let event = events.first, event.revision == revision else {
-            failure = "revision \(events.first?.revision ?? 0) appended where \(revision) was expected"
+        guard let event = events.first else {
+            failure = "the journal appended nothing"
+            throw StatusError(.internalError, "the journal appended nothing; restart to recover")
+        }
+        if outOfSpace != nil {
+            outOfSpace = nil  // space came back
+            spaceAlarm.clear()
+        }
+        // After a refusal the journal's revision is the truth (a refused write left a predicted one unused).
+        if event.revision != revision, !revisionsUncertain {
+            failure = "revision \(event.revision) appended where \(revision) was expected"
             throw StatusError(.internalError, "the journal assigned an unexpected revision; restart to recover")
         }
-        completed[revision] = event
-        await applyCompleted(until: revision)
+        completed[event.revision] = event
+        await applyCompleted(until: event.revision)
+        settleAfterRefusals()
         return event
+    }
+
+    /// After refused appends, once none is under way, the next revision is the journal's head + 1
+    /// again and the refused writes' pending objects are forgotten.
+    private func settleAfterRefusals() {
+        guard revisionsUncertain, inFlight == 0 else { return }
+        nextRevision = state.revision + 1
+        pending = pending.filter { $0.value.revision < nextRevision }
+        revisionsUncertain = false
+    }
+
+    static func isOutOfSpace(_ e: JournalError) -> Bool { e.code == .journalFull }
+
+    static func noSpace(_ detail: String) -> StatusError {
+        StatusError(.insufficientStorage, "the journal has no space left: writes are refused until space is freed, reads go on (\(detail))")
     }
 
     /// Encodes and stores a snapshot of the current state on another thread, after the previous
@@ -583,6 +637,18 @@ public actor Store {
             await withCheckedContinuation { appliedWaiters[revision, default: []].append($0) }
         }
     }
+}
+
+/// Whether the Store refuses writes for lack of space, and why (etcd's NOSPACE alarm).
+public final class SpaceAlarm: Sendable {
+    private let state = Mutex<String?>(nil)
+
+    /// The journal's reason while raised, else nil.
+    public var reason: String? { state.withLock { $0 } }
+    public var isRaised: Bool { reason != nil }
+
+    func raise(_ reason: String) { state.withLock { $0 = reason } }
+    func clear() { state.withLock { $0 = nil } }
 }
 
 /// Deterministic identifiers: each is a function of the cluster's seed and the revision of the

@@ -353,3 +353,46 @@ func pod(_ name: String, namespace: String? = nil, labels: [String: String]? = n
         #expect(try f.head() == head)
     }
 }
+
+/// A journal without room behaves like etcd's NOSPACE alarm: writes are refused with a clear
+/// Status, reads go on, and nothing acknowledged is lost or half-written.
+@Suite struct OutOfSpaceTests {
+    @Test(.timeLimit(.minutes(2)))
+    func aFullJournalRefusesWritesWith507AndKeepsServingReads() async throws {
+        let dir = TemporaryDirectory()
+        let journal = try Journal.open(at: dir.path, options: JournalOptions(initialMapSize: 256 << 10, maxMapSize: 512 << 10, durability: .noSync))
+        defer { journal.close() }
+        let store = try await Store.open(journal: journal, clock: ManualClock(), options: Store.Options(seed: 1, spaceRetryInterval: .zero))
+        var acknowledged: [String: String] = [:]
+        var refusal: StatusError?
+        for i in 0..<10_000 {
+            do {
+                let created = try await store.create(pod("p\(i)", image: String(repeating: "x", count: 200)), by: alice)
+                acknowledged[created.metadata.name!] = created.metadata.resourceVersion!
+            } catch {
+                refusal = error
+                break
+            }
+        }
+        let first = try #require(refusal, "the journal never filled up")
+        #expect(first.code == 507 && first.reason == .insufficientStorage)
+        #expect(first.message.hasPrefix("the journal has no space left: writes are refused until space is freed, reads go on"))
+        #expect(store.spaceAlarm.isRaised)
+        #expect(acknowledged.count > 20)
+        // Concurrent writers are all refused; none latches the Store into "restart to recover".
+        let codes = await withTaskGroup(of: Int.self) { group in
+            for i in 0..<16 {
+                group.addTask { do { _ = try await store.create(pod("late\(i)"), by: alice); return 201 } catch let e as StatusError { return e.code } catch { return 0 } }
+            }
+            return await group.reduce(into: [Int]()) { $0.append($1) }
+        }
+        #expect(Set(codes) == [507])
+        // Reads go on, and every acknowledged write is there at its revision.
+        let listed = try await store.list(.pod, namespace: "default").items
+        #expect(listed.count == acknowledged.count)
+        for p in listed { #expect(acknowledged[p.metadata.name!] == p.metadata.resourceVersion) }
+        let live = await store.state
+        #expect(live == (try Projection.state(of: journal)))
+        #expect(try journal.head().revision == live.revision)
+    }
+}
