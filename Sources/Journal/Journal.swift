@@ -174,7 +174,13 @@ public final class Journal: @unchecked Sendable {
     /// Walks every page of the journal before LMDB reads any (see `PageCheck`).
     private static func checkPages(env: OpaquePointer, gate: MapGate, path: String) throws(JournalError) {
         var txnp: OpaquePointer?
-        let rc = mdb_txn_begin(env, nil, UInt32(MDB_RDONLY), &txnp)
+        var rc = mdb_txn_begin(env, nil, UInt32(MDB_RDONLY), &txnp)
+        if rc == MDB_MAP_RESIZED {
+            // A writer in another process grew the map since this one was opened: adopt its size.
+            mdb_env_set_mapsize(env, 0)
+            gate.mapped(env)
+            rc = mdb_txn_begin(env, nil, UInt32(MDB_RDONLY), &txnp)
+        }
         guard rc == 0, let txn = txnp else { throw lmdbError(rc, path: path, doing: "opening") }
         defer { mdb_txn_abort(txn) }
         let none = Databases(events: 0, byObject: 0, byTime: 0, byCause: 0, snapshots: 0, meta: 0)
