@@ -600,7 +600,8 @@ public actor Store {
         revisionsUncertain = false
     }
 
-    static func isOutOfSpace(_ e: JournalError) -> Bool { e.code == .journalFull }
+    /// A full disk, or the map at its configured maximum (like etcd's `--quota-backend-bytes`).
+    static func isOutOfSpace(_ e: JournalError) -> Bool { e.code == .noSpace || e.code == .journalFull }
 
     static func noSpace(_ detail: String) -> StatusError {
         StatusError(.insufficientStorage, "the journal has no space left: writes are refused until space is freed, reads go on (\(detail))")
