@@ -148,3 +148,32 @@ import TestSupport
         #expect(pods > 0 && pods < 30_000, "\(pods) pods were created before the stop")
     }
 }
+
+/// A journal whose hash chain does not verify is refused by `kj serve`, unless a user takes
+/// responsibility with `--allow-broken-chain` — which is itself recorded in the journal.
+@Suite struct BrokenChainServeTests {
+    @Test(.timeLimit(.minutes(5)))
+    func serveRefusesATamperedJournalUnlessToldAndRecordsIt() throws {
+        let cluster = try ServedCluster(nodes: 1)
+        #expect(try cluster.kubectl(["run", "tamper-me", "--image=nginx"]).status == 0)
+        #expect(cluster.stop() == 0)
+        // Change one byte of the pod's stored name, as an attacker editing data.mdb would.
+        let file = cluster.journal + "/data.mdb"
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: file))
+        let range = try #require(bytes.range(of: Data("\"name\":\"tamper-me\"".utf8)))
+        bytes[range.upperBound - 2] = UInt8(ascii: "f")
+        try bytes.write(to: URL(fileURLWithPath: file))
+
+        let refused = try runKJ(["serve", "--journal", cluster.journal, "--listen", "127.0.0.1:0", "--log-level", "warning"])
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("fails verification at revision"), "\(refused.stderr)")
+        #expect(refused.stderr.split(separator: "\n").count == 1, "\(refused.stderr)")
+
+        let accepted = try ServedCluster(nodes: 1, options: ["--allow-broken-chain"], after: cluster)
+        #expect(try accepted.kubectl(["get", "pods"]).status == 0)
+        #expect(accepted.stop() == 0)
+        let recorded = try accepted.kj(["events", "--type", "ChainBreakAccepted"])
+        #expect(recorded.status == 0 && recorded.stdout.contains("ChainBreakAccepted"), "\(recorded.stdout) \(recorded.stderr)")
+        #expect(recorded.stdout.contains("user/"), "\(recorded.stdout)")
+    }
+}
