@@ -177,3 +177,55 @@ import TestSupport
         #expect(recorded.stdout.contains("user/"), "\(recorded.stdout)")
     }
 }
+
+/// A full disk is etcd's NOSPACE alarm: writes refused with a clear Status, a metric and a log
+/// line; reads and watches go on; writes resume by themselves when space returns; nothing lost.
+@Suite(.serialized, .enabled(if: SmallDisk.permitted, "mounting a tmpfs is not permitted here: the disk-full test needs root"))
+struct ServeDiskFullTests {
+    @Test(.timeLimit(.minutes(5)))
+    func aFullDiskRefusesWritesKeepsReadsAndRecovers() throws {
+        let disk = try SmallDisk(megabytes: 48)
+        let cluster = try ServedCluster(nodes: 1, journal: disk.path + "/journal")
+        func create(_ name: String) throws -> (code: Int, body: String) {
+            try cluster.curl("POST", "/api/v1/namespaces/default/pods", token: cluster.adminToken,
+                             body: #"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"\#(name)","annotations":{"pad":"\#(String(repeating: "x", count: 2000))"}},"spec":{"containers":[{"name":"c","image":"nginx"}]}}"#)
+        }
+        func alarm() throws -> String {
+            let (_, text) = try cluster.curl("GET", "/metrics", token: cluster.adminToken)
+            return text.split(separator: "\n").first { $0.hasPrefix("kubejournal_journal_nospace_alarm") }.map(String.init) ?? ""
+        }
+        var acknowledged: [String] = []
+        for i in 0..<5 {
+            let (code, body) = try create("before-\(i)")
+            #expect(code == 201, "\(body.prefix(300))")
+            acknowledged.append("before-\(i)")
+        }
+        try disk.fill(leaving: 0)
+        var refused: (code: Int, body: String)?
+        for i in 0..<3000 {
+            let answer = try create("filling-\(i)")
+            if answer.code == 201 { acknowledged.append("filling-\(i)"); continue }
+            refused = answer
+            break
+        }
+        let refusal = try #require(refused, "the disk never filled")
+        #expect(refusal.code == 507, "\(refusal.body.prefix(300))")
+        #expect(refusal.body.contains("the journal has no space left: writes are refused until space is freed, reads go on"))
+        let raised = try alarm()
+        #expect(raised.hasSuffix(" 1.0"), "\(raised)")
+        // Reads go on, and the server is up.
+        let listed = try cluster.kubectl(["get", "pods", "-o", "name"])
+        #expect(listed.status == 0)
+        #expect(cluster.process.isRunning)
+        // Space returns: writes resume by themselves.
+        disk.emptyBallast()
+        _ = try cluster.eventually(30, "a write accepted again") { try create("after").code == 201 }
+        acknowledged.append("after")
+        let cleared = try alarm()
+        #expect(cleared.hasSuffix(" 0.0"), "\(cleared)")
+        let names = try cluster.kubectl(["get", "pods", "-o", "name"]).stdout
+        for name in acknowledged { #expect(names.contains("pod/\(name)\n"), "\(name) was acknowledged and is gone") }
+        #expect(cluster.stop() == 0)
+        #expect(try cluster.kj(["journal", "verify"]).status == 0)
+    }
+}

@@ -21,11 +21,12 @@ final class ServedCluster: @unchecked Sendable {
     /// Starts the server and waits until it listens. `withViewer`: use a token file with an admin,
     /// a read-only viewer and a plain user instead of the generated one; `cluster`: a scenario
     /// file's nodes; `options`: more `kj serve` options; `fileLimit`: the server's soft and hard
-    /// limits on open files; `after`: a stopped server whose journal this one serves again (a restart).
+    /// limits on open files; `after`: a stopped server whose journal this one serves again (a restart);
+    /// `journalPath`: where the journal lives, when not in the cluster's own directory.
     init(nodes: Int = 3, withViewer: Bool = false, cluster: String? = nil, options: [String] = [], fileLimit: (soft: Int, hard: Int)? = nil,
-         after previous: ServedCluster? = nil) throws {
+         after previous: ServedCluster? = nil, journal journalPath: String? = nil) throws {
         self.previous = previous
-        journal = previous?.journal ?? directory.sub("journal")
+        journal = journalPath ?? previous?.journal ?? directory.sub("journal")
         var arguments = ["serve", "--journal", journal, "--listen", "127.0.0.1:0", "--log-level", "warning"]
         arguments += cluster.map { ["--cluster", $0] } ?? ["--nodes", String(nodes)]
         if withViewer {

@@ -3,57 +3,6 @@ import Journal
 import Testing
 import TestSupport
 
-/// A small tmpfs mounted for one test and unmounted after it.
-final class SmallDisk: @unchecked Sendable {
-    let directory = TemporaryDirectory("kj-disk")
-    var path: String { directory.sub("mnt") }
-
-    init(megabytes: Int) throws {
-        try FileManager.default.createDirectory(atPath: directory.sub("mnt"), withIntermediateDirectories: false)
-        try #require(Self.run(["mount", "-t", "tmpfs", "-o", "size=\(megabytes)m", "tmpfs", directory.sub("mnt")]))
-    }
-
-    deinit { _ = Self.run(["umount", "-l", directory.sub("mnt")]) }
-
-    /// Fills the disk with a file until `leaving` bytes are left (or fewer).
-    func fill(leaving: Int) throws {
-        let fd = open(path + "/ballast", O_WRONLY | O_CREAT, 0o600)
-        try #require(fd >= 0)
-        defer { close(fd) }
-        let chunk = [UInt8](repeating: 0x5a, count: 16 << 10)
-        while available() > leaving + chunk.count {
-            guard chunk.withUnsafeBytes({ write(fd, $0.baseAddress, $0.count) }) == chunk.count else { break }
-        }
-    }
-
-    func emptyBallast() { unlink(path + "/ballast") }
-
-    func available() -> Int {
-        var fs = statvfs()
-        statvfs(path, &fs)
-        return Int(fs.f_bavail) * Int(fs.f_frsize)
-    }
-
-    @discardableResult
-    static func run(_ arguments: [String]) -> Bool {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = arguments
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        guard (try? p.run()) != nil else { return false }
-        p.waitUntilExit()
-        return p.terminationStatus == 0
-    }
-
-    /// Whether this process may mount a tmpfs (it must be root, and allowed to).
-    static let permitted: Bool = {
-        guard getuid() == 0, let probe = try? SmallDisk(megabytes: 1) else { return false }
-        _ = probe
-        return true
-    }()
-}
-
 /// Disk full behaves like etcd's NOSPACE alarm: writes are refused with `.noSpace`, reads go on,
 /// nothing acknowledged is lost, and writes resume by themselves when space returns.
 @Suite(.serialized, .enabled(if: SmallDisk.permitted, "mounting a tmpfs is not permitted here: the disk-full tests need root"))
