@@ -25,6 +25,8 @@ public struct ServeConfiguration: Sendable {
     /// Serve a journal whose hash chain does not verify, on this user's word (recorded in the
     /// journal as `ChainBreakAccepted` events); nil: refuse it.
     public var acceptBrokenChainAs: String?
+    /// The largest the journal's map may grow to (the analogue of etcd's `--quota-backend-bytes`).
+    public var maxJournalBytes = JournalOptions().maxMapSize
 
     public init(journalPath: String, host: String = "127.0.0.1", port: Int = 6443, nodes: [SimulatedNode], tokenFile: String? = nil,
                 limits: ServerLimits = ServerLimits(), acceptBrokenChainAs: String? = nil) {
@@ -55,7 +57,8 @@ public enum KubeServer {
         if !FileManager.default.fileExists(atPath: config.journalPath) {
             try FileManager.default.createDirectory(atPath: config.journalPath, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         }
-        let options = config.acceptBrokenChainAs.map { JournalOptions().acceptingBrokenChain(actor: .user($0)) } ?? JournalOptions()
+        var options = JournalOptions(initialMapSize: min(JournalOptions().initialMapSize, config.maxJournalBytes), maxMapSize: config.maxJournalBytes)
+        if let user = config.acceptBrokenChainAs { options = options.acceptingBrokenChain(actor: .user(user)) }
         let journal = try Journal.open(at: config.journalPath, options: options)
         defer { journal.close() }
         let lock = try ServeLock.acquire(journal: config.journalPath)

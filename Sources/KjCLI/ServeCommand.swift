@@ -1,6 +1,8 @@
 import APIServer
 import ArgumentParser
+import ClusterModel
 import Foundation
+import Journal
 import Logging
 import NIOSSL
 import NodeAgent
@@ -28,6 +30,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: ArgumentHelp("A static token file (token,user,uid,\"group1,group2\") instead of the one kept beside the journal.", valueName: "file"))
     var tokenFile: String?
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel = "info"
+    @Option(help: ArgumentHelp("The largest the journal may grow (like etcd's --quota-backend-bytes); beyond it writes are refused with 507 (reads go on) until a restart with a larger size.",
+                               valueName: "bytes"))
+    var maxSize = ByteSize(JournalOptions().maxMapSize)
     @Option(help: ArgumentHelp("Oldest TLS version clients may use: VersionTLS12 or VersionTLS13.", valueName: "version"))
     var tlsMinVersion = TLSMinimumVersion.tls12
     @Option(help: ArgumentHelp("Non-mutating requests served at once (watches not counted); beyond it 429. 0: no limit.", valueName: "n"))
@@ -87,8 +92,9 @@ struct Serve: AsyncParsableCommand {
         }
         var logger = Logger(label: "kj.serve") { StreamLogHandler.standardError(label: $0) }
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
-        let config = ServeConfiguration(journalPath: location.path, host: host, port: port, nodes: clusterNodes, tokenFile: tokenFile, limits: limits,
+        var config = ServeConfiguration(journalPath: location.path, host: host, port: port, nodes: clusterNodes, tokenFile: tokenFile, limits: limits,
                                         acceptBrokenChainAs: allowBrokenChain ? ProcessInfo.processInfo.environment["USER"] ?? NSUserName() : nil)
+        config.maxJournalBytes = maxSize.bytes
         let journalPath = location.path
         try await KubeServer.run(config, logger: logger) { url, kubeconfig in
             var text = "kj serve: listening on \(url) (journal \(journalPath), \(clusterNodes.count) node(s))\n"
@@ -97,6 +103,20 @@ struct Serve: AsyncParsableCommand {
         }
         print("kj serve: stopped")
     }
+}
+
+/// A size in bytes, written as a Kubernetes quantity (`64Gi`, `500M`, `1073741824`).
+struct ByteSize: ExpressibleByArgument {
+    var bytes: Int
+
+    init(_ bytes: Int) { self.bytes = bytes }
+
+    init?(argument: String) {
+        guard let q = try? Quantity(parsing: argument), q.value >= 1 << 20 else { return nil }
+        bytes = Int(q.value)
+    }
+
+    var defaultValueDescription: String { Quantity(Int64(bytes), format: .binarySI).description }
 }
 
 /// `--tls-min-version`, named as kube-apiserver names its values.

@@ -229,3 +229,24 @@ struct ServeDiskFullTests {
         #expect(try cluster.kj(["journal", "verify"]).status == 0)
     }
 }
+
+/// `--max-size` is the journal's quota, as etcd's `--quota-backend-bytes`: reaching it refuses
+/// writes with 507 and the way out in the message; reads go on.
+@Suite struct JournalQuotaTests {
+    @Test(.timeLimit(.minutes(3)))
+    func aJournalAtItsMaximumSizeRefusesWritesAndSaysHowToRaiseIt() throws {
+        let cluster = try ServedCluster(nodes: 1, options: ["--max-size", "2Mi"])
+        var refusal: (code: Int, body: String)?
+        for i in 0..<2000 {
+            let answer = try cluster.curl("POST", "/api/v1/namespaces/default/pods", token: cluster.adminToken,
+                                          body: #"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p\#(i)","annotations":{"pad":"\#(String(repeating: "x", count: 4000))"}},"spec":{"containers":[{"name":"c","image":"nginx"}]}}"#)
+            if answer.code != 201 { refusal = answer; break }
+        }
+        let refused = try #require(refusal, "the journal never reached its maximum size")
+        #expect(refused.code == 507, "\(refused.body.prefix(300))")
+        #expect(refused.body.contains("is full (map size 2 MiB reached); raise --max-size"), "\(refused.body.prefix(400))")
+        #expect(try cluster.kubectl(["get", "pods", "-o", "name"]).status == 0)
+        #expect(cluster.stop() == 0)
+        #expect(try cluster.kj(["journal", "verify"]).status == 0)
+    }
+}
