@@ -22,6 +22,10 @@ public final class NodeLifecycleController: Component {
     private var pendingEvictionCheck: [String: UInt64] = [:]
     /// Nodes whose pods may have evictions planned.
     private var evictionNodes: Set<String> = []
+    /// Nodes the controller has registered (and their last version, to name one that is gone).
+    private var registered: [String: Node] = [:]
+    /// Nodes that appeared or went away since the last step, with the revision that showed it.
+    private var membership: [(name: String, added: Bool, revision: UInt64)] = []
 
     public init() {}
 
@@ -32,8 +36,10 @@ public final class NodeLifecycleController: Component {
             guard let node = cache.get(Node.self, name: name) else {
                 heartbeats[name] = nil
                 watched.remove(name)
+                if registered[name] != nil { membership.append((name, false, event.revision)) }
                 return
             }
+            if registered.updateValue(node, forKey: name) == nil { membership.append((name, true, event.revision)) }
             if let t = node.condition("Ready")?.lastHeartbeatTime.flatMap({ Timestamp(rfc3339: $0) }), heartbeats[name]?.time != t {
                 heartbeats[name] = (t, event.revision)
             }
@@ -59,6 +65,8 @@ public final class NodeLifecycleController: Component {
 
     public func step(_ context: ComponentContext) async throws -> Bool {
         let cache = context.cache
+        // 0. Nodes registered or removed: kube-controller-manager's RegisteredNode/RemovingNode Events.
+        if try await recordMembership(context) { return true }
         // 1. Node conditions and taints.
         var wroteNodes = false
         for name in (Set(heartbeats.keys).union(dirtyNodes.keys)).sorted() {
@@ -151,7 +159,55 @@ public final class NodeLifecycleController: Component {
             updated.spec?.taints = newTaints.isEmpty ? nil : newTaints
             _ = try await context.store.update(updated, by: origin)
         }
+        if statusChange, wantStatus != "True" {
+            try await context.recordEvent(about: node, reason: "NodeNotReady", message: "Node \(name) status is now: NodeNotReady",
+                                          component: Self.component, by: Self.actor, cause: rev)
+            try await markPodsNotReady(on: name, context, cause: rev)
+        }
         return true
+    }
+
+    /// kube-controller-manager's name in the Events it records.
+    static let component = "node-controller"
+
+    /// Records RegisteredNode or RemovingNode for the nodes that came or went, each after a decision.
+    private func recordMembership(_ context: ComponentContext) async throws -> Bool {
+        guard !membership.isEmpty else { return false }
+        while let change = membership.first {
+            try Task.checkCancellation()
+            guard let node = registered[change.name] else { membership.removeFirst(); continue }
+            let rev = try await context.decide(DecisionType.nodeLifecycle, by: Self.actor, about: node.objectRef, trigger: change.revision, .object([
+                "action": .string(change.added ? "register" : "forget"), "node": .string(change.name),
+            ]))
+            let verb = change.added ? "Registered Node \(change.name) in Controller" : "Removing Node \(change.name) from Controller"
+            try await context.recordEvent(about: node, reason: change.added ? "RegisteredNode" : "RemovingNode",
+                                          message: "Node \(change.name) event: \(verb)", component: Self.component, by: Self.actor, cause: rev)
+            membership.removeFirst()
+            if !change.added { registered[change.name] = nil }
+        }
+        return true
+    }
+
+    /// kube-controller-manager's MarkPodsNotReady: the pods of a node that stopped being Ready are
+    /// no longer Ready either (so Services stop sending them traffic), each with a Warning Event.
+    private func markPodsNotReady(on node: String, _ context: ComponentContext, cause: UInt64) async throws {
+        for pod in context.cache.pods(on: node) where pod.isReady {
+            try Task.checkCancellation()
+            var p = pod
+            p.metadata.resourceVersion = nil
+            let now = context.now.kubernetesTime
+            let conditions = pod.status?.conditions?.map { c in
+                guard c.type == "Ready" else { return c }
+                var c = c
+                c.status = "False"
+                c.lastTransitionTime = now
+                return c
+            }
+            p.status?.conditions = conditions
+            _ = try await context.store.updateStatus(p, by: Store.Origin(Self.actor, cause: cause))
+            try await context.recordEvent(about: pod, reason: "NodeNotReady", message: "Node is not ready", type: "Warning",
+                                          component: Self.component, by: Self.actor, cause: cause)
+        }
     }
 
     private func planEvictions(on nodeName: String, trigger: UInt64, _ cache: ObjectCache) {
