@@ -82,6 +82,7 @@ let package = Package(
             dependencies: [
                 "Journal", "ClusterModel", "ControlPlane", "Scheduler", "Controllers", "NodeAgent", "Simulation", "Queries",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),

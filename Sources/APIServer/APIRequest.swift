@@ -23,26 +23,22 @@ public struct APIRequest: Sendable {
         self.user = user
     }
 
-    /// Splits a request target (`/api/v1/pods?watch=1`) into path and decoded query.
+    /// Splits a request target (`/api/v1/pods?watch=1`) into path and decoded query. A parameter
+    /// given twice keeps its first value, as Kubernetes' parameter codec does.
     public static func split(target: String) -> (path: String, query: [String: String]) {
         guard let q = target.firstIndex(of: "?") else { return (target.removingPercentEncoding ?? target, [:]) }
         var query: [String: String] = [:]
         for pair in target[target.index(after: q)...].split(separator: "&") {
-            let kv = pair.split(separator: "=", maxSplits: 1).map { String($0).replacingOccurrences(of: "+", with: " ") }
+            let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map { String($0).replacingOccurrences(of: "+", with: " ") }
             let key = kv[0].removingPercentEncoding ?? kv[0]
-            query[key] = kv.count > 1 ? (kv[1].removingPercentEncoding ?? kv[1]) : ""
+            if query[key] == nil { query[key] = kv.count > 1 ? (kv[1].removingPercentEncoding ?? kv[1]) : "" }
         }
         let path = String(target[..<q])
         return (path.removingPercentEncoding ?? path, query)
     }
 
-    /// Whether a boolean query parameter is set (`watch=1`, `watch=true`).
-    func flag(_ name: String) -> Bool {
-        guard let v = query[name] else { return false }
-        return v == "1" || v.lowercased() == "true" || v.isEmpty
-    }
-
-    /// The content type, without parameters.
+    /// The content type, without parameters, in lower case (`application/json` when none is given,
+    /// as Kubernetes assumes).
     var contentType: String {
         (headers["content-type"] ?? "application/json").split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
     }

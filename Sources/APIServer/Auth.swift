@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 
 /// Bearer tokens from a Kubernetes static token file: one `token,user,uid,"group1,group2"` per
 /// line (groups optional; `#` starts a comment).
@@ -105,9 +106,28 @@ public struct ServeFiles: Sendable {
         try writePrivate(text, to: kubeconfig)
     }
 
+    /// Writes `text` to `path`, readable and writable by its owner only from the moment it exists
+    /// (an existing file is truncated and narrowed to 0600 first).
     func writePrivate(_ text: String, to path: String) throws {
-        guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
-            throw TokenFile.ReadError(description: "cannot write \(path)")
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw TokenFile.ReadError(description: "cannot write \(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        guard fchmod(fd, 0o600) == 0 else { throw TokenFile.ReadError(description: "cannot make \(path) private: \(String(cString: strerror(errno)))") }
+        let bytes = Array(text.utf8)
+        var written = 0
+        while written < bytes.count {
+            let n = bytes[written...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            guard n > 0 else { throw TokenFile.ReadError(description: "cannot write \(path): \(String(cString: strerror(errno)))") }
+            written += n
+        }
+    }
+
+    /// Narrows the server's files beside the journal to 0600 where an older server left them
+    /// readable by others (the token file and the CA's key above all).
+    func keepPrivate(logger: Logger) {
+        for path in [tokens, kubeconfig, caKey, caCertificate] {
+            guard let mode = (try? FileManager.default.attributesOfItem(atPath: path))?[.posixPermissions] as? Int, mode & 0o077 != 0 else { continue }
+            if chmod(path, 0o600) == 0 { logger.notice("made a file private", metadata: ["file": .string(path)]) }
         }
     }
 }

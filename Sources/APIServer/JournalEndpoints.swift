@@ -112,11 +112,15 @@ struct JournalEndpoints: Sendable {
                 return true
             }
         }
-        if let limit = r.query["limit"].flatMap({ Int($0) }) { records = Array(records.suffix(limit)) }
+        if let limit = try r.int64("limit") {
+            guard limit >= 0 else { throw StatusError(.badRequest, "limit must be 0 or more, not \(limit)") }
+            records = Array(records.suffix(Int(limit)))
+        }
         guard r.flag("follow") else { return .json(200, try encode(records)) }
         let start = last, signal = store.signal, follow = filter
         let initial = records
-        return .stream(KubeAPI.lines(timeout: r.query["timeoutSeconds"].flatMap { Int64($0) } ?? 3600) { emit in
+        let timeout = try r.int64("timeoutSeconds") ?? 3600
+        return .stream(KubeAPI.lines(timeout: .seconds(max(0, timeout))) { emit in
             func line(_ record: EventRecord) throws -> [UInt8] { try ValueEncoder().encode(record).serialized() + [UInt8(ascii: "\n")] }
             for record in initial { guard emit(try line(record), 1) else { return } }
             var seen = start

@@ -14,15 +14,18 @@ public final class KubeAPI: Sendable {
     let queries: JournalEndpoints
     /// How often an idle watch that allows bookmarks is told the revision it has reached.
     let bookmarkInterval: Duration
+    /// Seconds a watch without `timeoutSeconds` lasts at least (`ServerLimits.minRequestTimeout`).
+    let minRequestTimeout: Int
     private let address = Mutex("127.0.0.1:6443")
     /// Encoded lines of recent watch events, shared by every watcher (see `WatchLineEncoder`).
     let watchLines = RevisionCache<[UInt8]>(span: 4 * 4096)
     /// Largest request body accepted (Kubernetes' limit).
     public static let maxBodyBytes = 3 * 1024 * 1024
 
-    public init(store: Store, tokens: TokenFile, metrics: ServerMetrics, bookmarkInterval: Duration = .seconds(30)) {
+    public init(store: Store, tokens: TokenFile, metrics: ServerMetrics, bookmarkInterval: Duration = .seconds(30), minRequestTimeout: Int = 1800) {
         self.store = store
         self.bookmarkInterval = bookmarkInterval
+        self.minRequestTimeout = minRequestTimeout
         self.tokens = tokens
         self.metrics = metrics
         queries = JournalEndpoints(store: store)
@@ -34,7 +37,18 @@ public final class KubeAPI: Sendable {
         set { address.withLock { $0 = newValue } }
     }
 
-    /// Answers one request. Never throws: every failure is a `Status`.
+    /// Paths that answer without a token.
+    static func isPublic(path: String) -> Bool {
+        ["/version", "/version/", "/healthz", "/livez", "/readyz"].contains(path)
+    }
+
+    /// The user a request's bearer token names, if any.
+    func authenticate(authorization: String?) -> UserInfo? {
+        tokens.authenticate(authorization)
+    }
+
+    /// Answers one request. Never throws: every failure is a `Status`. A request without `user`
+    /// is authenticated from its `Authorization` header first.
     public func handle(_ incoming: APIRequest) async -> APIResponse {
         var request = incoming
         switch request.path {
@@ -42,10 +56,8 @@ public final class KubeAPI: Sendable {
         case "/healthz", "/livez", "/readyz": return .text(200, "ok", contentType: "text/plain")
         default: break
         }
-        guard let user = tokens.authenticate(request.headers["authorization"]) else {
-            return .status(StatusError(.unauthorized, "Unauthorized"))
-        }
-        request.user = user
+        if request.user == nil { request.user = authenticate(authorization: request.headers["authorization"]) }
+        guard request.user != nil else { return .status(StatusError(.unauthorized, "Unauthorized")) }
         do {
             return try await route(request)
         } catch {
@@ -126,64 +138,70 @@ public final class KubeAPI: Sendable {
                 name: t.name, group: t.kind.group, kind: t.kind.plural)
         }
         let origin = Store.Origin(.user(r.user?.name ?? "anonymous"), request: r.headers["x-request-id"] ?? UUID().uuidString.lowercased())
-        let dryRun = r.query["dryRun"] == "All"
-        let strict = r.query["fieldValidation"] == "Strict"
         switch (r.method, t.name, t.subresource) {
         case ("GET", nil, nil):
-            return r.flag("watch") ? try await watch(r, t) : try await list(r, t)
+            let options = try ListOptions(r)
+            return options.watch ? try await watch(r, t, options) : try await list(r, t, options)
         case ("GET", let name?, nil), ("GET", let name?, "status"):
             let o = try await store.get(t.kind, namespace: t.namespace, name: name)
             return try respond(r, t.kind, o, code: 200)
         case ("GET", let name?, "scale"):
             return .json(200, try await scale(t, name))
         case ("POST", nil, nil):
-            let object = try decodeObject(r, t, strict: strict)
-            return try respond(r, t.kind, try await create(object, origin, dryRun), code: 201)
+            let options = try WriteOptions(r, kind: "CreateOptions")
+            let object = try decodeObject(r, t, strict: options.strict)
+            return try respond(r, t.kind, try await create(object, origin, options.dryRun), code: 201)
         case ("POST", let name?, "binding"):
+            let options = try WriteOptions(r, kind: "CreateOptions")
             let body = try Self.body(r)
             guard let node = body["target"]?["name"]?.stringValue, !node.isEmpty else {
                 throw StatusError(.invalid, "Binding \"\(name)\" is invalid: target.name: Required value", name: name, kind: "bindings")
             }
-            _ = try await store.bind(namespace: t.namespace ?? "default", pod: name, to: node, by: origin, dryRun: dryRun)
+            _ = try await store.bind(namespace: t.namespace ?? "default", pod: name, to: node, by: origin, dryRun: options.dryRun)
             return .json(201, KubeStatus.success(kind: "pods", name: name, group: "", uid: nil))
         case ("PUT", let name?, let sub):
-            if sub == "scale" { return .json(200, try await setScale(t, name, replicas: try Self.body(r)["spec"]?["replicas"]?.intValue, origin, dryRun)) }
+            let options = try WriteOptions(r, kind: "UpdateOptions")
+            if sub == "scale" {
+                return .json(200, try await setScale(t, name, replicas: try Self.replicas(try Self.body(r)), origin, options.dryRun))
+            }
             guard sub == nil || sub == "status" else { break }
-            let object = try decodeObject(r, t, strict: strict)
+            let object = try decodeObject(r, t, strict: options.strict)
             guard object.metadata.name == name else {
                 throw StatusError(.badRequest, "the name of the object (\(object.metadata.name ?? "")) does not match the name on the URL (\(name))")
             }
-            let updated = sub == "status" ? try await updateStatus(object, origin, dryRun) : try await update(object, origin, dryRun)
+            let updated = sub == "status" ? try await updateStatus(object, origin, options.dryRun) : try await update(object, origin, options.dryRun)
             return try respond(r, t.kind, updated, code: 200)
         case ("PATCH", let name?, let sub):
             guard let type = Store.PatchType(rawValue: r.contentType) else {
                 throw StatusError(.unsupportedMediaType, "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json")
             }
-            let patch = try Self.body(r)
+            let options = try WriteOptions(r, kind: "PatchOptions")
+            let patch = try Self.patchBody(r)
             if sub == "scale" {
                 let current = try await scale(t, name)
                 let patched: JSONValue
                 do { patched = try Self.apply(type, patch, to: current) } catch { throw StatusError(.badRequest, "\(error)") }
-                return .json(200, try await setScale(t, name, replicas: patched["spec"]?["replicas"]?.intValue, origin, dryRun))
+                return .json(200, try await setScale(t, name, replicas: try Self.replicas(patched), origin, options.dryRun))
             }
             guard sub == nil || sub == "status" else { break }
             let o = try await store.patch(t.kind, namespace: t.namespace, name: name, type: type, body: patch, status: sub == "status",
-                                          by: origin, dryRun: dryRun, strict: strict)
+                                          by: origin, dryRun: options.dryRun, strict: options.strict)
             return try respond(r, t.kind, o, code: 200)
         case ("DELETE", let name?, nil):
-            let options = r.body.isEmpty ? JSONValue.object([:]) : try Self.body(r)
-            let grace = options["gracePeriodSeconds"]?.intValue ?? r.query["gracePeriodSeconds"].flatMap { Int64($0) }
+            let options = try DeleteOptions(r, body: r.body.isEmpty ? nil : try Self.body(r))
             let o = try await store.delete(
-                t.kind, namespace: t.namespace, name: name, gracePeriodSeconds: grace,
-                preconditionUID: options["preconditions"]?["uid"]?.stringValue,
-                preconditionResourceVersion: options["preconditions"]?["resourceVersion"]?.stringValue,
-                by: origin, dryRun: dryRun || options["dryRun"]?.arrayValue?.contains("All") == true)
+                t.kind, namespace: t.namespace, name: name, gracePeriodSeconds: options.gracePeriod,
+                preconditionUID: options.preconditionUID, preconditionResourceVersion: options.preconditionResourceVersion,
+                by: origin, dryRun: options.isDryRun)
             return try respond(r, t.kind, o, code: 200)
         case ("DELETE", nil, nil):
+            _ = try ListOptions(r)
+            let options = try DeleteOptions(r, body: r.body.isEmpty ? nil : try Self.body(r))
             let listed = try await store.list(t.kind, namespace: t.namespace, labelSelector: r.query["labelSelector"], fieldSelector: r.query["fieldSelector"])
             var deleted: [JSONValue] = []
             for o in listed.items {
-                let gone = try await store.delete(t.kind, namespace: o.metadata.namespace, name: o.metadata.name ?? "", by: origin, dryRun: dryRun)
+                let gone = try await store.delete(t.kind, namespace: o.metadata.namespace, name: o.metadata.name ?? "", gracePeriodSeconds: options.gracePeriod,
+                                                  by: origin, dryRun: options.isDryRun)
                 deleted.append(try Self.json(gone))
             }
             return .json(200, Self.listDocument(t.kind, deleted, revision: store.signal.head, continueToken: nil))
@@ -194,14 +212,19 @@ public final class KubeAPI: Sendable {
 
     // MARK: reading
 
-    private func list(_ r: APIRequest, _ t: Target) async throws(StatusError) -> APIResponse {
-        let limit = r.query["limit"].flatMap { Int($0) }
+    /// A list: current, resumed from a `continue` token, or as of a past revision
+    /// (`resourceVersionMatch=Exact`). `limit` of 0 or less is no limit, as in Kubernetes.
+    private func list(_ r: APIRequest, _ t: Target, _ options: ListOptions) async throws(StatusError) -> APIResponse {
+        if options.continueToken != nil, let rv = options.resourceVersion, rv != "0" {
+            throw StatusError(.badRequest, "specifying resource version is not allowed when using continue")
+        }
+        let revision = try options.revision(of: t.kind)
         let result: Store.ListResult
-        if r.query["resourceVersionMatch"] == "Exact", let rv = r.query["resourceVersion"].flatMap({ UInt64($0) }) {
-            result = try listAt(rv, t, r)
+        if options.resourceVersionMatch == ListOptions.exact {
+            result = try listAt(revision, t, r)
         } else {
             result = try await store.list(t.kind, namespace: t.namespace, labelSelector: r.query["labelSelector"], fieldSelector: r.query["fieldSelector"],
-                                          limit: limit, continue: r.query["continue"].flatMap { $0.isEmpty ? nil : $0 })
+                                          limit: options.limit > 0 ? Int(options.limit) : nil, continue: options.continueToken)
         }
         let items = try result.items.map { o throws(StatusError) in (object: o, json: try Self.json(o)) }
         if r.wantsTable {
@@ -251,19 +274,23 @@ public final class KubeAPI: Sendable {
 
     // MARK: bodies
 
+    /// The media types an object body may come in.
+    static let objectMediaTypes = ["application/json", "application/yaml", KubeProtobuf.contentType]
+
     /// The request body as JSON (or YAML or Kubernetes protobuf, by content type); malformed input
-    /// names the position.
+    /// names the position, another content type is a 415.
     static func body(_ r: APIRequest) throws(StatusError) -> JSONValue {
+        let type = r.contentType
+        guard objectMediaTypes.contains(type) else {
+            throw StatusError(.unsupportedMediaType, "the body of the request was in an unknown format - accepted media types include: " + objectMediaTypes.joined(separator: ", "))
+        }
         guard !r.body.isEmpty else { throw StatusError(.badRequest, "the request body is empty") }
-        if r.contentType == KubeProtobuf.contentType {
+        switch type {
+        case KubeProtobuf.contentType:
             do { return try KubeProtobuf.decode(r.body) } catch { throw StatusError(.badRequest, "error decoding protobuf: \(error)") }
-        }
-        guard !r.contentType.contains("protobuf") else {
-            throw StatusError(.unsupportedMediaType, "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf")
-        }
-        if r.contentType.contains("yaml") {
+        case "application/yaml":
             do {
-                guard let first = try Manifest.documents(String(decoding: r.body, as: UTF8.self)).first else {
+                guard let first = try Manifest.documents(r.body).first else {
                     throw StatusError(.badRequest, "the request body holds no YAML document")
                 }
                 return first
@@ -272,8 +299,24 @@ public final class KubeAPI: Sendable {
             } catch {
                 throw StatusError(.badRequest, "error decoding YAML: \(error)")
             }
+        default:
+            do { return try JSONValue.parse(r.body) } catch { throw StatusError(.badRequest, "error decoding JSON: \(error)") }
         }
+    }
+
+    /// A patch document (JSON, whichever of the patch media types it came as).
+    static func patchBody(_ r: APIRequest) throws(StatusError) -> JSONValue {
+        guard !r.body.isEmpty else { throw StatusError(.badRequest, "the request body is empty") }
         do { return try JSONValue.parse(r.body) } catch { throw StatusError(.badRequest, "error decoding JSON: \(error)") }
+    }
+
+    /// `spec.replicas` of an autoscaling/v1 `Scale`: an int32, as Kubernetes decodes it.
+    static func replicas(_ scale: JSONValue) throws(StatusError) -> Int64? {
+        guard let value = scale["spec"]?["replicas"], value != .null else { return nil }
+        guard case .int(let replicas) = value, Int64(Int32.min)...Int64(Int32.max) ~= replicas else {
+            throw StatusError(.badRequest, "json: cannot unmarshal \(goJSONType(value)) into Go struct field ScaleSpec.spec.replicas of type int32")
+        }
+        return replicas
     }
 
     /// The body as an object of the target's kind; with `fieldValidation=Strict`, unknown fields are errors.

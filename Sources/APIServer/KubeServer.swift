@@ -2,9 +2,11 @@ import ClusterModel
 import ControlPlane
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import HummingbirdTLS
 import Journal
 import Logging
+import NIOCore
 import NodeAgent
 import ServiceLifecycle
 import Simulation
@@ -18,13 +20,23 @@ public struct ServeConfiguration: Sendable {
     public var nodes: [SimulatedNode]
     /// A static token file; nil: the one `kj serve` keeps beside the journal (made on first start).
     public var tokenFile: String?
+    /// Timeouts and caps on what clients may ask of the server.
+    public var limits: ServerLimits
+    /// Serve a journal whose hash chain does not verify, on this user's word (recorded in the
+    /// journal as `ChainBreakAccepted` events); nil: refuse it.
+    public var acceptBrokenChainAs: String?
+    /// The largest the journal's map may grow to (the analogue of etcd's `--quota-backend-bytes`).
+    public var maxJournalBytes = JournalOptions().maxMapSize
 
-    public init(journalPath: String, host: String = "127.0.0.1", port: Int = 6443, nodes: [SimulatedNode], tokenFile: String? = nil) {
+    public init(journalPath: String, host: String = "127.0.0.1", port: Int = 6443, nodes: [SimulatedNode], tokenFile: String? = nil,
+                limits: ServerLimits = ServerLimits(), acceptBrokenChainAs: String? = nil) {
         self.journalPath = journalPath
         self.host = host
         self.port = port
         self.nodes = nodes
         self.tokenFile = tokenFile
+        self.limits = limits
+        self.acceptBrokenChainAs = acceptBrokenChainAs
     }
 
     /// `count` nodes named node-1 … node-N with 4 CPUs, 8 GiB and 110 pods each.
@@ -41,7 +53,13 @@ public enum KubeServer {
     /// Runs until a shutdown signal; `ready` is called once the server listens (with its URL and
     /// the kubeconfig it wrote, if any).
     public static func run(_ config: ServeConfiguration, logger: Logger, ready: @escaping @Sendable (_ url: String, _ kubeconfig: String?) -> Void) async throws {
-        let journal = try Journal.open(at: config.journalPath)
+        // The journal's directory, if new, is the server's own: private to its user.
+        if !FileManager.default.fileExists(atPath: config.journalPath) {
+            try FileManager.default.createDirectory(atPath: config.journalPath, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        }
+        var options = JournalOptions(initialMapSize: min(JournalOptions().initialMapSize, config.maxJournalBytes), maxMapSize: config.maxJournalBytes)
+        if let user = config.acceptBrokenChainAs { options = options.acceptingBrokenChain(actor: .user(user)) }
+        let journal = try Journal.open(at: config.journalPath, options: options)
         defer { journal.close() }
         let lock = try ServeLock.acquire(journal: config.journalPath)
         defer { lock.release() }
@@ -49,24 +67,49 @@ public enum KubeServer {
         let files = ServeFiles(journal: config.journalPath)
         let tokenPath = config.tokenFile ?? files.tokens
         if config.tokenFile == nil, try files.ensureTokens() { logger.info("created an admin token", metadata: ["file": .string(files.tokens)]) }
+        files.keepPrivate(logger: logger)
         let tokens = try TokenFile.load(tokenPath)
-        let certificates = try ServingCertificates(files: files).load(host: config.host)
+        var limits = config.limits
+        let certificates = try ServingCertificates(files: files).load(host: config.host, minimumVersion: limits.tlsMinimumVersion)
+        let room = ServerLimits.connectionsTheFileLimitAllows()
+        if room < limits.maxConnections {
+            logger.notice("fewer connections than asked: the file limit leaves room for \(room)", metadata: ["max-connections": .stringConvertible(limits.maxConnections)])
+            limits.maxConnections = room
+        }
 
         let metrics = ServerMetrics()
         metrics.observe(journal)
         let clock = WallClock()
         let store = try await Store.open(journal: journal, clock: clock)
+        store.spaceAlarm.onChange { reason in
+            // etcd's NOSPACE alarm, in the log: when writes stop being accepted, and when they resume.
+            if let reason {
+                logger.error("the journal has no space left: writes are refused, reads go on", metadata: ["reason": .string(reason)])
+            } else {
+                logger.notice("the journal has space again: writes resume")
+            }
+        }
+        metrics.observe(store.spaceAlarm)
         let kubelets = KubeletFleet(nodes: config.nodes, start: clock.now())
         let components = Driver.standardComponents(seed: store.seed, kubelets: kubelets) + [DecisionMetrics(metrics)]
         let driver = try Driver(store: store, components: components, kubelets: kubelets, now: { clock.now() })
-        let api = KubeAPI(store: store, tokens: tokens, metrics: metrics)
+        driver.logger = logger
+        let api = KubeAPI(store: store, tokens: tokens, metrics: metrics, minRequestTimeout: limits.minRequestTimeout)
 
-        let responder = CallbackResponder { (request: Request, _: BasicRequestContext) in
-            await respond(to: request, api: api, metrics: metrics, logger: logger)
+        let chain = requestChain(api: api, metrics: metrics, limits: limits, logger: logger)
+        let endpoint = APIEndpoint(api: api)
+        let responder = CallbackResponder { (request: Request, context: KubeRequestContext) in
+            try await chain.handle(request, context: context) { request, context in await endpoint.respond(to: request, context: context) }
+        }
+        let connections = ConnectionCount(limit: limits.maxConnections)
+        let http1 = HTTP1Channel.Configuration(idleTimeout: TimeAmount(limits.idleTimeout))
+        let server = HTTPServerBuilder { [limits] responder in
+            GuardedChannel(base: try TLSChannel(HTTP1Channel(responder: responder, configuration: http1), tlsConfiguration: certificates.tls),
+                           limits: limits, connections: connections)
         }
         let app = Application(
             responder: responder,
-            server: try .tls(.http1(), tlsConfiguration: certificates.tls),
+            server: server,
             configuration: ApplicationConfiguration(address: .hostname(config.host, port: config.port), serverName: "kubejournal"),
             services: [DriverService(driver: UncheckedDriver(driver), logger: logger)],
             onServerRunning: { channel in
@@ -88,42 +131,14 @@ public enum KubeServer {
         await store.flushSnapshots()
     }
 
-    /// Turns an HTTP request into an `APIRequest`, and the answer back; counts it for the metrics.
-    static func respond(to request: Request, api: KubeAPI, metrics: ServerMetrics, logger: Logger) async -> Response {
-        let started = ContinuousClock.now
-        var request = request
-        let (path, query) = APIRequest.split(target: request.uri.string)
-        var headers: [String: String] = [:]
-        for field in request.headers { headers[field.name.canonicalName] = field.value }
-        let answer: APIResponse
-        do {
-            let body = try await request.collectBody(upTo: KubeAPI.maxBodyBytes)
-            answer = await api.handle(APIRequest(method: request.method.rawValue, path: path, query: query, headers: headers, body: Array(body.readableBytesView)))
-        } catch {
-            answer = .status(StatusError(.tooLarge, "Request entity too large: limit is \(KubeAPI.maxBodyBytes)"))
-        }
-        let (verb, resource) = KubeAPI.classify(method: request.method.rawValue, path: path, query: query)
-        let response: Response
-        switch answer {
-        case .json(let code, let value):
-            response = Response(status: .init(code: code), headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: value.serialized())))
-        case .document(let code, let value, let type):
-            response = Response(status: .init(code: code), headers: [.contentType: type], body: ResponseBody(byteBuffer: ByteBuffer(bytes: value.serialized())))
-        case .text(let code, let text, let type):
-            response = Response(status: .init(code: code), headers: [.contentType: type], body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
-        case .stream(let chunks):
-            response = Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(asyncSequence: chunks.map { ByteBuffer(bytes: $0) }.cancelOnGracefulShutdown()))
-        }
-        let seconds = (ContinuousClock.now - started) / .seconds(1)
-        metrics.request(verb: verb, resource: resource, code: response.status.code, seconds: seconds)
-        // Writes (and refusals) at info, like an audit log; reads at debug.
-        let level: Logger.Level = ["create", "update", "patch", "delete", "deletecollection"].contains(verb) || response.status.code >= 400 ? .info : .debug
-        logger.log(level: level, "request", metadata: [
-            "verb": .string(verb), "resource": .string(resource), "path": .string(path), "code": .stringConvertible(response.status.code),
-            "user": .string(api.tokens.authenticate(headers["authorization"])?.name ?? "anonymous"),
-            "ms": .stringConvertible(Int(seconds * 1000)),
-        ])
-        return response
+    /// The middleware every request passes, outermost first.
+    @MiddlewareFixedTypeBuilder<Request, Response, KubeRequestContext>
+    static func requestChain(api: KubeAPI, metrics: ServerMetrics, limits: ServerLimits, logger: Logger) -> some MiddlewareProtocol<Request, Response, KubeRequestContext> {
+        RequestInfoMiddleware()
+        RequestLogMiddleware(logger: logger, api: api)
+        RequestMetricsMiddleware(metrics: metrics)
+        AuthenticationMiddleware(api: api)
+        MaxInFlightMiddleware(limits: limits)
     }
 }
 
@@ -165,7 +180,7 @@ extension KubeAPI {
         }
         let resource = t.kind.plural + (t.subresource.map { "/" + $0 } ?? "")
         switch method {
-        case "GET": return (t.name != nil ? "get" : (query["watch"].map { $0 == "1" || $0 == "true" } == true ? "watch" : "list"), resource)
+        case "GET": return (t.name != nil ? "get" : (query["watch"].map(QueryParameter.bool) == true ? "watch" : "list"), resource)
         case "POST": return ("create", resource)
         case "PUT": return ("update", resource)
         case "PATCH": return ("patch", resource)
@@ -190,8 +205,9 @@ public final class ServeLock: Sendable {
 
     static func acquire(journal: String) throws -> ServeLock {
         let path = lockPath(journal: journal)
-        let fd = open(path, O_RDWR | O_CREAT, 0o644)
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw ServeError("cannot open \(path): \(String(cString: strerror(errno)))") }
+        _ = fchmod(fd, 0o600)
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             close(fd)
             throw ServeError("another kj serve holds \(journal): \(holder(journal: journal) ?? "unknown")")

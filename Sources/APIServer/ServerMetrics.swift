@@ -7,13 +7,14 @@ import Prometheus
 
 /// The server's metrics (swift-metrics, exposed in Prometheus' text format at `/metrics`):
 /// requests by verb, resource and code, request latency, the journal's head revision, commit
-/// batch sizes, open watches and scheduling attempts by outcome. Each server has its own registry.
+/// batch sizes, the journal's NOSPACE alarm, open watches and scheduling attempts by outcome. Each server has its own registry.
 public final class ServerMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
     let factory: PrometheusMetricsFactory
     let watchers: Meter
     let head: Meter
     let commitBatch: Recorder
+    let noSpace: Meter
 
     public init() {
         var factory = PrometheusMetricsFactory(registry: registry)
@@ -24,6 +25,8 @@ public final class ServerMetrics: Sendable {
         watchers = Meter(label: "kubejournal_watchers", dimensions: [], factory: factory)
         head = Meter(label: "kubejournal_journal_head_revision", dimensions: [], factory: factory)
         commitBatch = Recorder(label: "kubejournal_journal_commit_batch_events", dimensions: [], aggregate: true, factory: factory)
+        noSpace = Meter(label: "kubejournal_journal_nospace_alarm", dimensions: [], factory: factory)
+        noSpace.set(0)
     }
 
     /// Counts one answered request and its latency.
@@ -45,6 +48,12 @@ public final class ServerMetrics: Sendable {
     public func observe(_ journal: Journal) {
         let batch = commitBatch
         journal.observeCommits { batch.record($0) }
+    }
+
+    /// Follows the Store's NOSPACE alarm: 1 while writes are refused for lack of space.
+    public func observe(_ alarm: SpaceAlarm) {
+        let gauge = noSpace
+        alarm.onChange { gauge.set($0 == nil ? 0 : 1) }
     }
 
     /// The text a Prometheus scrape reads.

@@ -17,8 +17,9 @@ struct ServingCertificates {
         var caPEM: String
     }
 
-    /// Loads the CA (making it if missing) and issues a fresh serving certificate for `host`.
-    func load(host: String) throws -> Loaded {
+    /// Loads the CA (making it if missing) and issues a fresh serving certificate for `host`;
+    /// clients must speak `minimumVersion` or later.
+    func load(host: String, minimumVersion: TLSVersion) throws -> Loaded {
         let (caCert, caKey) = try loadOrMakeCA()
         let key = P256.Signing.PrivateKey()
         let now = Date()
@@ -44,7 +45,8 @@ struct ServingCertificates {
             issuerPrivateKey: .init(caKey))
         let chain = [try NIOSSLCertificate(bytes: Array(try cert.serializeAsPEM().pemString.utf8), format: .pem)]
         let privateKey = try NIOSSLPrivateKey(bytes: Array(key.pemRepresentation.utf8), format: .pem)
-        let tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(privateKey))
+        var tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(privateKey))
+        tls.minimumTLSVersion = minimumVersion
         return Loaded(tls: tls, caPEM: try caCert.serializeAsPEM().pemString)
     }
 

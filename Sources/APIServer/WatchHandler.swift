@@ -11,9 +11,9 @@ extension KubeAPI {
     static let linesPerChunk = 16
 
     /// `?watch=1`: from `resourceVersion` (any past revision: nothing is compacted), or with none
-    /// (or `0`) the current objects as ADDED first; JSON lines until `timeoutSeconds` or the client
-    /// goes away.
-    func watch(_ r: APIRequest, _ t: Target) async throws(StatusError) -> APIResponse {
+    /// (or `0`) the current objects as ADDED first; JSON lines until `timeoutSeconds` (else
+    /// `minRequestTimeout` to twice that) or the client goes away.
+    func watch(_ r: APIRequest, _ t: Target, _ options: ListOptions) async throws(StatusError) -> APIResponse {
         var filter = WatchFilter(kind: t.kind, namespace: t.namespace)
         do {
             filter.labels = try r.query["labelSelector"].flatMap { $0.isEmpty ? nil : try LabelSelectorExpression(parsing: $0) }
@@ -23,7 +23,8 @@ extension KubeAPI {
         }
         var initial: [WatchEvent] = []
         let start: UInt64
-        if let rv = r.query["resourceVersion"].flatMap({ UInt64($0) }), rv > 0 {
+        let rv = try options.revision(of: t.kind)
+        if rv > 0 {
             start = rv
         } else {
             let listed = try await store.list(t.kind, namespace: t.namespace, labelSelector: r.query["labelSelector"], fieldSelector: r.query["fieldSelector"])
@@ -32,7 +33,7 @@ extension KubeAPI {
             }
             start = listed.revision
         }
-        let timeout = r.query["timeoutSeconds"].flatMap { Int64($0) } ?? 1800
+        let timeout = options.watchTimeout(minimum: minRequestTimeout)
         let encode = WatchLineEncoder(kind: t.kind, table: r.wantsTable, includeObject: r.query["includeObject"], shared: watchLines)
         let events = store.watch(filter, from: start)
         let bookmarks = r.flag("allowWatchBookmarks")
@@ -77,8 +78,8 @@ extension KubeAPI {
 
     /// A stream of byte chunks fed by `produce` (which returns when done; `emit(chunk, lines)`
     /// says false once the consumer is gone or more than `watchBuffer` lines behind), ended after
-    /// `timeout` seconds at the latest.
-    static func lines(timeout: Int64, _ produce: @escaping @Sendable (_ emit: @escaping @Sendable (_ chunk: [UInt8], _ lines: Int) -> Bool) async throws -> Void) -> AsyncStream<[UInt8]> {
+    /// `timeout` at the latest.
+    static func lines(timeout: Duration, _ produce: @escaping @Sendable (_ emit: @escaping @Sendable (_ chunk: [UInt8], _ lines: Int) -> Bool) async throws -> Void) -> AsyncStream<[UInt8]> {
         let (stream, continuation) = AsyncStream<[UInt8]>.makeStream(bufferingPolicy: .bufferingOldest(watchBuffer))
         // The lines of each chunk still buffered, oldest first: a chunk the consumer took is no
         // longer counted in the stream's remaining capacity.
@@ -93,7 +94,7 @@ extension KubeAPI {
                         }
                     }
                 }
-                group.addTask { try? await Task.sleep(for: .seconds(timeout)) }
+                group.addTask { try? await sleep(for: timeout) }
                 await group.next()
                 group.cancelAll()
             }
@@ -101,6 +102,17 @@ extension KubeAPI {
         }
         continuation.onTermination = { _ in task.cancel() }
         return stream
+    }
+}
+
+/// Sleeps for `duration`, however long: in steps of a day at most, so that no deadline the clock
+/// computes can overflow (a watch may ask for `timeoutSeconds=9223372036854775807`).
+func sleep(for duration: Duration) async throws {
+    var left = duration
+    while left > .zero {
+        let step = min(left, .seconds(86_400))
+        try await Task.sleep(for: step)
+        left -= step
     }
 }
 

@@ -63,7 +63,8 @@ public enum JSONFields {
     private static func string(at start: Int, _ bytes: UnsafeRawBufferPointer) -> String? {
         let p = bytes.baseAddress!.assumingMemoryBound(to: UInt8.self)
         guard start < bytes.count, p[start] == UInt8(ascii: "\"") else { return nil }
-        let end = skipString(p, bytes.count, start)
+        // An unterminated string (damaged bytes) is not a string.
+        guard let end = stringEnd(p, bytes.count, start) else { return nil }
         let inner = UnsafeBufferPointer(start: p + start + 1, count: end - start - 2)
         if !inner.contains(UInt8(ascii: "\\")) { return String(decoding: inner, as: UTF8.self) }
         return try? JSONValue.parse(Array(UnsafeBufferPointer(start: p + start, count: end - start))).stringValue
@@ -76,19 +77,25 @@ public enum JSONFields {
         return pos
     }
 
-    /// Past the string whose opening quote is at `start`.
+    /// Past the string whose opening quote is at `start` (the end of the input if it is unterminated).
     @inline(__always)
     private static func skipString(_ p: UnsafePointer<UInt8>, _ n: Int, _ start: Int) -> Int {
+        stringEnd(p, n, start) ?? n
+    }
+
+    /// Past the closing quote of the string whose opening quote is at `start`; nil if it has none.
+    @inline(__always)
+    private static func stringEnd(_ p: UnsafePointer<UInt8>, _ n: Int, _ start: Int) -> Int? {
         var pos = start + 1
         while pos < n {
             while pos + 8 <= n, !hasQuoteOrBackslash(UnsafeRawPointer(p + pos).loadUnaligned(as: UInt64.self)) { pos += 8 }
-            guard pos < n else { return n }
+            guard pos < n else { return nil }
             let c = p[pos]
             if c == UInt8(ascii: "\\") { pos += 2; continue }
             pos += 1
             if c == UInt8(ascii: "\"") { return pos }
         }
-        return n
+        return nil
     }
 
     /// Past the value starting at `start`: objects and arrays by counting brackets outside strings.

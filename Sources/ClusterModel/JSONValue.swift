@@ -157,7 +157,15 @@ public struct JSONParseError: Error, CustomStringConvertible, Sendable {
 }
 
 extension JSONValue {
-    /// Parses one JSON text (RFC 8259). Integers that fit in 64 bits stay exact.
+    /// The deepest nesting of arrays and objects the JSON and YAML readers accept. Kubernetes'
+    /// objects nest a few dozen levels at most; Go's encoding/json (kube-apiserver's) stops at
+    /// 10,000, but every walk over a value here (decoding, patching, encoding, freeing) recurses
+    /// per level on task stacks of a few hundred KiB, so the bound is kept where those walks stay
+    /// far from the stack's end.
+    public static let maxNesting = 512
+
+    /// Parses one JSON text (RFC 8259). Integers that fit in 64 bits stay exact; nesting deeper
+    /// than `maxNesting` is an error.
     public static func parse(_ bytes: [UInt8]) throws(JSONParseError) -> JSONValue {
         var p = Parser(bytes)
         p.skipSpace()
@@ -191,7 +199,7 @@ private struct Parser {
     }
 
     mutating func value(depth: Int) throws(JSONParseError) -> JSONValue {
-        guard depth < 512 else { throw fail("nesting deeper than 512") }
+        guard depth < JSONValue.maxNesting else { throw fail("nesting deeper than \(JSONValue.maxNesting)") }
         guard pos < b.count else { throw fail("unexpected end of input") }
         switch b[pos] {
         case UInt8(ascii: "{"):

@@ -1,5 +1,4 @@
 import Foundation
-import Yams
 
 /// The kinds KubeJournal serves, with their REST names.
 public enum ResourceKind: String, CaseIterable, Sendable, Comparable {
@@ -90,26 +89,25 @@ public enum Manifest {
     }
 
     /// The documents in `text`, each a JSON value; empty documents are skipped and `kind: List`
-    /// documents are expanded into their items.
+    /// documents are expanded into their items. Reading is bounded (see `YAMLComposer` and
+    /// `JSONValue.parse`): nesting, and what YAML aliases may add, are limited, so no text costs
+    /// more than its length justifies.
     public static func documents(_ text: String) throws(ReadError) -> [JSONValue] {
-        let trimmed = text.drop { $0.isWhitespace }
-        var docs: [JSONValue] = []
-        if trimmed.first == "{" || trimmed.first == "[" {
+        try documents(Array(text.utf8))
+    }
+
+    /// The documents in UTF-8 `bytes` (see `documents(_:)` for text).
+    public static func documents(_ bytes: [UInt8]) throws(ReadError) -> [JSONValue] {
+        let first = bytes.first { ![9, 10, 13, 32].contains($0) }
+        let docs: [JSONValue]
+        if first == UInt8(ascii: "{") || first == UInt8(ascii: "[") {
             do {
-                docs = [try JSONValue.parse(text)]
+                docs = [try JSONValue.parse(bytes)]
             } catch {
                 throw ReadError(description: "invalid JSON: \(error)")
             }
         } else {
-            do {
-                var nodes = try Yams.compose_all(yaml: text)
-                while let node = nodes.next() { docs.append(try jsonValue(node)) }
-                if let error = nodes.error { throw error }
-            } catch let e as ReadError {
-                throw e
-            } catch {
-                throw ReadError(description: "invalid YAML: \(yamlMessage(error))")
-            }
+            docs = try YAMLComposer.documents(bytes)
         }
         return docs.flatMap { doc -> [JSONValue] in
             if doc == .null { return [] }
@@ -139,45 +137,5 @@ public enum Manifest {
             let name = doc["metadata"]?["name"]?.stringValue.map { " \"\($0)\"" } ?? ""
             throw ReadError(description: "\(kindName)\(name) in version \"\(apiVersion)\" cannot be handled as a \(kindName): strict decoding error: \(e)\(at)")
         }
-    }
-
-    private static func jsonValue(_ node: Yams.Node) throws -> JSONValue {
-        switch node {
-        case .scalar(let s):
-            switch node.tag.rawValue {
-            case Tag.Name.null.rawValue: return .null
-            case Tag.Name.bool.rawValue: return node.bool.map(JSONValue.bool) ?? .string(s.string)
-            case Tag.Name.int.rawValue:
-                if let i = Int64(s.string) { return .int(i) }
-                return node.int.map { .int(Int64($0)) } ?? .string(s.string)
-            case Tag.Name.float.rawValue: return node.float.map(JSONValue.double) ?? .string(s.string)
-            default: return .string(s.string)
-            }
-        case .mapping(let m):
-            var o: [String: JSONValue] = [:]
-            for (k, v) in m {
-                guard let key = k.scalar?.string else { throw ReadError(description: "invalid YAML: mapping keys must be scalars") }
-                if key == "<<" { continue }  // merge keys are not used in Kubernetes manifests
-                o[key] = try jsonValue(v)
-            }
-            return .object(o)
-        case .sequence(let seq):
-            return .array(try seq.map(jsonValue))
-        case .alias:
-            throw ReadError(description: "invalid YAML: aliases are not supported")
-        }
-    }
-
-    private static func yamlMessage(_ error: any Error) -> String {
-        if let e = error as? YamlError {
-            switch e {
-            case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _):
-                let ctx = context.map { "\($0.text) " } ?? ""
-                return "\(ctx)\(problem) at line \(mark.line), column \(mark.column)"
-            default:
-                return "\(e)"
-            }
-        }
-        return "\(error)"
     }
 }

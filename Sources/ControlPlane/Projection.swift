@@ -136,9 +136,14 @@ enum SnapshotCodec {
             defer { pos += 8 }
             return UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: pos, as: UInt64.self))
         }
+        /// A length that fits in what is left (checked as read: a damaged one can be any 64 bits).
+        func length() throws -> Int {
+            let n = try u64()
+            guard n <= UInt64(raw.count - pos) else { throw Invalid() }
+            return Int(n)
+        }
         func str() throws -> String {
-            let n = Int(try u64())
-            guard n >= 0, pos + n <= raw.count else { throw Invalid() }
+            let n = try length()
             defer { pos += n }
             return String(decoding: UnsafeRawBufferPointer(rebasing: raw[pos..<pos + n]).assumingMemoryBound(to: UInt8.self), as: UTF8.self)
         }
@@ -146,19 +151,14 @@ enum SnapshotCodec {
         // read, skipped or not, and most objects of a large state are skipped (core Events).
         let wanted = ResourceKind.allCases.map { kinds?.contains($0) ?? true }
         func kind() throws -> (ResourceKind, wanted: Bool) {
-            let n = Int(try u64())
-            guard n >= 0, pos + n <= raw.count else { throw Invalid() }
+            let n = try length()
             defer { pos += n }
             let bytes = UnsafeRawBufferPointer(rebasing: raw[pos..<pos + n])
             for (i, k) in kindNames.enumerated() where k.name.count == n && k.name.elementsEqual(bytes) { return (k.kind, wanted[i]) }
             throw Invalid()
         }
         func skip(strings count: Int) throws {
-            for _ in 0..<count {
-                let n = Int(try u64())
-                guard n >= 0, pos + n <= raw.count else { throw Invalid() }
-                pos += n
-            }
+            for _ in 0..<count { pos += try length() }
         }
         guard raw.starts(with: magic) else { throw Invalid() }
         pos = magic.count
@@ -173,6 +173,7 @@ enum SnapshotCodec {
             if !isWanted {
                 // namespace, name, uid; revision, created revision; node; owners.
                 try skip(strings: 3)
+                guard raw.count - pos >= 16 else { throw Invalid() }
                 pos += 16
                 try skip(strings: 1)
                 let owners = try u64()

@@ -45,6 +45,12 @@ public struct StatusError: Error, Sendable, CustomStringConvertible, Equatable {
         public var reason: String
         public var message: String
         public var field: String
+
+        public init(reason: String, message: String, field: String) {
+            self.reason = reason
+            self.message = message
+            self.field = field
+        }
     }
 
     public var reason: Reason

@@ -600,7 +600,8 @@ public actor Store {
         revisionsUncertain = false
     }
 
-    static func isOutOfSpace(_ e: JournalError) -> Bool { e.code == .journalFull }
+    /// A full disk, or the map at its configured maximum (like etcd's `--quota-backend-bytes`).
+    static func isOutOfSpace(_ e: JournalError) -> Bool { e.code == .noSpace || e.code == .journalFull }
 
     static func noSpace(_ detail: String) -> StatusError {
         StatusError(.insufficientStorage, "the journal has no space left: writes are refused until space is freed, reads go on (\(detail))")
@@ -641,14 +642,29 @@ public actor Store {
 
 /// Whether the Store refuses writes for lack of space, and why (etcd's NOSPACE alarm).
 public final class SpaceAlarm: Sendable {
-    private let state = Mutex<String?>(nil)
+    private let state = Mutex<(reason: String?, observers: [@Sendable (String?) -> Void])>((nil, []))
 
     /// The journal's reason while raised, else nil.
-    public var reason: String? { state.withLock { $0 } }
+    public var reason: String? { state.withLock { $0.reason } }
     public var isRaised: Bool { reason != nil }
 
-    func raise(_ reason: String) { state.withLock { $0 = reason } }
-    func clear() { state.withLock { $0 = nil } }
+    /// Calls `observer` with the reason when the alarm is raised and with nil when it clears (on
+    /// the writing task: keep it short).
+    public func onChange(_ observer: @escaping @Sendable (String?) -> Void) {
+        state.withLock { $0.observers.append(observer) }
+    }
+
+    func raise(_ reason: String) { set(reason) }
+    func clear() { set(nil) }
+
+    private func set(_ reason: String?) {
+        let observers = state.withLock { s -> [@Sendable (String?) -> Void] in
+            guard (s.reason == nil) != (reason == nil) else { return [] }
+            s.reason = reason
+            return s.observers
+        }
+        for o in observers { o(reason) }
+    }
 }
 
 /// Deterministic identifiers: each is a function of the cluster's seed and the revision of the

@@ -102,6 +102,22 @@ enum EventCodec {
             object: ObjectRef(kind: kind, namespace: namespace, name: name, uid: uid), data: data, record: record)
     }
 
+    /// The revision and time of a stored record, if `decode` would accept it, read without
+    /// building the event (for checking the chain of many records).
+    static func scan(record: UnsafeRawBufferPointer) -> (revision: UInt64, time: Timestamp)? {
+        guard record.count > hashSize else { return nil }
+        var r = ByteReader(UnsafeRawBufferPointer(rebasing: record[..<(record.count - hashSize)]))
+        guard r.u8() == envelopeVersion, let rev = r.u64(), let time = r.u64(), let flags = r.u8(),
+              flags & ~(hasCause | hasObserved | hasTrigger | hasRequest) == 0
+        else { return nil }
+        for _ in 0..<7 { guard r.skipString() else { return nil } }
+        let links = (flags & (hasCause | hasObserved | hasTrigger)).nonzeroBitCount
+        for _ in 0..<links { guard r.u64() != nil else { return nil } }
+        if flags & hasRequest != 0 { guard r.skipString() else { return nil } }
+        guard r.slice() != nil, r.atEnd else { return nil }
+        return (rev, Timestamp(microseconds: Int64(bitPattern: time)))
+    }
+
     /// The actor of a stored record, read without decoding the rest.
     static func actor(record: UnsafeRawBufferPointer) -> Actor? {
         var r = ByteReader(record)

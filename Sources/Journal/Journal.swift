@@ -12,6 +12,13 @@ import Synchronization
 /// are synchronous and short; they never wait for the writer. Writes (`append`, `putSnapshot`,
 /// `reindex`, `importEvents`) are executed by one dedicated writer thread and return when their
 /// transaction has committed — durably, unless the journal was opened with `.noSync`.
+///
+/// Damage and disk space: a data file that is shorter than its meta pages say, or whose meta pages
+/// are damaged, is refused before LMDB maps it; a record or index entry that LMDB returns outside
+/// the data file, or that does not decode, is reported as `.corrupted` rather than read. A writable
+/// open first verifies the hash chain from the last verified point (`.chainBroken`). A write that
+/// fails for lack of disk space throws `.noSpace` and leaves the journal as it was; reads go on and
+/// later writes succeed once space returns.
 public final class Journal: @unchecked Sendable {
     /// The current format version; see `journal/FORMAT.md`.
     public static let formatVersion: UInt32 = 1
@@ -24,12 +31,18 @@ public final class Journal: @unchecked Sendable {
     /// The format version the journal on disk was written with.
     public let diskFormatVersion: UInt32
 
-    let env: OpaquePointer
+    /// The LMDB environment: read and replaced (see `reopen`) only under `gate`.
+    private(set) var env: OpaquePointer
+    /// Counts re-openings of `env`, so that two threads that saw it fail re-open it once.
+    private var generation = 0
+    /// Set when re-opening failed: there is no environment left to use or close.
+    private var lost = false
     let dbs: Databases
     let gate = MapGate()
     private let directoryID: DirectoryID
     private var writer: JournalWriter?
-    private let state = Mutex<(closed: Bool, mapSize: Int)>((false, 0))
+    private let state = Mutex<(closed: Bool, mapSize: Int, reservedBytes: Int)>((false, 0, 0))
+    private let outOfSpace = Atomic<Bool>(false)
     private let commitObservers = Mutex<[@Sendable (Int) -> Void]>([])
 
     /// Calls `observer` after every committed append transaction with the number of events it
@@ -47,9 +60,19 @@ public final class Journal: @unchecked Sendable {
     /// Opens the journal in `path`, creating it (and the directory) unless `options.readOnly`.
     ///
     /// A directory that exists and holds anything other than a journal is refused with
-    /// `.notAJournal`; a journal of a newer format with `.formatTooNew`. Nothing is changed on disk
-    /// when opening fails. Stale reader slots left by dead processes are cleared.
+    /// `.notAJournal`; a journal of a newer format with `.formatTooNew`; a damaged data file with
+    /// `.truncated` or `.corrupted`. A writable open verifies the hash chain from the last verified
+    /// point (`meta` key `verified_through`; from revision 1 the first time) and refuses a broken one
+    /// with `.chainBroken`, unless `options.brokenChain` accepts it. Nothing is changed on disk when
+    /// opening fails. Stale reader slots left by dead processes are cleared. A new journal's
+    /// directory is created with mode 0700 and its files with 0600.
     public static func open(at path: String, options: JournalOptions = JournalOptions()) throws(JournalError) -> Journal {
+        try open(at: path, options: options, checkingChain: true)
+    }
+
+    /// `open`, with the chain check of a writable open left out when `checkingChain` is false: only
+    /// for recording the verified point right after a full verification.
+    static func open(at path: String, options: JournalOptions, checkingChain: Bool) throws(JournalError) -> Journal {
         let path = (path as NSString).standardizingPath
         let fm = FileManager.default
         var isDir: ObjCBool = false
@@ -57,7 +80,7 @@ public final class Journal: @unchecked Sendable {
         if !fm.fileExists(atPath: path, isDirectory: &isDir) {
             guard !options.readOnly else { throw JournalError(.noJournal, "no journal at \(path)") }
             do {
-                try fm.createDirectory(atPath: path, withIntermediateDirectories: true)
+                try fm.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             } catch {
                 throw JournalError(.permissionDenied, "cannot create the journal directory \(path): \((error as NSError).localizedDescription)", underlying: error)
             }
@@ -74,7 +97,7 @@ public final class Journal: @unchecked Sendable {
             }
             guard !options.readOnly else { throw JournalError(.noJournal, "no journal at \(path) (the directory is empty)") }
         } else {
-            try checkLMDBMagic(dataFile)
+            try DataFile.check(dataFile, journal: path)
         }
         let lockExisted = fm.fileExists(atPath: lockFile)
         func undo() {
@@ -84,38 +107,34 @@ public final class Journal: @unchecked Sendable {
         }
         let dirID = try DirectoryID(path: path)
         try DirectoryID.register(dirID, path: path)
+        let journal: Journal
         do {
-            let journal = try Journal(path: path, options: options, directoryID: dirID)
-            return journal
+            journal = try Journal(path: path, options: options, directoryID: dirID)
         } catch {
             DirectoryID.unregister(dirID)
             undo()
             throw error
         }
+        if checkingChain && !options.readOnly && !isNew {
+            do {
+                try journal.verifyChainBeforeAppending()
+            } catch {
+                journal.close()
+                throw error
+            }
+        }
+        return journal
     }
 
     private init(path: String, options: JournalOptions, directoryID: DirectoryID) throws(JournalError) {
         self.path = path
         self.options = options
         self.directoryID = directoryID
-        var envp: OpaquePointer?
-        var rc = mdb_env_create(&envp)
-        guard rc == 0, let env = envp else { throw lmdbError(rc, path: path, doing: "creating") }
-        var flags = UInt32(MDB_NOTLS)
-        if options.readOnly { flags |= UInt32(MDB_RDONLY) }
-        if options.durability == .noSync, !options.readOnly { flags |= UInt32(MDB_NOSYNC) | UInt32(MDB_WRITEMAP) }
-        mdb_env_set_maxdbs(env, 8)
-        mdb_env_set_maxreaders(env, 512)
-        mdb_env_set_mapsize(env, max(options.initialMapSize, 1 << 16))
-        rc = mdb_env_open(env, path, flags, 0o644)
-        guard rc == 0 else {
-            mdb_env_close(env)
-            throw lmdbError(rc, path: path, doing: "opening")
-        }
-        var dead: Int32 = 0
-        mdb_reader_check(env, &dead)
+        let env = try Self.openEnvironment(path: path, options: options, mapSize: max(options.initialMapSize, 1 << 16))
+        gate.mapped(env)
         do {
-            (self.dbs, self.clusterID, self.diskFormatVersion) = try Self.openDatabases(env: env, path: path, options: options)
+            try Self.checkPages(env: env, gate: gate, path: path)
+            (self.dbs, self.clusterID, self.diskFormatVersion) = try Self.openDatabases(env: env, gate: gate, path: path, options: options)
         } catch {
             mdb_env_close(env)
             throw error
@@ -124,8 +143,87 @@ public final class Journal: @unchecked Sendable {
         state.withLock { $0.mapSize = currentMapSize() }
         if !options.readOnly {
             writer = JournalWriter(journal: self)
+            if writesThroughMap {
+                // Without room for the map the journal opens all the same: reads work, writes are refused until there is.
+                do { try reserveMap() } catch { if error.code == .noSpace { outOfSpace.store(true, ordering: .relaxed) } }
+            }
         }
     }
+
+    /// Creates and opens an LMDB environment on `path` (files created 0600), clearing stale reader slots.
+    private static func openEnvironment(path: String, options: JournalOptions, mapSize: Int) throws(JournalError) -> OpaquePointer {
+        var envp: OpaquePointer?
+        var rc = mdb_env_create(&envp)
+        guard rc == 0, let env = envp else { throw lmdbError(rc, path: path, doing: "creating") }
+        var flags = UInt32(MDB_NOTLS)
+        if options.readOnly { flags |= UInt32(MDB_RDONLY) }
+        if options.durability == .noSync, !options.readOnly { flags |= UInt32(MDB_NOSYNC) | UInt32(MDB_WRITEMAP) }
+        mdb_env_set_maxdbs(env, 8)
+        mdb_env_set_maxreaders(env, 512)
+        mdb_env_set_mapsize(env, mapSize)
+        rc = mdb_env_open(env, path, flags, 0o600)
+        guard rc == 0 else {
+            mdb_env_close(env)
+            throw lmdbError(rc, path: path, doing: "opening")
+        }
+        var dead: Int32 = 0
+        mdb_reader_check(env, &dead)
+        return env
+    }
+
+    /// Walks every page of the journal before LMDB reads any (see `PageCheck`).
+    private static func checkPages(env: OpaquePointer, gate: MapGate, path: String) throws(JournalError) {
+        var txnp: OpaquePointer?
+        var rc = mdb_txn_begin(env, nil, UInt32(MDB_RDONLY), &txnp)
+        if rc == MDB_MAP_RESIZED {
+            // A writer in another process grew the map since this one was opened: adopt its size.
+            mdb_env_set_mapsize(env, 0)
+            gate.mapped(env)
+            rc = mdb_txn_begin(env, nil, UInt32(MDB_RDONLY), &txnp)
+        }
+        guard rc == 0, let txn = txnp else { throw lmdbError(rc, path: path, doing: "opening") }
+        defer { mdb_txn_abort(txn) }
+        let none = Databases(events: 0, byObject: 0, byTime: 0, byCause: 0, snapshots: 0, meta: 0)
+        try JournalView(txn: txn, dbs: none, path: path, gate: gate).checkPages()
+    }
+
+    /// Closes and re-opens the environment after LMDB declared it unusable (`MDB_PANIC`, which it
+    /// does when writing a meta page failed), unless another thread did since `seen` was read.
+    /// Committed data is untouched: the failed transaction never became visible.
+    func reopen(seen: Int) throws(JournalError) {
+        try gate.exclusive { () throws(JournalError) in
+            guard seen == generation else { return }
+            mdb_env_close(env)
+            do throws(JournalError) {
+                let fresh = try Self.openEnvironment(path: path, options: options, mapSize: state.withLock { $0.mapSize })
+                do throws(JournalError) {
+                    gate.mapped(fresh)
+                    let (reopened, _, _) = try Self.openDatabases(env: fresh, gate: gate, path: path, options: options)
+                    guard reopened == dbs else {
+                        throw JournalError(.io, "re-opening the journal at \(path) failed: its databases changed")
+                    }
+                } catch {
+                    mdb_env_close(fresh)
+                    throw error
+                }
+                env = fresh
+                generation += 1
+                state.withLock { $0.mapSize = currentMapSize() }
+            } catch {
+                lost = true
+                throw error
+            }
+        }
+    }
+
+    /// Throws unless the environment may be used; for a caller that holds `gate`.
+    func checkUsable() throws(JournalError) {
+        guard !state.withLock({ $0.closed }) else { throw JournalError(.closed, "the journal at \(path) is closed") }
+        guard !lost else { throw JournalError(.io, "the journal at \(path) could not be re-opened after a failed write; restart to use it") }
+    }
+
+    /// The environment and its generation, for a caller that holds `gate`.
+    var environment: (env: OpaquePointer, generation: Int) { (env, generation) }
 
     /// Stops the writer (after the writes already submitted) and closes the environment.
     /// Later calls fail with `.closed`. Calling `close` twice is harmless.
@@ -136,13 +234,13 @@ public final class Journal: @unchecked Sendable {
         }
         guard !wasClosed else { return }
         writer?.stop()
-        gate.exclusive { mdb_env_close(env) }
+        gate.exclusive { if !lost { mdb_env_close(env) } }
         DirectoryID.unregister(directoryID)
     }
 
     deinit { close() }
 
-    private static func openDatabases(env: OpaquePointer, path: String, options: JournalOptions) throws(JournalError) -> (Databases, String, UInt32) {
+    private static func openDatabases(env: OpaquePointer, gate: MapGate, path: String, options: JournalOptions) throws(JournalError) -> (Databases, String, UInt32) {
         var txnp: OpaquePointer?
         var rc = mdb_txn_begin(env, nil, options.readOnly ? UInt32(MDB_RDONLY) : 0, &txnp)
         guard rc == 0, let txn = txnp else { throw lmdbError(rc, path: path, doing: "opening") }
@@ -179,7 +277,9 @@ public final class Journal: @unchecked Sendable {
                 rc = mdb_dbi_open(txn, "by_cause", UInt32(MDB_DUPSORT | MDB_DUPFIXED | MDB_CREATE), &byCause)
                 guard rc == 0 else { throw lmdbError(rc, path: path, doing: "opening") }
                 do {
-                    try JournalView(txn: txn, dbs: Databases(events: events, byObject: 0, byTime: 0, byCause: byCause, snapshots: 0, meta: meta), path: path)
+                    try JournalView(
+                        txn: txn, dbs: Databases(events: events, byObject: 0, byTime: 0, byCause: byCause, snapshots: 0, meta: meta),
+                        path: path, gate: gate, writing: true)
                         .forEach(in: 1...UInt64.max) { e in
                             for c in e.causeLinks { try CauseIndex.put(c, e.revision, txn: txn, dbi: byCause, path: path) }
                             return true
@@ -192,7 +292,7 @@ public final class Journal: @unchecked Sendable {
         let dbs = Databases(
             events: events, byObject: try dbi("by_object", MDB_DUPSORT | MDB_DUPFIXED), byTime: try dbi("by_time"),
             byCause: byCause, snapshots: try dbi("snapshots"), meta: meta)
-        let view = JournalView(txn: txn, dbs: dbs, path: path)
+        let view = JournalView(txn: txn, dbs: dbs, path: path, gate: gate, writing: !options.readOnly)
         let clusterID: String
         var version = formatVersion
         if fresh {
@@ -231,37 +331,41 @@ public final class Journal: @unchecked Sendable {
         return (dbs, clusterID, version)
     }
 
-    private static func checkLMDBMagic(_ file: String) throws(JournalError) {
-        guard let h = FileHandle(forReadingAtPath: file) else {
-            throw JournalError(.permissionDenied, "permission denied reading \(file)")
-        }
-        defer { try? h.close() }
-        let header = (try? h.read(upToCount: 20)) ?? Data()
-        // An LMDB meta page: 16-byte page header, then the magic 0xBEEFC0DE (native byte order).
-        let magic: UInt32? = header.count == 20 ? header.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 16, as: UInt32.self) } : nil
-        guard magic == 0xBEEF_C0DE else {
-            throw JournalError(.notAJournal, "\(file.dropLast(9)) does not hold a journal (data.mdb is not an LMDB file)")
-        }
-    }
-
     // MARK: reading
 
     /// Runs `body` with a consistent read-only view of the journal (one read transaction).
     /// See `JournalView` for what may be done with it.
     public func read<T>(_ body: (JournalView) throws -> T) throws -> T {
         while true {
+            var failed = (rc: Int32(0), generation: 0)
             let outcome: Result<T, any Error>? = try gate.shared {
-                guard !state.withLock({ $0.closed }) else { throw JournalError(.closed, "the journal at \(path) is closed") }
+                try checkUsable()
                 var txnp: OpaquePointer?
                 let rc = mdb_txn_begin(env, nil, UInt32(MDB_RDONLY), &txnp)
-                if rc == MDB_MAP_RESIZED { return nil }
+                if rc == MDB_MAP_RESIZED || rc == MDB_PANIC {
+                    failed = (rc, generation)
+                    return nil
+                }
                 guard rc == 0, let txn = txnp else { throw lmdbError(rc, path: path, doing: "reading") }
                 defer { mdb_txn_abort(txn) }
-                return Result { try body(JournalView(txn: txn, dbs: dbs, path: path)) }
+                return Result { try body(JournalView(txn: txn, dbs: dbs, path: path, gate: gate)) }
             }
             if let outcome { return try outcome.get() }
-            // Another process grew the map: adopt its size, then try again.
-            gate.exclusive { _ = mdb_env_set_mapsize(env, 0) }
+            if failed.rc == MDB_PANIC {
+                try reopen(seen: failed.generation)
+            } else {
+                adoptMapSize()
+            }
+        }
+    }
+
+    /// After another process grew the map: adopt its size.
+    func adoptMapSize() {
+        gate.exclusive {
+            guard !lost else { return }
+            _ = mdb_env_set_mapsize(env, 0)
+            gate.mapped(env)
+            state.withLock { $0.mapSize = currentMapSize() }
         }
     }
 
@@ -331,7 +435,7 @@ public final class Journal: @unchecked Sendable {
         }
     }
 
-    private func activeWriter() throws(JournalError) -> JournalWriter {
+    func activeWriter() throws(JournalError) -> JournalWriter {
         guard let writer else { throw JournalError(.readOnly, "the journal at \(path) is open read-only") }
         guard !state.withLock({ $0.closed }) else { throw JournalError(.closed, "the journal at \(path) is closed") }
         return writer
@@ -366,7 +470,7 @@ public final class Journal: @unchecked Sendable {
     /// The map size in bytes this process currently uses.
     public var mapSize: Int { state.withLock { $0.mapSize } }
 
-    func currentMapSize() -> Int {
+    private func currentMapSize() -> Int {
         var info = MDB_envinfo()
         mdb_env_info(env, &info)
         return info.me_mapsize
@@ -374,16 +478,77 @@ public final class Journal: @unchecked Sendable {
 
     /// Doubles the map (up to `maxMapSize`). Called by the writer with no transaction open.
     func growMap() throws(JournalError) {
-        let current = currentMapSize()
-        guard current < options.maxMapSize else {
-            throw JournalError(
-                .journalFull,
-                "journal at \(path) is full (map size \(formatBytes(options.maxMapSize)) reached); raise --max-size")
+        try gate.exclusive { () throws(JournalError) in
+            let current = currentMapSize()
+            guard current < options.maxMapSize else {
+                throw JournalError(
+                    .journalFull,
+                    "journal at \(path) is full (map size \(formatBytes(options.maxMapSize)) reached); raise --max-size")
+            }
+            let next = min(current * 2, options.maxMapSize)
+            if writesThroughMap { try reserve(next) }
+            let rc = mdb_env_set_mapsize(env, next)
+            guard rc == 0 else { throw lmdbError(rc, path: path, doing: "growing") }
+            gate.mapped(env)
+            state.withLock { $0.mapSize = next }
         }
-        let next = min(current * 2, options.maxMapSize)
-        let rc = gate.exclusive { mdb_env_set_mapsize(env, next) }
-        guard rc == 0 else { throw lmdbError(rc, path: path, doing: "growing") }
-        state.withLock { $0.mapSize = next }
+    }
+
+    // MARK: disk space
+
+    /// Whether the journal is refusing writes for lack of disk space: the last write failed with
+    /// `.noSpace`, and none has succeeded since. Reads are unaffected. For a server's metrics.
+    public var isOutOfSpace: Bool { outOfSpace.load(ordering: .relaxed) }
+
+    /// Called by the writer after each write transaction with what became of it.
+    func wrote(_ error: (any Error)?) {
+        if let e = error as? JournalError {
+            if e.code == .noSpace { outOfSpace.store(true, ordering: .relaxed) }
+        } else if error == nil {
+            outOfSpace.store(false, ordering: .relaxed)
+        }
+    }
+
+    /// With `.noSync` LMDB writes pages through the map, into a sparse file: a page written where
+    /// the disk has no room left raises SIGBUS instead of an error. So the whole map is allocated on
+    /// disk before it is used (at open and as it grows), and a write is refused while it cannot be.
+    var writesThroughMap: Bool { options.durability == .noSync && !options.readOnly }
+
+    /// Makes sure the whole map is allocated on disk before a write through the map. Throws `.noSpace`.
+    func reserveMap() throws(JournalError) {
+        guard writesThroughMap, state.withLock({ $0.reservedBytes < $0.mapSize }) else { return }
+        try gate.shared { () throws(JournalError) in try reserve(currentMapSize()) }
+    }
+
+    /// Allocates the data file's first `bytes` on disk (without changing what it holds).
+    private func reserve(_ bytes: Int) throws(JournalError) {
+        var fd: mdb_filehandle_t = -1
+        mdb_env_get_fd(env, &fd)
+        let rc = posix_fallocate(fd, 0, off_t(bytes))
+        guard rc == 0 || rc == EOPNOTSUPP || rc == EINVAL else {
+            if rc == ENOSPC || rc == EDQUOT {
+                throw JournalError(
+                    .noSpace,
+                    "no space left on the device for the journal at \(path): it needs \(formatBytes(bytes)) for its map; writes resume once there is room")
+            }
+            throw JournalError(.io, "reserving space for the journal at \(path) failed: \(String(cString: strerror(rc)))")
+        }
+        state.withLock { $0.reservedBytes = max($0.reservedBytes, bytes) }
+    }
+
+    /// Translates a failed commit: LMDB reports a write cut short by a full disk as EIO.
+    func commitError(_ rc: Int32) -> JournalError {
+        if rc == EIO, diskIsFull() {
+            return lmdbError(ENOSPC, path: path, doing: "committing to")
+        }
+        return lmdbError(rc, path: path, doing: "committing to")
+    }
+
+    /// Whether the journal's file system has (almost) no room left.
+    private func diskIsFull() -> Bool {
+        var fs = statvfs()
+        guard statvfs(path, &fs) == 0 else { return false }
+        return UInt64(fs.f_bavail) * UInt64(fs.f_frsize) < 1 << 20
     }
 }
 
@@ -432,7 +597,7 @@ extension Journal {
 extension Journal {
     /// Flushes everything committed so far to disk; needed only with `.noSync`.
     public func sync() throws {
-        let rc = mdb_env_sync(env, 1)
+        let rc = gate.shared { mdb_env_sync(env, 1) }
         guard rc == 0 else { throw lmdbError(rc, path: path, doing: "syncing") }
     }
 }

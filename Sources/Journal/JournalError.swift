@@ -11,6 +11,9 @@ public struct JournalError: Error, CustomStringConvertible, Sendable {
             case noJournal = "no journal"
             case formatTooNew = "format too new"
             case corrupted = "corrupted"
+            case truncated = "truncated"
+            case chainBroken = "chain broken"
+            case noSpace = "no space"
             case journalFull = "journal full"
             case permissionDenied = "permission denied"
             case readOnly = "read-only"
@@ -32,6 +35,14 @@ public struct JournalError: Error, CustomStringConvertible, Sendable {
         public static let formatTooNew = Code(.formatTooNew)
         /// A stored record cannot be decoded; `revision` names it.
         public static let corrupted = Code(.corrupted)
+        /// The data file is shorter than its meta pages say: pages the journal uses are missing.
+        public static let truncated = Code(.truncated)
+        /// A writable open found that the hash chain does not verify from the last verified point;
+        /// `revision` is the first bad one. Nothing was appended.
+        public static let chainBroken = Code(.chainBroken)
+        /// A write failed for lack of disk space. Nothing of it was written; reads go on, and a later
+        /// write succeeds once space returns (`Journal.isOutOfSpace` says which state it is in).
+        public static let noSpace = Code(.noSpace)
         /// The map reached its maximum size.
         public static let journalFull = Code(.journalFull)
         /// The operating system refused access to the journal's files.

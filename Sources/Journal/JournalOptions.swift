@@ -20,19 +20,40 @@ public struct JournalOptions: Sendable {
     public var durability: Durability
     /// The cluster id written into a new journal; a random UUID when nil.
     public var clusterID: String?
+    /// What a writable open does when the hash chain does not verify from the last verified point.
+    public var brokenChain: BrokenChain
+
+    /// What a writable open does with a broken hash chain (see `Journal.open`).
+    public enum BrokenChain: Sendable, Equatable {
+        /// Refuse to open it (`JournalError.Code.chainBroken`, naming the first bad revision). The default.
+        case refuse
+        /// Open it anyway: the journal appends one `ChainBreakAccepted` event by `actor` per bad
+        /// revision (see `journal/EVENTS.md`) and moves its verified point past them.
+        case accept(actor: Actor)
+    }
 
     public init(
         readOnly: Bool = false,
         initialMapSize: Int = 64 << 20,
         maxMapSize: Int = 64 << 30,
         durability: Durability = .sync,
-        clusterID: String? = nil
+        clusterID: String? = nil,
+        brokenChain: BrokenChain = .refuse
     ) {
         self.readOnly = readOnly
         self.initialMapSize = initialMapSize
         self.maxMapSize = maxMapSize
         self.durability = durability
         self.clusterID = clusterID
+        self.brokenChain = brokenChain
+    }
+
+    /// These options, but opening a journal whose hash chain is broken, on `actor`'s word: the
+    /// acceptance is recorded in the journal itself.
+    public func acceptingBrokenChain(actor: Actor) -> JournalOptions {
+        var o = self
+        o.brokenChain = .accept(actor: actor)
+        return o
     }
 
     /// Read-only defaults, for query processes.

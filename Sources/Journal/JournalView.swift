@@ -5,10 +5,17 @@ import CLMDB
 /// Get one from `Journal.read(_:)`. It is valid only inside that closure and on that thread:
 /// do not store it or use it after the closure returns. Every call here is synchronous and
 /// never blocks on the writer; events appended after the view began are not visible in it.
+///
+/// What LMDB hands back is checked before it is read: a key or value outside the data file, or a
+/// record that does not decode, throws `.corrupted` (with the revision, for a record).
 public struct JournalView {
     let txn: OpaquePointer
     let dbs: Databases
     let path: String
+    /// Where LMDB's answers may point (see `MapGate.holds`).
+    let gate: MapGate
+    /// A write transaction's view: its own changes live outside the map.
+    var writing = false
 
     /// The newest event's revision, hash and time (`Head.empty` for an empty journal).
     public func head() throws -> Head {
@@ -17,11 +24,12 @@ public struct JournalView {
             let rc = mdb_cursor_get(c, &k, &v, MDB_LAST)
             if rc == MDB_NOTFOUND { return .empty }
             try check(rc, "reading the head of")
-            let rev = Keys.decodeRevision(k.raw) ?? 0
-            guard v.mv_size > EventCodec.hashSize, let (_, time) = EventCodec.peekRevisionAndTime(record: v.raw) else {
+            let rev = try revisionKey(k, "events")
+            let record = try bytes(v, revision: rev)
+            guard record.count > EventCodec.hashSize, let (_, time) = EventCodec.peekRevisionAndTime(record: record) else {
                 throw corrupted(rev)
             }
-            let hash = ChainHash(bytes: UnsafeRawBufferPointer(rebasing: v.raw[(v.raw.count - EventCodec.hashSize)...]))
+            let hash = ChainHash(bytes: UnsafeRawBufferPointer(rebasing: record[(record.count - EventCodec.hashSize)...]))
             return Head(revision: rev, hash: hash, time: time)
         }
     }
@@ -33,7 +41,7 @@ public struct JournalView {
         let rc = withVal(key) { k in mdb_get(txn, dbs.events, &k, &v) }
         if rc == MDB_NOTFOUND { return nil }
         try check(rc, "reading")
-        guard let e = EventCodec.decode(record: v.raw), e.revision == revision else { throw corrupted(revision) }
+        guard let e = EventCodec.decode(record: try bytes(v, revision: revision)), e.revision == revision else { throw corrupted(revision) }
         return e
     }
 
@@ -81,7 +89,7 @@ public struct JournalView {
                 }
                 if rc == MDB_NOTFOUND {
                     rc = mdb_cursor_get(c, &k, &v, MDB_LAST)
-                } else if rc == 0, let rev = Keys.decodeRevision(k.raw), rev > range.upperBound {
+                } else if rc == 0, try revisionKey(k, "events") > range.upperBound {
                     rc = mdb_cursor_get(c, &k, &v, MDB_PREV)
                 }
             } else {
@@ -91,9 +99,9 @@ public struct JournalView {
                 }
             }
             while rc == 0 {
-                guard let rev = Keys.decodeRevision(k.raw) else { throw corrupted(0) }
+                let rev = try revisionKey(k, "events")
                 guard range.contains(rev) else { return }
-                guard try body(rev, v.raw) else { return }
+                guard try body(rev, try bytes(v, revision: rev)) else { return }
                 rc = mdb_cursor_get(c, &k, &v, reverse ? MDB_PREV : MDB_NEXT)
             }
             if rc != MDB_NOTFOUND { try check(rc, "iterating") }
@@ -116,7 +124,7 @@ public struct JournalView {
                 return mdb_cursor_get(c, &k, &v, MDB_SET_RANGE)
             }
             while rc == 0 {
-                let raw = k.raw
+                let raw = try bytes(k, in: "by_object")
                 guard raw.count >= prefix.count, raw.prefix(prefix.count).elementsEqual(prefix) else { break }
                 keys.append(ObjectKey(kind: kind, namespace: namespace, name: String(decoding: raw.dropFirst(prefix.count), as: UTF8.self)))
                 rc = mdb_cursor_get(c, &k, &v, MDB_NEXT_NODUP)
@@ -139,7 +147,8 @@ public struct JournalView {
             // Revisions are fixed-size duplicates: read them a page at a time.
             rc = mdb_cursor_get(c, &k, &v, MDB_GET_MULTIPLE)
             while rc == 0 {
-                let raw = v.raw
+                let raw = try bytes(v, in: "an index")
+                guard raw.count % 8 == 0 else { throw outside("an index") }
                 for offset in stride(from: 0, to: raw.count, by: 8) {
                     revisions.append(UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)))
                 }
@@ -162,7 +171,8 @@ public struct JournalView {
             rc = mdb_cursor_get(c, &k, &v, rc == MDB_NOTFOUND ? MDB_LAST : MDB_PREV)
             if rc == MDB_NOTFOUND { return nil }
             try check(rc, "searching the time index of")
-            return Keys.trailingRevision(k.raw)
+            guard let rev = Keys.trailingRevision(try bytes(k, in: "by_time")) else { throw outside("by_time") }
+            return rev
         }
     }
 
@@ -184,13 +194,13 @@ public struct JournalView {
             }
             if rc == MDB_NOTFOUND {
                 rc = mdb_cursor_get(c, &k, &v, MDB_LAST)
-            } else if rc == 0, Keys.decodeRevision(k.raw) != revision {
+            } else if rc == 0, try revisionKey(k, "snapshots") != revision {
                 rc = mdb_cursor_get(c, &k, &v, MDB_PREV)
             }
             if rc == MDB_NOTFOUND { return nil }
             try check(rc, "reading a snapshot from")
-            guard let rev = Keys.decodeRevision(k.raw) else { throw corrupted(0) }
-            return try body(rev, v.raw)
+            let rev = try revisionKey(k, "snapshots")
+            return try body(rev, try bytes(v, in: "snapshots"))
         }
     }
 
@@ -210,7 +220,26 @@ public struct JournalView {
         let rc = withVal(key) { k in mdb_get(txn, dbs.meta, &k, &v) }
         if rc == MDB_NOTFOUND { return nil }
         try check(rc, "reading the metadata of")
-        return [UInt8](v.raw)
+        return [UInt8](try bytes(v, in: "meta"))
+    }
+
+    /// The bytes of a value or key LMDB returned, once checked to lie where they may be read: a
+    /// damaged page can make LMDB point past the data file, where reading would crash the process.
+    func bytes(_ v: MDB_val, in database: String) throws(JournalError) -> UnsafeRawBufferPointer {
+        guard gate.holds(v.mv_data, count: v.mv_size, writing: writing) else { throw outside(database) }
+        return UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size)
+    }
+
+    /// The record of event `revision`, checked like `bytes(_:in:)`.
+    func bytes(_ v: MDB_val, revision: UInt64) throws(JournalError) -> UnsafeRawBufferPointer {
+        guard gate.holds(v.mv_data, count: v.mv_size, writing: writing) else { throw corrupted(revision) }
+        return UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size)
+    }
+
+    /// A revision key (8 bytes, big-endian) of `database`.
+    func revisionKey(_ k: MDB_val, _ database: String) throws(JournalError) -> UInt64 {
+        guard let rev = Keys.decodeRevision(try bytes(k, in: database)) else { throw outside(database) }
+        return rev
     }
 
     func check(_ rc: Int32, _ what: String) throws {
@@ -219,6 +248,10 @@ public struct JournalView {
 
     func corrupted(_ rev: UInt64) -> JournalError {
         JournalError(.corrupted, "the journal at \(path) has a corrupted record at revision \(rev)", revision: rev)
+    }
+
+    func outside(_ database: String) -> JournalError {
+        JournalError(.corrupted, "the journal at \(path) is corrupted: \(database) holds a damaged entry")
     }
 }
 

@@ -127,6 +127,35 @@ final class JournalWriter: @unchecked Sendable {
         return try appendTransaction([drafts])[0]
     }
 
+    /// In one transaction, appends `drafts` (a record of accepted chain breaks, if any) and moves
+    /// the verified point to `verified`, or past the appended events when they directly follow it.
+    /// Without drafts the verified point never moves back. Runs on the calling thread.
+    func recordVerification(_ verified: Head, appending drafts: [EventDraft]) throws -> [Event] {
+        transactionLock.lock()
+        defer { transactionLock.unlock() }
+        let events = try transaction { txn -> [Event] in
+            let view = view(txn)
+            var head = try view.head()
+            let follows = head.revision == verified.revision
+            var events: [Event] = []
+            if !drafts.isEmpty {
+                let cursors = try AppendCursors(txn, journal.dbs, path: journal.path)
+                defer { cursors.close() }
+                events = try drafts.map { draft in try appendOne(draft, after: &head, cursors) }
+                try objectEntries.insertSorted(with: cursors)
+            }
+            let point = follows ? head : verified
+            let recorded = try view.metaValue(Keys.verifiedThrough).flatMap(Keys.decodePoint)
+            // An acceptance may move the point back: to the head of a journal that lost its end.
+            if point.revision > recorded?.revision ?? 0 || !drafts.isEmpty {
+                try put(journal.dbs.meta, Keys.verifiedThrough, Keys.point(point), 0, txn)
+            }
+            return events
+        }
+        if !events.isEmpty { journal.committed(events: events.count) }
+        return events
+    }
+
     private func appendTransaction(_ batches: [[EventDraft]]) throws -> [[Event]] {
         let events = try appendInTransaction(batches)
         journal.committed(events: events.reduce(0) { $0 + $1.count })
@@ -135,7 +164,7 @@ final class JournalWriter: @unchecked Sendable {
 
     private func appendInTransaction(_ batches: [[EventDraft]]) throws -> [[Event]] {
         try transaction { txn -> [[Event]] in
-            var head = try JournalView(txn: txn, dbs: journal.dbs, path: journal.path).head()
+            var head = try view(txn).head()
             let cursors = try AppendCursors(txn, journal.dbs, path: journal.path)
             defer { cursors.close() }
             let events = try batches.map { drafts in
@@ -189,7 +218,7 @@ final class JournalWriter: @unchecked Sendable {
     }
 
     private func importEvents(_ events: [Event], _ txn: OpaquePointer) throws {
-        var head = try JournalView(txn: txn, dbs: journal.dbs, path: journal.path).head()
+        var head = try view(txn).head()
         let cursors = try AppendCursors(txn, journal.dbs, path: journal.path)
         defer { cursors.close() }
         for e in events {
@@ -202,7 +231,6 @@ final class JournalWriter: @unchecked Sendable {
             let expected = e.hash
             let stored = try appendOne(e.draft, after: &head, cursors)
             guard stored.hash == expected else {
-                objectEntries.removeAll()
                 throw JournalError(
                     .chainMismatch,
                     "imported event \(e.revision) has hash \(expected.short)…, but the chain gives \(stored.hash.short)…",
@@ -213,7 +241,7 @@ final class JournalWriter: @unchecked Sendable {
     }
 
     private func putSnapshot(_ rev: UInt64, _ bytes: [UInt8], _ txn: OpaquePointer) throws {
-        let head = try JournalView(txn: txn, dbs: journal.dbs, path: journal.path).head()
+        let head = try view(txn).head()
         guard rev <= head.revision else {
             throw JournalError(.invalidEvent, "cannot store a snapshot at revision \(rev), beyond the head \(head.revision)")
         }
@@ -226,8 +254,7 @@ final class JournalWriter: @unchecked Sendable {
             let rc = mdb_drop(txn, dbi, 0)
             guard rc == 0 else { throw lmdbError(rc, path: journal.path, doing: "reindexing") }
         }
-        let view = JournalView(txn: txn, dbs: dbs, path: journal.path)
-        try view.forEach(in: 1...UInt64.max) { e in
+        try view(txn).forEach(in: 1...UInt64.max) { e in
             try put(dbs.byObject, Keys.object(e.object.key), Keys.revision(e.revision), 0, txn)
             try put(dbs.byTime, Keys.time(e.time, e.revision), [], 0, txn)
             for cause in e.causeLinks { try put(dbs.byCause, Keys.revision(cause), Keys.revision(e.revision), 0, txn) }
@@ -242,39 +269,68 @@ final class JournalWriter: @unchecked Sendable {
 
     /// Runs `body` in a write transaction and commits it, also recording the head in `meta`.
     /// When the map fills up, the transaction is abandoned, the map grown and `body` run again.
+    /// The transaction holds the map gate shared, so the map is not changed under it.
     private func transaction<T>(_ body: (OpaquePointer) throws -> T) throws -> T {
+        do {
+            let result = try attempts(body)
+            journal.wrote(nil)
+            return result
+        } catch {
+            journal.wrote(error)
+            throw error
+        }
+    }
+
+    private enum Attempt<T> {
+        case done(T)
+        case mapFull, mapResized
+        case panicked(generation: Int)
+    }
+
+    private func attempts<T>(_ body: (OpaquePointer) throws -> T) throws -> T {
         while true {
-            var txnp: OpaquePointer?
-            var rc = mdb_txn_begin(journal.env, nil, 0, &txnp)
-            if rc == MDB_MAP_RESIZED {
-                journal.gate.exclusive { _ = mdb_env_set_mapsize(journal.env, 0) }
-                continue
+            try journal.reserveMap()
+            // What a failed attempt collected for `by_object` names revisions it did not commit.
+            objectEntries.removeAll()
+            let attempt: Attempt<T> = try journal.gate.shared {
+                try journal.checkUsable()
+                let (env, generation) = journal.environment
+                var txnp: OpaquePointer?
+                var rc = mdb_txn_begin(env, nil, 0, &txnp)
+                if rc == MDB_MAP_RESIZED { return .mapResized }
+                if rc == MDB_PANIC { return .panicked(generation: generation) }
+                guard rc == 0, let txn = txnp else { throw lmdbError(rc, path: journal.path, doing: "writing") }
+                do {
+                    let result = try body(txn)
+                    try recordHead(txn)
+                    rc = mdb_txn_commit(txn)
+                    guard rc == 0 else { throw rc == MDB_MAP_FULL ? MapFull() : journal.commitError(rc) }
+                    return .done(result)
+                } catch is MapFull {
+                    // After a failed put the transaction must be aborted; after a failed commit it is already freed.
+                    if rc == 0 { mdb_txn_abort(txn) }
+                    return .mapFull
+                } catch {
+                    if rc == 0 { mdb_txn_abort(txn) }
+                    throw error
+                }
             }
-            guard rc == 0, let txn = txnp else { throw lmdbError(rc, path: journal.path, doing: "writing") }
-            do {
-                let result = try body(txn)
-                try recordHead(txn)
-                rc = mdb_txn_commit(txn)
-                guard rc == 0 else { throw MapFull.or(rc, journal.path, "committing to") }
-                return result
-            } catch is MapFull {
-                // After a failed put the transaction must be aborted; after a failed commit it is already freed.
-                if rc == 0 { mdb_txn_abort(txn) }
-                try journal.growMap()
-            } catch {
-                if rc == 0 { mdb_txn_abort(txn) }
-                throw error
+            switch attempt {
+            case .done(let result): return result
+            case .mapFull: try journal.growMap()
+            case .mapResized: journal.adoptMapSize()
+            case .panicked(let generation): try journal.reopen(seen: generation)
             }
         }
     }
 
     private func recordHead(_ txn: OpaquePointer) throws {
-        let head = try JournalView(txn: txn, dbs: journal.dbs, path: journal.path).head()
-        var value: [UInt8] = []
-        EventCodec.putU64(head.revision, &value)
-        EventCodec.putU64(UInt64(bitPattern: head.time.microseconds), &value)
-        head.hash.write(to: &value)
-        try put(journal.dbs.meta, Keys.head, value, 0, txn)
+        try put(journal.dbs.meta, Keys.head, Keys.point(try view(txn).head()), 0, txn)
+    }
+
+    /// A view of the write transaction `txn`.
+    private func view(_ txn: OpaquePointer) -> JournalView {
+        JournalView(txn: txn, dbs: journal.dbs, path: journal.path, gate: journal.gate, writing: true)
     }
 }
 

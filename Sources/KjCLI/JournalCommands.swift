@@ -46,16 +46,15 @@ struct JournalCommand: AsyncParsableCommand {
 
     struct Verify: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Recompute the hash chain and indexes; exit 1 at the first revision that does not match.")
+            abstract: "Recompute the hash chain and indexes; exit 1 at the first revision that does not match.",
+            discussion: "When everything matches and the journal may be written, its head is recorded as the verified point: the next writable open (kj serve, kj apply …) then verifies only the events after it.")
 
         @OptionGroup var location: JournalLocation
         @Option(name: .shortAndLong, help: "Output format: table or json.") var output: OutputFormat = .table
 
         func run() throws {
-            let journal = try location.openReadOnly()
-            defer { journal.close() }
             let progress = Progress(label: "verifying")
-            let report = try journal.verify { progress.update($0) }
+            let report = try Journal.verify(at: location.path) { progress.update($0) }
             progress.finish()
             let out = FileSink.standardOutput()
             if output == .json {

@@ -56,7 +56,9 @@ struct QueriesBench: AsyncParsableCommand {
             let scenario = Self.churn(events: events, pods: pods, seed: seed)
             progress("simulating about \(events) events into \(path): \(scenario.summary)")
             let start = ContinuousClock.now
-            let writer = try Journal.open(at: path, options: JournalOptions(initialMapSize: 8 << 30, durability: .noSync))
+            // About 8 KiB of map per event (snapshots included) up front: a no-sync journal reserves its
+            // whole map on disk, so a small run must not ask for the 8 GiB a million events need.
+            let writer = try Journal.open(at: path, options: JournalOptions(initialMapSize: max(64 << 20, min(8 << 30, events * 8 << 10)), durability: .noSync))
             let simulator = try await Simulator(scenario: try Scenario(yaml: scenario.yaml), journal: writer)
             try await simulator.run()
             try writer.sync()

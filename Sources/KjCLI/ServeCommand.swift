@@ -1,7 +1,10 @@
 import APIServer
 import ArgumentParser
+import ClusterModel
 import Foundation
+import Journal
 import Logging
+import NIOSSL
 import NodeAgent
 import Simulation
 
@@ -13,9 +16,11 @@ struct Serve: AsyncParsableCommand {
             The server is the journal's single writer; the scheduler, the controllers and simulated \
             kubelets for the cluster's nodes run in the same process on the wall clock. On first \
             start it makes an admin token (tokens.csv beside the journal) and writes a kubeconfig \
-            (kj kubeconfig prints it). Requests need a bearer token; members of the group \
-            kubejournal:viewers may only read. SIGINT or SIGTERM stops it cleanly: watches end and \
-            the last commit is durable. kj query commands keep reading the journal directly.
+            (kj kubeconfig prints it); its files are 0600. Requests need a bearer token; members of \
+            the group kubejournal:viewers may only read. The limits below default to \
+            kube-apiserver's; durations are written like 60s, 1m30s or 500ms. SIGINT or SIGTERM \
+            stops it cleanly: watches end and the last commit is durable. kj query commands keep \
+            reading the journal directly.
             """)
 
     @OptionGroup var location: JournalLocation
@@ -25,10 +30,52 @@ struct Serve: AsyncParsableCommand {
     @Option(help: ArgumentHelp("A static token file (token,user,uid,\"group1,group2\") instead of the one kept beside the journal.", valueName: "file"))
     var tokenFile: String?
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel = "info"
+    @Option(help: ArgumentHelp("The largest the journal may grow (like etcd's --quota-backend-bytes); beyond it writes are refused with 507 (reads go on) until a restart with a larger size.",
+                               valueName: "bytes"))
+    var maxSize = ByteSize(JournalOptions().maxMapSize)
+    @Option(help: ArgumentHelp("Oldest TLS version clients may use: VersionTLS12 or VersionTLS13.", valueName: "version"))
+    var tlsMinVersion = TLSMinimumVersion.tls12
+    @Option(help: ArgumentHelp("Non-mutating requests served at once (watches not counted); beyond it 429. 0: no limit.", valueName: "n"))
+    var maxRequestsInflight = ServerLimits().maxRequestsInflight
+    @Option(help: ArgumentHelp("Mutating requests served at once; beyond it 429. 0: no limit.", valueName: "n"))
+    var maxMutatingRequestsInflight = ServerLimits().maxMutatingRequestsInflight
+    @Option(help: ArgumentHelp("A watch without timeoutSeconds lasts between this many seconds and twice as long.", valueName: "seconds"))
+    var minRequestTimeout = ServerLimits().minRequestTimeout
+    @Option(help: ArgumentHelp("Longest wait for a new connection's TLS handshake and first request header.", valueName: "duration"))
+    var readHeaderTimeout = DurationArgument(ServerLimits().readHeaderTimeout)
+    @Option(help: ArgumentHelp("Longest time from a request's header to the end of its body.", valueName: "duration"))
+    var readTimeout = DurationArgument(ServerLimits().readTimeout)
+    @Option(help: ArgumentHelp("Longest wait for the next request on an open connection.", valueName: "duration"))
+    var idleTimeout = DurationArgument(ServerLimits().idleTimeout)
+    @Option(help: ArgumentHelp("Connections open at once (lowered to what the file limit allows); beyond it new ones are closed at once.", valueName: "n"))
+    var maxConnections = ServerLimits().maxConnections
+
+    @Flag(help: "Serve a journal whose hash chain does not verify (kj journal verify names the first bad revision); the acceptance is recorded in the journal, with you as its actor.")
+    var allowBrokenChain = false
 
     func validate() throws {
         if nodes != nil, cluster != nil { throw ValidationError("give --nodes or --cluster, not both") }
         if let nodes, nodes < 1 { throw ValidationError("--nodes must be at least 1") }
+        if maxRequestsInflight < 0 || maxMutatingRequestsInflight < 0 { throw ValidationError("the in-flight limits must be 0 (none) or more") }
+        if minRequestTimeout < 1 { throw ValidationError("--min-request-timeout must be at least 1") }
+        if maxConnections < 1 { throw ValidationError("--max-connections must be at least 1") }
+        for (name, d) in [("--read-header-timeout", readHeaderTimeout), ("--read-timeout", readTimeout), ("--idle-timeout", idleTimeout)]
+        where d.duration <= .zero {
+            throw ValidationError("\(name) must be longer than 0")
+        }
+    }
+
+    var limits: ServerLimits {
+        var limits = ServerLimits()
+        limits.tlsMinimumVersion = tlsMinVersion.version
+        limits.maxRequestsInflight = maxRequestsInflight
+        limits.maxMutatingRequestsInflight = maxMutatingRequestsInflight
+        limits.minRequestTimeout = minRequestTimeout
+        limits.readHeaderTimeout = readHeaderTimeout.duration
+        limits.readTimeout = readTimeout.duration
+        limits.idleTimeout = idleTimeout.duration
+        limits.maxConnections = maxConnections
+        return limits
     }
 
     func run() async throws {
@@ -45,7 +92,9 @@ struct Serve: AsyncParsableCommand {
         }
         var logger = Logger(label: "kj.serve") { StreamLogHandler.standardError(label: $0) }
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
-        let config = ServeConfiguration(journalPath: location.path, host: host, port: port, nodes: clusterNodes, tokenFile: tokenFile)
+        var config = ServeConfiguration(journalPath: location.path, host: host, port: port, nodes: clusterNodes, tokenFile: tokenFile, limits: limits,
+                                        acceptBrokenChainAs: allowBrokenChain ? ProcessInfo.processInfo.environment["USER"] ?? NSUserName() : nil)
+        config.maxJournalBytes = maxSize.bytes
         let journalPath = location.path
         try await KubeServer.run(config, logger: logger) { url, kubeconfig in
             var text = "kj serve: listening on \(url) (journal \(journalPath), \(clusterNodes.count) node(s))\n"
@@ -53,6 +102,61 @@ struct Serve: AsyncParsableCommand {
             FileHandle.standardOutput.write(Data(text.utf8))
         }
         print("kj serve: stopped")
+    }
+}
+
+/// A size in bytes, written as a Kubernetes quantity (`64Gi`, `500M`, `1073741824`).
+struct ByteSize: ExpressibleByArgument {
+    var bytes: Int
+
+    init(_ bytes: Int) { self.bytes = bytes }
+
+    init?(argument: String) {
+        guard let q = try? Quantity(parsing: argument), q.value >= 1 << 20 else { return nil }
+        bytes = Int(q.value)
+    }
+
+    var defaultValueDescription: String { Quantity(Int64(bytes), format: .binarySI).description }
+}
+
+/// `--tls-min-version`, named as kube-apiserver names its values.
+enum TLSMinimumVersion: String, ExpressibleByArgument, CaseIterable {
+    case tls12 = "VersionTLS12"
+    case tls13 = "VersionTLS13"
+
+    var version: TLSVersion { self == .tls12 ? .tlsv12 : .tlsv13 }
+}
+
+/// A duration as Go writes one: numbers with units `ms`, `s`, `m` or `h`, e.g. `90s`, `1m30s`.
+struct DurationArgument: ExpressibleByArgument {
+    let duration: Duration
+
+    init(_ duration: Duration) { self.duration = duration }
+
+    init?(argument: String) {
+        var total = Duration.zero
+        var rest = Substring(argument)
+        guard !rest.isEmpty else { return nil }
+        while !rest.isEmpty {
+            let digits = rest.prefix { $0.isASCII && $0.isNumber }
+            rest = rest.dropFirst(digits.count)
+            let unit = rest.prefix { $0.isLetter }
+            rest = rest.dropFirst(unit.count)
+            guard let n = Int64(digits), n <= 1_000_000_000 else { return nil }
+            switch unit {
+            case "ms": total += .milliseconds(n)
+            case "s": total += .seconds(n)
+            case "m": total += .seconds(n * 60)
+            case "h": total += .seconds(n * 3600)
+            default: return nil
+            }
+        }
+        duration = total
+    }
+
+    var defaultValueDescription: String {
+        let (seconds, attoseconds) = duration.components
+        return attoseconds == 0 ? "\(seconds)s" : "\(seconds * 1000 + attoseconds / 1_000_000_000_000_000)ms"
     }
 }
 

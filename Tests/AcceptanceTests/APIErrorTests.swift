@@ -73,6 +73,49 @@ import TestSupport
         #expect(cluster.stop() == 0)
     }
 
+    /// Content types, query parameters and DeleteOptions are checked as kube-apiserver checks them,
+    /// with its messages; a refused request changes nothing.
+    @Test func optionsAndContentTypesAreCheckedAsKubernetesChecksThem() throws {
+        let cluster = try ServedCluster()
+        let admin = cluster.adminToken, pods = "/api/v1/namespaces/default/pods"
+        #expect(try cluster.curl("POST", pods, token: admin, body: Self.pod("kept")).code == 201)
+
+        try expectStatus(try cluster.curl("POST", pods, token: admin, contentType: "text/plain", body: Self.pod("plain")), 415, "UnsupportedMediaType",
+                         containing: "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf")
+        try expectStatus(try cluster.curl("DELETE", pods + "/kept", token: admin, body: "[1]"), 400, "BadRequest",
+                         containing: "couldn't get version/kind; json parse error: json: cannot unmarshal array into Go value of type struct")
+        try expectStatus(try cluster.curl("DELETE", pods + "/kept", token: admin, body: #"{"propagationPolicy":"Sideways"}"#), 422, "Invalid",
+                         containing: #"DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: "Sideways": supported values: "Foreground", "Background", "Orphan", "nil""#)
+        try expectStatus(try cluster.curl("DELETE", pods + "/kept", token: admin, body: #"{"dryRun":["Sometimes"]}"#), 422, "Invalid",
+                         containing: #"dryRun: Unsupported value: ["Sometimes"]: supported values: "All""#)
+        try expectStatus(try cluster.curl("DELETE", pods + "/kept", token: admin, body: #"{"gracePeriodSeconds":"soon"}"#), 400, "BadRequest",
+                         containing: "json: cannot unmarshal string into Go struct field DeleteOptions.gracePeriodSeconds of type int64")
+        try expectStatus(try cluster.curl("DELETE", pods + "/kept?gracePeriodSeconds=soon", token: admin), 400, "BadRequest",
+                         containing: #"strconv.ParseInt: parsing "soon": invalid syntax"#)
+        try expectStatus(try cluster.curl("POST", pods + "?dryRun=Sometimes", token: admin, body: Self.pod("maybe")), 422, "Invalid",
+                         containing: #"CreateOptions.meta.k8s.io "" is invalid: dryRun: Unsupported value: ["Sometimes"]: supported values: "All""#)
+        try expectStatus(try cluster.curl("POST", pods + "?fieldValidation=Loose", token: admin, body: Self.pod("loose")), 422, "Invalid",
+                         containing: #"fieldValidation: Unsupported value: "Loose": supported values: "", "Ignore", "Strict", "Warn""#)
+
+        try expectStatus(try cluster.curl("GET", pods + "?resourceVersion=abc&resourceVersionMatch=Exact", token: admin), 400, "BadRequest",
+                         containing: #"invalid resource version: resourceVersion: Invalid value: "abc": strconv.ParseUint: parsing "abc": invalid syntax"#)
+        try expectStatus(try cluster.curl("GET", pods + "?resourceVersionMatch=Exact", token: admin), 422, "Invalid",
+                         containing: #"ListOptions.meta.k8s.io "" is invalid: resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided"#)
+        try expectStatus(try cluster.curl("GET", pods + "?watch=1&resourceVersion=abc", token: admin), 422, "Invalid",
+                         containing: #"pods "" is invalid: resourceVersion: Invalid value: "abc""#)
+        try expectStatus(try cluster.curl("GET", pods + "?limit=abc", token: admin), 400, "BadRequest", containing: #"strconv.ParseInt: parsing "abc": invalid syntax"#)
+        try expectStatus(try cluster.curl("GET", pods + "?watch=1&timeoutSeconds=soon", token: admin), 400, "BadRequest", containing: "strconv.ParseInt")
+        // A negative limit is no limit, as in Kubernetes.
+        let all = try cluster.curl("GET", pods + "?limit=-1", token: admin)
+        #expect(all.code == 200 && all.body.contains(#""name":"kept""#), "\(all.body)")
+
+        // Nothing refused reached the journal: the one pod is still there and was the only write.
+        #expect(try cluster.curl("GET", pods + "/kept", token: admin).code == 200)
+        let userEvents = try cluster.kj(["events", "--actor", "user", "-o", "json"])
+        let events = try #require(try JSONSerialization.jsonObject(with: Data(userEvents.stdout.utf8)) as? [[String: Any]])
+        #expect(events.map { $0["object"] as? String } == ["Pod/default/kept"], "\(userEvents.stdout)")
+    }
+
     @Test func writingAroundTheServerIsRefused() throws {
         let cluster = try ServedCluster()
         let manifest = cluster.directory.sub("pod.yaml")

@@ -148,3 +148,105 @@ import TestSupport
         #expect(pods > 0 && pods < 30_000, "\(pods) pods were created before the stop")
     }
 }
+
+/// A journal whose hash chain does not verify is refused by `kj serve`, unless a user takes
+/// responsibility with `--allow-broken-chain` — which is itself recorded in the journal.
+@Suite struct BrokenChainServeTests {
+    @Test(.timeLimit(.minutes(5)))
+    func serveRefusesATamperedJournalUnlessToldAndRecordsIt() throws {
+        let cluster = try ServedCluster(nodes: 1)
+        #expect(try cluster.kubectl(["run", "tamper-me", "--image=nginx"]).status == 0)
+        #expect(cluster.stop() == 0)
+        // Change one byte of the pod's stored name, as an attacker editing data.mdb would.
+        let file = cluster.journal + "/data.mdb"
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: file))
+        let range = try #require(bytes.range(of: Data("\"name\":\"tamper-me\"".utf8)))
+        bytes[range.upperBound - 2] = UInt8(ascii: "f")
+        try bytes.write(to: URL(fileURLWithPath: file))
+
+        let refused = try runKJ(["serve", "--journal", cluster.journal, "--listen", "127.0.0.1:0", "--log-level", "warning"])
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("fails verification at revision"), "\(refused.stderr)")
+        #expect(refused.stderr.split(separator: "\n").count == 1, "\(refused.stderr)")
+
+        let accepted = try ServedCluster(nodes: 1, options: ["--allow-broken-chain"], after: cluster)
+        #expect(try accepted.kubectl(["get", "pods"]).status == 0)
+        #expect(accepted.stop() == 0)
+        let recorded = try accepted.kj(["events", "--type", "ChainBreakAccepted"])
+        #expect(recorded.status == 0 && recorded.stdout.contains("ChainBreakAccepted"), "\(recorded.stdout) \(recorded.stderr)")
+        #expect(recorded.stdout.contains("user/"), "\(recorded.stdout)")
+    }
+}
+
+/// A full disk is etcd's NOSPACE alarm: writes refused with a clear Status, a metric and a log
+/// line; reads and watches go on; writes resume by themselves when space returns; nothing lost.
+@Suite(.serialized, .enabled(if: SmallDisk.permitted, "mounting a tmpfs is not permitted here: the disk-full test needs root"))
+struct ServeDiskFullTests {
+    @Test(.timeLimit(.minutes(5)))
+    func aFullDiskRefusesWritesKeepsReadsAndRecovers() throws {
+        let disk = try SmallDisk(megabytes: 48)
+        let cluster = try ServedCluster(nodes: 1, journal: disk.path + "/journal")
+        func create(_ name: String) throws -> (code: Int, body: String) {
+            try cluster.curl("POST", "/api/v1/namespaces/default/pods", token: cluster.adminToken,
+                             body: #"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"\#(name)","annotations":{"pad":"\#(String(repeating: "x", count: 2000))"}},"spec":{"containers":[{"name":"c","image":"nginx"}]}}"#)
+        }
+        func alarm() throws -> String {
+            let (_, text) = try cluster.curl("GET", "/metrics", token: cluster.adminToken)
+            return text.split(separator: "\n").first { $0.hasPrefix("kubejournal_journal_nospace_alarm") }.map(String.init) ?? ""
+        }
+        var acknowledged: [String] = []
+        for i in 0..<5 {
+            let (code, body) = try create("before-\(i)")
+            #expect(code == 201, "\(body.prefix(300))")
+            acknowledged.append("before-\(i)")
+        }
+        try disk.fill(leaving: 0)
+        var refused: (code: Int, body: String)?
+        for i in 0..<3000 {
+            let answer = try create("filling-\(i)")
+            if answer.code == 201 { acknowledged.append("filling-\(i)"); continue }
+            refused = answer
+            break
+        }
+        let refusal = try #require(refused, "the disk never filled")
+        #expect(refusal.code == 507, "\(refusal.body.prefix(300))")
+        #expect(refusal.body.contains("the journal has no space left: writes are refused until space is freed, reads go on"))
+        let raised = try alarm()
+        #expect(raised.hasSuffix(" 1.0"), "\(raised)")
+        // Reads go on, and the server is up.
+        let listed = try cluster.kubectl(["get", "pods", "-o", "name"])
+        #expect(listed.status == 0)
+        #expect(cluster.process.isRunning)
+        // Space returns: writes resume by themselves.
+        disk.emptyBallast()
+        _ = try cluster.eventually(30, "a write accepted again") { try create("after").code == 201 }
+        acknowledged.append("after")
+        let cleared = try alarm()
+        #expect(cleared.hasSuffix(" 0.0"), "\(cleared)")
+        let names = try cluster.kubectl(["get", "pods", "-o", "name"]).stdout
+        for name in acknowledged { #expect(names.contains("pod/\(name)\n"), "\(name) was acknowledged and is gone") }
+        #expect(cluster.stop() == 0)
+        #expect(try cluster.kj(["journal", "verify"]).status == 0)
+    }
+}
+
+/// `--max-size` is the journal's quota, as etcd's `--quota-backend-bytes`: reaching it refuses
+/// writes with 507 and the way out in the message; reads go on.
+@Suite struct JournalQuotaTests {
+    @Test(.timeLimit(.minutes(3)))
+    func aJournalAtItsMaximumSizeRefusesWritesAndSaysHowToRaiseIt() throws {
+        let cluster = try ServedCluster(nodes: 1, options: ["--max-size", "2Mi"])
+        var refusal: (code: Int, body: String)?
+        for i in 0..<2000 {
+            let answer = try cluster.curl("POST", "/api/v1/namespaces/default/pods", token: cluster.adminToken,
+                                          body: #"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p\#(i)","annotations":{"pad":"\#(String(repeating: "x", count: 4000))"}},"spec":{"containers":[{"name":"c","image":"nginx"}]}}"#)
+            if answer.code != 201 { refusal = answer; break }
+        }
+        let refused = try #require(refusal, "the journal never reached its maximum size")
+        #expect(refused.code == 507, "\(refused.body.prefix(300))")
+        #expect(refused.body.contains("is full (map size 2 MiB reached); raise --max-size"), "\(refused.body.prefix(400))")
+        #expect(try cluster.kubectl(["get", "pods", "-o", "name"]).status == 0)
+        #expect(cluster.stop() == 0)
+        #expect(try cluster.kj(["journal", "verify"]).status == 0)
+    }
+}

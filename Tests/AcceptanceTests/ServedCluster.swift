@@ -12,27 +12,39 @@ final class ServedCluster: @unchecked Sendable {
     private(set) var kubeconfig = ""
     private(set) var adminToken = ""
     let viewerToken = "viewer-token-0123456789"
+    /// A user in no group (with `withViewer`): neither read-only nor exempt from the in-flight limits.
+    let userToken = "user-token-0123456789"
     private let output = Pipe()
     /// The server this one restarted, kept so its directory (and journal) lives as long as this one.
     private let previous: ServedCluster?
 
-    /// Starts the server and waits until it listens. `withViewer`: use a token file with an admin
-    /// and a read-only viewer instead of the generated one; `cluster`: a scenario file's nodes.
-    /// `after`: a stopped server whose journal this one serves again (a restart).
-    init(nodes: Int = 3, withViewer: Bool = false, cluster: String? = nil, after previous: ServedCluster? = nil) throws {
+    /// Starts the server and waits until it listens. `withViewer`: use a token file with an admin,
+    /// a read-only viewer and a plain user instead of the generated one; `cluster`: a scenario
+    /// file's nodes; `options`: more `kj serve` options; `fileLimit`: the server's soft and hard
+    /// limits on open files; `after`: a stopped server whose journal this one serves again (a restart);
+    /// `journalPath`: where the journal lives, when not in the cluster's own directory.
+    init(nodes: Int = 3, withViewer: Bool = false, cluster: String? = nil, options: [String] = [], fileLimit: (soft: Int, hard: Int)? = nil,
+         after previous: ServedCluster? = nil, journal journalPath: String? = nil) throws {
         self.previous = previous
-        journal = previous?.journal ?? directory.sub("journal")
+        journal = journalPath ?? previous?.journal ?? directory.sub("journal")
         var arguments = ["serve", "--journal", journal, "--listen", "127.0.0.1:0", "--log-level", "warning"]
         arguments += cluster.map { ["--cluster", $0] } ?? ["--nodes", String(nodes)]
         if withViewer {
             adminToken = "admin-token-0123456789"
             let file = directory.sub("tokens.csv")
-            try "\(adminToken),admin,admin-uid,\"system:masters\"\n\(viewerToken),viewer,viewer-uid,\"kubejournal:viewers\"\n"
+            try "\(adminToken),admin,admin-uid,\"system:masters\"\n\(viewerToken),viewer,viewer-uid,\"kubejournal:viewers\"\n\(userToken),alice,alice-uid\n"
                 .write(toFile: file, atomically: true, encoding: .utf8)
             arguments += ["--token-file", file]
         }
-        process.executableURL = URL(fileURLWithPath: kjExecutable)
-        process.arguments = arguments
+        arguments += options
+        if let fileLimit {
+            // The shell lowers its limits, then becomes kj (same process).
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", "ulimit -Sn \(fileLimit.soft) && ulimit -Hn \(fileLimit.hard) && exec \"$0\" \"$@\"", kjExecutable] + arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: kjExecutable)
+            process.arguments = arguments
+        }
         process.standardOutput = output
         process.standardError = FileHandle.standardError
         try process.run()
@@ -57,6 +69,15 @@ final class ServedCluster: @unchecked Sendable {
 
     struct ServeFailed: Error { var output: String }
 
+    /// The server's process id.
+    var pid: Int32 { process.processIdentifier }
+
+    /// Whether the server is still running and answers `/healthz`.
+    var isUp: Bool {
+        guard process.isRunning, let answer = try? curl("GET", "/healthz", token: nil) else { return false }
+        return answer.code == 200
+    }
+
     /// Stops the server with SIGTERM and returns its exit status.
     @discardableResult
     func stop() -> Int32 {
@@ -77,10 +98,11 @@ final class ServedCluster: @unchecked Sendable {
         try runKJ(arguments + ["--journal", journal])
     }
 
-    /// curl against the server, trusting its CA; returns the HTTP code and the body.
+    /// curl against the server, trusting its CA; returns the HTTP code and the body (code 0 when
+    /// no answer came within 60 s).
     func curl(_ method: String, _ path: String, token: String?, contentType: String = "application/json", body: String? = nil,
               bodyFile: String? = nil, headers: [String] = []) throws -> (code: Int, body: String) {
-        var args = ["curl", "-s", "-X", method, "--cacert", journal + "/ca.crt", "-w", "\n%{http_code}", "-H", "Content-Type: \(contentType)"]
+        var args = ["curl", "-s", "-m", "60", "-X", method, "--cacert", journal + "/ca.crt", "-w", "\n%{http_code}", "-H", "Content-Type: \(contentType)"]
         if let token { args += ["-H", "Authorization: Bearer \(token)"] }
         for h in headers { args += ["-H", h] }
         if let body { args += ["--data-binary", body] }

@@ -431,3 +431,13 @@ enum Examples {
         #expect(v.jsonString == #"{"f":0.5,"i16":-16,"i8":-8,"list":[1,2],"optional":7,"u":1,"u16":16,"u32":32,"u64":64,"u8":8}"#)
     }
 }
+
+/// Readers of stored bytes in place never trust them: damaged bytes give no answer, not a trap.
+@Suite struct DamagedBytesTests {
+    @Test(arguments: [#"{"metadata":{"name":""#, #"{"metadata":{"name":"abc\"#, #"{"metadata":{"name":"ab\""#, #"{"metadata":"#])
+    func unterminatedStringsAreNotStrings(text: String) {
+        let bytes = Array(text.utf8)
+        let found = bytes.withUnsafeBytes { JSONFields.string(at: ["metadata", "name"], in: $0) }
+        #expect(found == nil)
+    }
+}

@@ -1,5 +1,5 @@
 import ClusterModel
-import ControlPlane
+@testable import ControlPlane
 import Foundation
 import Journal
 import Synchronization
@@ -189,5 +189,27 @@ import TestSupport
         var count = 1
         while count < 1001, try await iterator.next() != nil { count += 1 }
         #expect(count == 1001)
+    }
+}
+
+/// A snapshot is read in place; damaged lengths (any 64 bits) are refused, never followed.
+@Suite struct DamagedSnapshotTests {
+    @Test func everyTruncationAndHugeLengthIsRefused() async throws {
+        let f = try await Fixture()
+        for i in 0..<5 { _ = try await f.store.create(pod("p\(i)"), by: alice) }
+        let good = SnapshotCodec.encode(await f.store.state)
+        #expect(try good.withUnsafeBytes { try SnapshotCodec.decode($0) } == (await f.store.state))
+        for cut in stride(from: 0, to: good.count, by: 3) {
+            let damaged = Array(good.prefix(cut))
+            #expect(throws: (any Error).self) { try damaged.withUnsafeBytes { try SnapshotCodec.decode($0) } }
+        }
+        // Every 8-byte field overwritten with enormous values.
+        for at in stride(from: 4, to: good.count - 8, by: 1) {
+            for value in [UInt64.max, UInt64(1) << 63, UInt64(Int64.max)] {
+                var damaged = good
+                withUnsafeBytes(of: value.bigEndian) { damaged.replaceSubrange(at..<at + 8, with: $0) }
+                _ = try? damaged.withUnsafeBytes { try SnapshotCodec.decode($0) }
+            }
+        }
     }
 }

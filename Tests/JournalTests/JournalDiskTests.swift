@@ -207,6 +207,17 @@ func writeJournal(_ dir: String, events: Int) async throws {
         #expect(fileDigest(dir.sub("data.mdb")) == digest)
     }
 
+    /// The journal's files are its owner's alone: 0600, in directories it creates with 0700.
+    @Test func aNewJournalIsPrivateToItsOwner() throws {
+        let dir = TemporaryDirectory()
+        let path = dir.sub("data/kubejournal/journal")
+        try Journal.open(at: path).close()
+        func mode(_ p: String) -> Int { ((try? FileManager.default.attributesOfItem(atPath: p)[.posixPermissions]) as? Int ?? -1) & 0o777 }
+        for created in [dir.sub("data"), dir.sub("data/kubejournal"), path] { #expect(mode(created) == 0o700, "\(created)") }
+        #expect(mode(path + "/data.mdb") == 0o600)
+        #expect(mode(path + "/lock.mdb") == 0o600)
+    }
+
     @Test func readOnlyOpeningOfNothingSaysThereIsNoJournal() throws {
         let dir = TemporaryDirectory()
         let error = #expect(throws: JournalError.self) { try Journal.open(at: dir.sub("missing"), options: .reader) }
@@ -309,5 +320,24 @@ func writeJournal(_ dir: String, events: Int) async throws {
         let reader = try Journal.open(at: dir.path, options: .reader)
         defer { reader.close() }
         #expect(try reader.read { try $0.caused(by: 7) } == expectedCaused(by: 7))
+    }
+}
+
+@Suite struct FailedWriteTests {
+    /// A write that fails part-way (here an import whose third event is out of time order) leaves
+    /// no index entries behind for the revisions it did not commit.
+    @Test func aFailedImportLeavesNoIndexEntriesForTheNextWrite() async throws {
+        let source = TemporaryDirectory(), target = TemporaryDirectory()
+        let a = try Journal.open(at: source.path, options: JournalOptions(durability: .noSync))
+        var events = try await a.append((1...3).map { testDraft($0, name: "imported-\($0)") })
+        a.close()
+        events[2].draft.time = events[0].time.adding(microseconds: -1)
+        let b = try Journal.open(at: target.path, options: JournalOptions(durability: .noSync))
+        defer { b.close() }
+        let error = await #expect(throws: JournalError.self) { try await b.importEvents(events) }
+        #expect(error?.code == .chainMismatch)
+        _ = try await b.append((1...3).map { testDraft($0, name: "appended-\($0)") })
+        let report = try b.verify()
+        #expect(report.ok, "\(report.problem.map(String.init(describing:)) ?? "")")
     }
 }
