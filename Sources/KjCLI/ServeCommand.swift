@@ -68,6 +68,9 @@ struct Serve: AsyncParsableCommand {
         if maxRequestsInflight < 0 || maxMutatingRequestsInflight < 0 { throw ValidationError("the in-flight limits must be 0 (none) or more") }
         if minRequestTimeout < 1 { throw ValidationError("--min-request-timeout must be at least 1") }
         if maxConnections < 1 { throw ValidationError("--max-connections must be at least 1") }
+        if nodeMonitorGracePeriod.microseconds <= KubeletFleet.heartbeatSeconds * 1_000_000 {
+            throw ValidationError("--node-monitor-grace-period must be longer than the simulated kubelets' heartbeat (\(KubeletFleet.heartbeatSeconds)s), or every node would be marked NotReady between two heartbeats")
+        }
         for (name, d) in [("--read-header-timeout", readHeaderTimeout), ("--read-timeout", readTimeout), ("--idle-timeout", idleTimeout)]
         where d.duration <= .zero {
             throw ValidationError("\(name) must be longer than 0")
