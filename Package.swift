@@ -58,7 +58,7 @@ let package = Package(
             dependencies: ["ControlPlane", "ClusterModel", "Journal", .product(name: "HeapModule", package: "swift-collections")]
         ),
         // ReplicaSet, Deployment, Endpoints, NodeLifecycle and garbage collection.
-        .target(name: "Controllers", dependencies: ["ControlPlane", "ClusterModel", "Journal"]),
+        .target(name: "Controllers", dependencies: ["ControlPlane", "ClusterModel", "Journal", .product(name: "HeapModule", package: "swift-collections")]),
         // Simulated kubelets and container runtime.
         .target(
             name: "NodeAgent",
@@ -104,6 +104,7 @@ let package = Package(
                 "Journal",
                 "ClusterModel",
                 "ControlPlane",
+                "Controllers",
                 "Scheduler",
                 "Simulation",
                 "NodeAgent",
@@ -129,7 +130,7 @@ let package = Package(
         .testTarget(name: "ControllersTests", dependencies: ["Controllers", "ClusterModel"]),
         .testTarget(name: "NodeAgentTests", dependencies: ["NodeAgent", "Simulation", "ClusterModel", "Journal", "TestSupport"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Scheduler", "ControlPlane", "ClusterModel", "Journal", "TestSupport"]),
-        .testTarget(name: "QueriesTests", dependencies: ["Queries", "Journal", "ClusterModel", "TestSupport", "kj"]),
+        .testTarget(name: "QueriesTests", dependencies: ["Queries", "Journal", "ClusterModel", "ControlPlane", "Scheduler", "Simulation", "TestSupport", "kj"]),
         // The API without a server: protobuf request bodies captured from kubectl, and their JSON.
         .testTarget(name: "APIServerTests", dependencies: ["APIServer", "ClusterModel", "ControlPlane", "Journal", "TestSupport"], exclude: ["fixtures"]),
         // kubectl, curl and the Python kubernetes client against a running `kj serve`.

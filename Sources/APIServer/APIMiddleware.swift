@@ -191,8 +191,10 @@ extension APIResponse {
         case .text(let code, let text, let type):
             Response(status: .init(code: code), headers: [.contentType: type], body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
         case .stream(let chunks):
-            Response(status: .ok, headers: [.contentType: "application/json"],
-                     body: ResponseBody(asyncSequence: chunks.map { ByteBuffer(bytes: $0) }.cancelOnGracefulShutdown()))
+            Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody { writer in
+                try await chunks.run { try await writer.write(ByteBuffer(bytes: $0)) }
+                try await writer.finish(nil)
+            })
         }
     }
 }

@@ -63,8 +63,8 @@ public enum APIResponse: Sendable {
     case document(Int, JSONValue, contentType: String)
     /// Plain text (metrics) with its content type.
     case text(Int, String, contentType: String)
-    /// A stream of JSON lines (watch), ended when the sequence ends.
-    case stream(AsyncStream<[UInt8]>)
+    /// A stream of JSON lines (a watch), written as it is produced.
+    case stream(ChunkStream)
 
     /// A Kubernetes `Status` for a failed request.
     static func status(_ e: StatusError) -> APIResponse { .json(e.code, KubeStatus.failure(e)) }

@@ -5,8 +5,8 @@ import NIOPosix
 import NIOSSL
 import Yams
 
-/// Reads a `kj serve`'s journal endpoints (`/kj/v1/…`) over HTTPS with a bearer token: what
-/// `kj … --server URL` uses instead of opening the journal.
+/// Reads a `kj serve`'s journal endpoints (`/kj/v1/…`) over HTTPS with a bearer token — what
+/// `kj … --server URL` uses instead of opening the journal — and injects faults (`kj fault`, `kj node`).
 public final class JournalClient: Sendable {
     public let baseURL: String
     let host: String
@@ -36,13 +36,21 @@ public final class JournalClient: Sendable {
         self.tls = tls
     }
 
-    /// The token and CA certificate of a kubeconfig's current context.
-    static func credentials(_ path: String?) throws -> (token: String?, caPEM: String?) {
+    /// `server`, or else the server of the kubeconfig's current context.
+    public convenience init(server: String?, kubeconfig: String?) throws {
+        guard let url = try server ?? Self.credentials(kubeconfig).server else {
+            throw Failure(description: "no server: give --server https://HOST:PORT, or a kubeconfig (--kubeconfig, $KUBECONFIG) whose current context names one")
+        }
+        try self.init(server: url, kubeconfig: kubeconfig)
+    }
+
+    /// The server, token and CA certificate of a kubeconfig's current context.
+    static func credentials(_ path: String?) throws -> (token: String?, caPEM: String?, server: String?) {
         let env = ProcessInfo.processInfo.environment
         let file = path ?? env["KUBECONFIG"].flatMap { $0.split(separator: ":").first.map(String.init) } ?? (NSHomeDirectory() + "/.kube/config")
         guard let data = FileManager.default.contents(atPath: file) else {
             if path != nil { throw Failure(description: "cannot read kubeconfig \(file)") }
-            return (nil, nil)
+            return (nil, nil, nil)
         }
         guard let config = try Yams.load(yaml: String(decoding: data, as: UTF8.self)) as? [String: Any] else {
             throw Failure(description: "\(file) is not a kubeconfig")
@@ -59,12 +67,21 @@ public final class JournalClient: Sendable {
         } else if let caFile = cluster?["certificate-authority"] as? String {
             ca = try String(contentsOfFile: caFile, encoding: .utf8)
         }
-        return (user?["token"] as? String, ca)
+        return (user?["token"] as? String, ca, cluster?["server"] as? String)
     }
 
     /// GETs `path` (with its query); `chunk`, if given, receives the body as it arrives and may
     /// stop it by returning false. Returns the status and (without `chunk`) the body.
     public func get(_ path: String, chunk: (@Sendable ([UInt8]) -> Bool)? = nil) throws -> (status: Int, body: [UInt8]) {
+        try send(.GET, path, body: nil, chunk: chunk)
+    }
+
+    /// POSTs a JSON body to `path`; returns the status and the body of the answer.
+    public func post(_ path: String, json: [UInt8]) throws -> (status: Int, body: [UInt8]) {
+        try send(.POST, path, body: json, chunk: nil)
+    }
+
+    private func send(_ method: HTTPMethod, _ path: String, body: [UInt8]?, chunk: (@Sendable ([UInt8]) -> Bool)?) throws -> (status: Int, body: [UInt8]) {
         let group = MultiThreadedEventLoopGroup.singleton
         let sslContext = try NIOSSLContext(configuration: tls)
         let done = group.next().makePromise(of: (Int, [UInt8]).self)
@@ -82,11 +99,16 @@ public final class JournalClient: Sendable {
         } catch {
             throw Failure(description: "cannot reach \(baseURL): \(error)")
         }
-        var head = HTTPRequestHead(version: .http1_1, method: .GET, uri: path)
+        var head = HTTPRequestHead(version: .http1_1, method: method, uri: path)
         head.headers.add(name: "Host", value: "\(host):\(port)")
         head.headers.add(name: "Accept", value: "application/json")
         if let token { head.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        if let body {
+            head.headers.add(name: "Content-Type", value: "application/json")
+            head.headers.add(name: "Content-Length", value: String(body.count))
+        }
         channel.write(HTTPClientRequestPart.head(head), promise: nil)
+        if let body { channel.write(HTTPClientRequestPart.body(.byteBuffer(ByteBuffer(bytes: body))), promise: nil) }
         channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
         defer { channel.close(promise: nil) }
         do {

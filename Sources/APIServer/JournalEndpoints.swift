@@ -18,6 +18,8 @@ import Queries
 struct JournalEndpoints: Sendable {
     static let prefix = "kj"
     let store: Store
+    /// Where an open `follow` stream is counted (`kubejournal_watchers`).
+    var metrics: ServerMetrics?
 
     func handle(_ r: APIRequest, segments: [String]) async throws(StatusError) -> APIResponse {
         guard r.method == "GET" else { throw StatusError(.methodNotAllowed, "the journal endpoints only read") }
@@ -120,7 +122,10 @@ struct JournalEndpoints: Sendable {
         let start = last, signal = store.signal, follow = filter
         let initial = records
         let timeout = try r.int64("timeoutSeconds") ?? 3600
+        let metrics = self.metrics
         return .stream(KubeAPI.lines(timeout: .seconds(max(0, timeout))) { emit in
+            metrics?.watchers.increment()
+            defer { metrics?.watchers.decrement() }
             func line(_ record: EventRecord) throws -> [UInt8] { try ValueEncoder().encode(record).serialized() + [UInt8(ascii: "\n")] }
             for record in initial { guard emit(try line(record), 1) else { return } }
             var seen = start

@@ -12,6 +12,7 @@ public final class KubeAPI: Sendable {
     let tokens: TokenFile
     let metrics: ServerMetrics
     let queries: JournalEndpoints
+    let faults: FaultEndpoints
     /// How often an idle watch that allows bookmarks is told the revision it has reached.
     let bookmarkInterval: Duration
     /// Seconds a watch without `timeoutSeconds` lasts at least (`ServerLimits.minRequestTimeout`).
@@ -28,7 +29,8 @@ public final class KubeAPI: Sendable {
         self.minRequestTimeout = minRequestTimeout
         self.tokens = tokens
         self.metrics = metrics
-        queries = JournalEndpoints(store: store)
+        queries = JournalEndpoints(store: store, metrics: metrics)
+        faults = FaultEndpoints(store: store)
     }
 
     /// The host:port clients reach the server at (told to discovery clients).
@@ -95,6 +97,10 @@ public final class KubeAPI: Sendable {
         case "metrics":
             return .text(200, await metrics.exposition(store: store), contentType: "text/plain; version=0.0.4")
         case JournalEndpoints.prefix:
+            if segments == ["kj", "v1", "faults"] {
+                guard r.method == "POST" else { throw StatusError(.methodNotAllowed, "faults are injected with POST") }
+                return try await faults.inject(r)
+            }
             return try await queries.handle(r, segments: Array(segments.dropFirst()))
         default: break
         }

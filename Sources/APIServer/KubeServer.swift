@@ -27,6 +27,10 @@ public struct ServeConfiguration: Sendable {
     public var acceptBrokenChainAs: String?
     /// The largest the journal's map may grow to (the analogue of etcd's `--quota-backend-bytes`).
     public var maxJournalBytes = JournalOptions().maxMapSize
+    /// kube-controller-manager's and kube-apiserver's timing flags for the components.
+    public var settings = Driver.Settings()
+    /// The DefaultTolerationSeconds admission plugin's settings.
+    public var admission = Defaults.Admission()
 
     public init(journalPath: String, host: String = "127.0.0.1", port: Int = 6443, nodes: [SimulatedNode], tokenFile: String? = nil,
                 limits: ServerLimits = ServerLimits(), acceptBrokenChainAs: String? = nil) {
@@ -80,7 +84,7 @@ public enum KubeServer {
         let metrics = ServerMetrics()
         metrics.observe(journal)
         let clock = WallClock()
-        let store = try await Store.open(journal: journal, clock: clock)
+        let store = try await Store.open(journal: journal, clock: clock, options: Store.Options(admission: config.admission))
         store.spaceAlarm.onChange { reason in
             // etcd's NOSPACE alarm, in the log: when writes stop being accepted, and when they resume.
             if let reason {
@@ -90,10 +94,7 @@ public enum KubeServer {
             }
         }
         metrics.observe(store.spaceAlarm)
-        let kubelets = KubeletFleet(nodes: config.nodes, start: clock.now())
-        let components = Driver.standardComponents(seed: store.seed, kubelets: kubelets) + [DecisionMetrics(metrics)]
-        let driver = try Driver(store: store, components: components, kubelets: kubelets, now: { clock.now() })
-        driver.logger = logger
+        try await recordStart(store: store, config: config, previousRun: lock.previousRun, logger: logger)
         let api = KubeAPI(store: store, tokens: tokens, metrics: metrics, minRequestTimeout: limits.minRequestTimeout)
 
         let chain = requestChain(api: api, metrics: metrics, limits: limits, logger: logger)
@@ -111,7 +112,7 @@ public enum KubeServer {
             responder: responder,
             server: server,
             configuration: ApplicationConfiguration(address: .hostname(config.host, port: config.port), serverName: "kubejournal"),
-            services: [DriverService(driver: UncheckedDriver(driver), logger: logger)],
+            services: [DriverService(store: store, nodes: config.nodes, settings: config.settings, metrics: metrics, clock: clock, logger: logger)],
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? config.port
                 let url = "https://\(config.host.contains(":") ? "[\(config.host)]" : config.host):\(port)"
@@ -131,6 +132,23 @@ public enum KubeServer {
         await store.flushSnapshots()
     }
 
+    /// Appends `ControlPlaneStarted`: the run's nodes, how long after the journal's last event it
+    /// starts, and how the previous run ended (the components then resume from the journal).
+    static func recordStart(store: Store, config: ServeConfiguration, previousRun: ServeLock.PreviousRun, logger: Logger) async throws {
+        let head = try store.journal.head()
+        let now = store.clock.now()
+        var data: [String: JSONValue] = [
+            "server": "kj serve", "version": Discovery.version["gitVersion"] ?? "",
+            "nodes": .array(config.nodes.map { .string($0.name) }),
+            "previousRun": .string(previousRun.rawValue), "resumedAt": .int(Int64(head.revision)),
+        ]
+        if head.revision > 0 { data["sinceLastEventSeconds"] = .int(max(0, head.time.microseconds(until: now)) / 1_000_000) }
+        _ = try await store.record(EventDraft(
+            time: now, type: ClusterEventType.controlPlaneStarted, actor: Actor(kind: "controlplane", name: "kj-serve"),
+            object: ObjectRef(kind: "Cluster", name: "cluster"), observed: head.revision, data: JSONValue.object(data).serialized()))
+        if previousRun == .unclean { logger.notice("the previous kj serve on this journal did not stop cleanly; resuming from the journal") }
+    }
+
     /// The middleware every request passes, outermost first.
     @MiddlewareFixedTypeBuilder<Request, Response, KubeRequestContext>
     static func requestChain(api: KubeAPI, metrics: ServerMetrics, limits: ServerLimits, logger: Logger) -> some MiddlewareProtocol<Request, Response, KubeRequestContext> {
@@ -142,22 +160,25 @@ public enum KubeServer {
     }
 }
 
-/// The driver, handed to the service group (it is used from that one task only).
-struct UncheckedDriver: @unchecked Sendable {
-    let driver: Driver
-    init(_ driver: Driver) { self.driver = driver }
-}
-
-/// Runs the components on the wall clock until graceful shutdown.
+/// Runs the components on the wall clock until graceful shutdown. The driver and the components
+/// are made inside the service's own task and never leave it.
 struct DriverService: ServiceLifecycle.Service {
-    let driver: UncheckedDriver
+    let store: Store
+    let nodes: [SimulatedNode]
+    let settings: Driver.Settings
+    let metrics: ServerMetrics
+    let clock: WallClock
     let logger: Logger
 
     func run() async throws {
-        let driver = self.driver
+        let (store, nodes, settings, metrics, clock, logger) = (self.store, self.nodes, self.settings, self.metrics, self.clock, self.logger)
         try await cancelOnGracefulShutdown {
+            let kubelets = KubeletFleet(nodes: nodes, start: clock.now())
+            let components = Driver.standardComponents(seed: store.seed, kubelets: kubelets, settings: settings) + [DecisionMetrics(metrics)]
+            let driver = try Driver(store: store, components: components, kubelets: kubelets, now: { clock.now() })
+            driver.logger = logger
             do {
-                try await driver.driver.runLive()
+                try await driver.runLive()
             } catch is CancellationError {
             } catch {
                 logger.error("the components stopped", metadata: ["error": .string("\(error)")])
@@ -196,15 +217,30 @@ public final class ServeLock: Sendable {
     let fd: Int32
     let path: String
 
-    init(fd: Int32, path: String) {
-        self.fd = fd
-        self.path = path
+    public static func lockPath(journal: String) -> String { journal + "/serve.lock" }
+
+    /// How the server before this one on the journal ended.
+    public enum PreviousRun: String, Sendable {
+        /// No `kj serve` ran on this journal before.
+        case none
+        /// It stopped on a signal, cleanly.
+        case clean
+        /// It was killed, or crashed: it left its address in the lock file.
+        case unclean
     }
 
-    public static func lockPath(journal: String) -> String { journal + "/serve.lock" }
+    /// How the previous server on the journal ended, read when the lock was taken.
+    let previousRun: PreviousRun
+
+    init(fd: Int32, path: String, previousRun: PreviousRun) {
+        self.fd = fd
+        self.path = path
+        self.previousRun = previousRun
+    }
 
     static func acquire(journal: String) throws -> ServeLock {
         let path = lockPath(journal: journal)
+        let existed = FileManager.default.fileExists(atPath: path)
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw ServeError("cannot open \(path): \(String(cString: strerror(errno)))") }
         _ = fchmod(fd, 0o600)
@@ -212,7 +248,10 @@ public final class ServeLock: Sendable {
             close(fd)
             throw ServeError("another kj serve holds \(journal): \(holder(journal: journal) ?? "unknown")")
         }
-        return ServeLock(fd: fd, path: path)
+        // A clean stop empties the file (`release`); a killed server leaves its address in it.
+        var byte: UInt8 = 0
+        let leftover = pread(fd, &byte, 1, 0) == 1
+        return ServeLock(fd: fd, path: path, previousRun: !existed ? .none : (leftover ? .unclean : .clean))
     }
 
     func record(url: String) {

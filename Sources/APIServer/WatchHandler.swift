@@ -1,6 +1,7 @@
 import ClusterModel
 import ControlPlane
 import Foundation
+import ServiceLifecycle
 import Synchronization
 
 extension KubeAPI {
@@ -79,29 +80,52 @@ extension KubeAPI {
     /// A stream of byte chunks fed by `produce` (which returns when done; `emit(chunk, lines)`
     /// says false once the consumer is gone or more than `watchBuffer` lines behind), ended after
     /// `timeout` at the latest.
-    static func lines(timeout: Duration, _ produce: @escaping @Sendable (_ emit: @escaping @Sendable (_ chunk: [UInt8], _ lines: Int) -> Bool) async throws -> Void) -> AsyncStream<[UInt8]> {
-        let (stream, continuation) = AsyncStream<[UInt8]>.makeStream(bufferingPolicy: .bufferingOldest(watchBuffer))
+    static func lines(timeout: Duration, _ produce: @escaping @Sendable (_ emit: @escaping @Sendable (_ chunk: [UInt8], _ lines: Int) -> Bool) async throws -> Void) -> ChunkStream {
+        ChunkStream(timeout: timeout, produce: produce)
+    }
+}
+
+/// A streamed answer (a watch, `events?follow=1`): its producer runs as a child task of the task
+/// that writes the response — nothing outlives the request — with up to `KubeAPI.watchBuffer`
+/// lines buffered between them, so a consumer that falls further behind is let go (as
+/// kube-apiserver lets a slow watcher go; it watches again from the last revision it saw).
+public struct ChunkStream: Sendable {
+    let timeout: Duration
+    let produce: @Sendable (_ emit: @escaping @Sendable (_ chunk: [UInt8], _ lines: Int) -> Bool) async throws -> Void
+
+    /// Runs the producer and hands each chunk to `write` until the producer is done, the timeout
+    /// passes, the consumer falls behind, `write` throws (the client went away), the task is
+    /// cancelled, or the server shuts down gracefully.
+    public func run(_ write: ([UInt8]) async throws -> Void) async throws {
+        let (stream, continuation) = AsyncStream<[UInt8]>.makeStream(bufferingPolicy: .bufferingOldest(KubeAPI.watchBuffer))
         // The lines of each chunk still buffered, oldest first: a chunk the consumer took is no
         // longer counted in the stream's remaining capacity.
         let backlog = Backlog()
-        let task = Task {
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    try? await produce { chunk, lines in
-                        backlog.state.withLock { b in
-                            guard case .enqueued(let remaining) = continuation.yield(chunk) else { return false }
-                            return b.enqueued(lines, buffered: watchBuffer - remaining) <= watchBuffer
+        let (produce, timeout) = (self.produce, self.timeout)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                await withTaskGroup(of: Void.self) { inner in
+                    inner.addTask {
+                        try? await produce { chunk, lines in
+                            backlog.state.withLock { b in
+                                guard case .enqueued(let remaining) = continuation.yield(chunk) else { return false }
+                                return b.enqueued(lines, buffered: KubeAPI.watchBuffer - remaining) <= KubeAPI.watchBuffer
+                            }
                         }
                     }
+                    inner.addTask { try? await sleep(for: timeout) }
+                    await inner.next()
+                    inner.cancelAll()
                 }
-                group.addTask { try? await sleep(for: timeout) }
-                await group.next()
-                group.cancelAll()
+                continuation.finish()
             }
-            continuation.finish()
+            try await withGracefulShutdownHandler {
+                for await chunk in stream { try await write(chunk) }
+            } onGracefulShutdown: {
+                continuation.finish()
+            }
+            group.cancelAll()
         }
-        continuation.onTermination = { _ in task.cancel() }
-        return stream
     }
 }
 

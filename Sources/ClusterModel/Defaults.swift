@@ -7,12 +7,24 @@ public enum Defaults {
     public static let notReadyTaint = "node.kubernetes.io/not-ready"
     public static let unreachableTaint = "node.kubernetes.io/unreachable"
 
-    /// `object` with defaults applied.
-    public static func apply<R: Resource>(_ object: R) -> R {
+    /// The DefaultTolerationSeconds admission plugin's settings (kube-apiserver's
+    /// `--default-not-ready-toleration-seconds` and `--default-unreachable-toleration-seconds`).
+    public struct Admission: Sendable, Equatable {
+        public var notReadyTolerationSeconds: Int64
+        public var unreachableTolerationSeconds: Int64
+
+        public init(notReadyTolerationSeconds: Int64 = Defaults.defaultTolerationSeconds, unreachableTolerationSeconds: Int64 = Defaults.defaultTolerationSeconds) {
+            self.notReadyTolerationSeconds = notReadyTolerationSeconds
+            self.unreachableTolerationSeconds = unreachableTolerationSeconds
+        }
+    }
+
+    /// `object` with defaults applied, and a pod's tolerations admitted as `admission` says.
+    public static func apply<R: Resource>(_ object: R, admission: Admission = Admission()) -> R {
         switch object {
         case var pod as Pod:
             pod.spec = podSpec(pod.spec)
-            pod.spec.tolerations = admitTolerations(pod.spec.tolerations)
+            pod.spec.tolerations = admitTolerations(pod.spec.tolerations, admission)
             if pod.status == nil { pod.status = PodStatus(phase: "Pending") }
             if pod.status?.phase == nil { pod.status?.phase = "Pending" }
             return pod as! R
@@ -106,14 +118,14 @@ public enum Defaults {
         return c
     }
 
-    static func admitTolerations(_ list: [Toleration]?) -> [Toleration]? {
+    static func admitTolerations(_ list: [Toleration]?, _ admission: Admission) -> [Toleration]? {
         var list = list ?? []
-        for key in [notReadyTaint, unreachableTaint] {
+        for (key, seconds) in [(notReadyTaint, admission.notReadyTolerationSeconds), (unreachableTaint, admission.unreachableTolerationSeconds)] {
             let tolerated = list.contains { t in
                 (t.key == key || (t.key ?? "").isEmpty && t.operator == "Exists") && (t.effect == nil || t.effect == "" || t.effect == "NoExecute")
             }
             if !tolerated {
-                list.append(Toleration(key: key, operator: "Exists", effect: "NoExecute", tolerationSeconds: defaultTolerationSeconds))
+                list.append(Toleration(key: key, operator: "Exists", effect: "NoExecute", tolerationSeconds: seconds))
             }
         }
         return list

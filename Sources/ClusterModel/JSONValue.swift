@@ -32,6 +32,15 @@ public enum JSONValue: Hashable, Sendable {
         }
     }
 
+    /// Any number, as a `Double`.
+    public var doubleValue: Double? {
+        switch self {
+        case .int(let i): Double(i)
+        case .double(let d): d
+        default: nil
+        }
+    }
+
     /// The JSON type's name, for error messages: "string", "object" …
     public var typeName: String {
         switch self {

@@ -122,6 +122,15 @@ public protocol Component: AnyObject {
     func step(_ context: ComponentContext) async throws -> Bool
     /// When the component next has work even if no event arrives (nil: only on events).
     func nextWakeup() -> Timestamp?
+    /// Called once when the control plane starts on a journal, after every existing object was
+    /// shown to `observe`: a component whose state goes beyond the objects (a kubelet's
+    /// containers, the scheduler's back-offs, the node monitor's clocks) carries on from what the
+    /// journal says, instead of starting over. `now` is when this run starts.
+    func resume(from view: JournalView, cache: ObjectCache, now: Timestamp) throws
+}
+
+extension Component {
+    public func resume(from view: JournalView, cache: ObjectCache, now: Timestamp) throws {}
 }
 
 /// What a component gets to act with: the time, the cache, and the write path.
@@ -147,8 +156,21 @@ public struct ComponentContext {
     }
 
     /// Records a core/v1 Event about `object` (what `kubectl describe` shows). A repeat of the
-    /// same reason and message about the same object raises the existing event's count.
+    /// same reason and message about the same object raises the existing event's count. Like
+    /// client-go's event recorder, an Event the API refuses (its namespace is being deleted or is
+    /// gone) is dropped, never the caller's failure; a failure of the write path is thrown.
     public func recordEvent(
+        about object: some Resource, reason: String, message: String, type eventType: String = "Normal",
+        component: String, host: String? = nil, by actor: Actor, cause: UInt64?
+    ) async throws {
+        do {
+            try await writeEvent(about: object, reason: reason, message: message, type: eventType, component: component, host: host, by: actor, cause: cause)
+        } catch let e as StatusError where [.forbidden, .notFound, .invalid, .conflict].contains(e.reason) {
+            return
+        }
+    }
+
+    private func writeEvent(
         about object: some Resource, reason: String, message: String, type eventType: String = "Normal",
         component: String, host: String? = nil, by actor: Actor, cause: UInt64?
     ) async throws {

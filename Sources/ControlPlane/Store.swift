@@ -23,12 +23,16 @@ public actor Store {
         /// While the journal has no space, how long writes are refused outright before one may try
         /// again (whether space has come back).
         public var spaceRetryInterval: Duration
+        /// The tolerations admission gives every new pod.
+        public var admission: Defaults.Admission
 
-        public init(snapshotInterval: UInt64 = 10_000, seed: UInt64? = nil, synchronousAppends: Bool = false, spaceRetryInterval: Duration = .seconds(1)) {
+        public init(snapshotInterval: UInt64 = 10_000, seed: UInt64? = nil, synchronousAppends: Bool = false, spaceRetryInterval: Duration = .seconds(1),
+                    admission: Defaults.Admission = Defaults.Admission()) {
             self.snapshotInterval = snapshotInterval
             self.seed = seed
             self.synchronousAppends = synchronousAppends
             self.spaceRetryInterval = spaceRetryInterval
+            self.admission = admission
         }
     }
 
@@ -106,15 +110,7 @@ public actor Store {
             _ = try await journal.append(drafts)
         }
         let state = try Projection.state(of: journal)
-        let first = try journal.event(at: 1)
-        let seed: UInt64
-        if let first, first.type == ClusterEventType.initialized,
-           let text = try? JSONValue.parse(first.data)["seed"]?.stringValue, let s = UInt64(text) {
-            seed = s
-        } else {
-            // A journal that did not start as a cluster (an imported sample): derive a seed from its id.
-            seed = SHA256.hash(data: Data(journal.clusterID.utf8)).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
-        }
+        let seed = try journal.read { try ClusterSeed.read(in: $0) }
         return Store(journal: journal, clock: clock, options: options, state: state, seed: seed)
     }
 
@@ -213,7 +209,7 @@ public actor Store {
     /// Defaulting, validation and encoding run in the caller's task, in parallel with other
     /// writers; only the checks against the current state and the append are serialized.
     public nonisolated func create<R: Resource>(_ object: R, by origin: Origin, dryRun: Bool = false) async throws(StatusError) -> R {
-        var o = Defaults.apply(object).withTypeMeta()
+        var o = Defaults.apply(object, admission: options.admission).withTypeMeta()
         if R.namespaced {
             if (o.metadata.namespace ?? "").isEmpty { o.metadata.namespace = "default" }
         } else {
@@ -240,8 +236,15 @@ public actor Store {
     private func admit<R: Resource>(_ object: R, _ json: JSONValue, generatedPrefix: String?, _ origin: Origin, dryRun: Bool) async throws(StatusError) -> R {
         let kind = ResourceKind(of: R.self)
         var o = object, j = json
-        if R.namespaced, let ns = o.metadata.namespace, !exists(ObjectKey(kind: Namespace.kind, name: ns)) {
-            throw StatusError(.notFound, "namespaces \"\(ns)\" not found", name: ns, kind: "namespaces")
+        if R.namespaced, let ns = o.metadata.namespace {
+            let nsKey = ObjectKey(kind: Namespace.kind, name: ns)
+            guard exists(nsKey) else { throw StatusError(.notFound, "namespaces \"\(ns)\" not found", name: ns, kind: "namespaces") }
+            // kube-apiserver's NamespaceLifecycle admission: nothing new in a namespace being deleted.
+            if let (namespace, _) = current(nsKey), namespace?.metadata.deletionTimestamp != nil {
+                let name = o.metadata.name ?? generatedPrefix ?? ""
+                throw StatusError(.forbidden, "\(kind.plural) \"\(name)\" is forbidden: unable to create new content in namespace \(ns) because it is being terminated",
+                                  name: name, group: kind.group, kind: kind.plural)
+            }
         }
         let rev = nextRevision
         var meta = j["metadata"] ?? .object([:])
@@ -365,7 +368,9 @@ public actor Store {
     /// Deletes an object. Pods bound to a node get a graceful deletion (`DeletionStarted`, with the
     /// grace period of the request, else the pod's, else 30 s) that their kubelet completes; grace 0,
     /// pods on no node, and other kinds without finalizers go at once (`Deleted`). Objects with
-    /// finalizers wait for them to be removed. A namespace that still holds objects is refused.
+    /// finalizers wait for them to be removed. A namespace becomes Terminating: the namespace
+    /// controller deletes its contents and then the namespace (`default`, `kube-system` and
+    /// `kube-public` may not be deleted).
     public func delete(
         _ kind: ResourceKind, namespace: String?, name: String, gracePeriodSeconds: Int64? = nil,
         preconditionUID: String? = nil, preconditionResourceVersion: String? = nil, by origin: Origin, dryRun: Bool = false
@@ -379,11 +384,17 @@ public actor Store {
             throw StatusError(.conflict, "Operation cannot be fulfilled on \(kind.plural) \"\(name)\": the object has been modified; please apply your changes to the latest version and try again", name: name, kind: kind.plural)
         }
         if kind == .namespace {
-            let held = state.contents(of: name)
-            if !held.isEmpty {
-                let shown = held.prefix(5).map { "\(ResourceKind(rawValue: $0.key.kind)!.plural)/\($0.key.name)" }.joined(separator: ", ")
-                throw StatusError(.conflict, "Operation cannot be fulfilled on namespaces \"\(name)\": namespace \(name) is not empty: it holds \(held.count) object(s) (\(shown)\(held.count > 5 ? ", …" : "")); delete them first", name: name, kind: "namespaces")
+            guard !Self.undeletableNamespaces.contains(name) else {
+                throw StatusError(.forbidden, "namespaces \"\(name)\" is forbidden: this namespace may not be deleted", name: name, kind: "namespaces")
             }
+            // Terminating first: the namespace controller deletes what it holds, then finalizes it.
+            guard var ns = object as? Namespace else { throw Self.notFound(kind, name) }
+            if ns.metadata.deletionTimestamp != nil { return try Self.withVersion(ns, revision) }
+            let old = ns
+            ns.metadata.deletionTimestamp = clock.now().kubernetesTime
+            ns.metadata.deletionGracePeriodSeconds = 0
+            ns.status = NamespaceStatus(phase: "Terminating")
+            return try await write(.deletionStarted, ns, old: old, oldRevision: revision, origin, dryRun: dryRun)
         }
         return try await deleteObject(object, revision: revision, gracePeriodSeconds: gracePeriodSeconds, origin, dryRun: dryRun)
     }
@@ -407,6 +418,24 @@ public actor Store {
             return try await write(.deletionStarted, object, old: old, oldRevision: revision, origin, dryRun: dryRun)
         }
         return try await commit(.deleted, object, origin, dryRun: dryRun, revisionOnResult: revision)
+    }
+
+    /// Namespaces Kubernetes never lets go.
+    public static let undeletableNamespaces: Set<String> = ["default", "kube-system", "kube-public"]
+
+    /// Removes a terminating namespace once it holds nothing (the namespace controller's last step,
+    /// kube-apiserver's `namespaces/finalize`). Conflict while anything is left in it.
+    public func finalizeNamespace(_ name: String, by origin: Origin) async throws(StatusError) {
+        let key = ObjectKey(kind: Namespace.kind, name: name)
+        guard let (found, revision) = current(key), let ns = found as? Namespace else { throw Self.notFound(.namespace, name) }
+        guard ns.metadata.deletionTimestamp != nil else {
+            throw StatusError(.conflict, "Operation cannot be fulfilled on namespaces \"\(name)\": the namespace is not being deleted", name: name, kind: "namespaces")
+        }
+        let held = state.contents(of: name)
+        guard held.isEmpty, !pending.contains(where: { $0.key.namespace == name && $0.value.object != nil }) else {
+            throw StatusError(.conflict, "Operation cannot be fulfilled on namespaces \"\(name)\": it still holds \(held.count) object(s)", name: name, kind: "namespaces")
+        }
+        _ = try await commit(.deleted, ns, origin, dryRun: false, revisionOnResult: revision)
     }
 
     /// Appends an event that is not a write — a component's decision — in order with the writes.
@@ -512,7 +541,8 @@ public actor Store {
         var previous = old
         previous.metadata.resourceVersion = nil
         if o == previous { return try Self.withVersion(old, oldRevision) }
-        if o.metadata.deletionTimestamp != nil, (o.metadata.finalizers ?? []).isEmpty, !(o is Pod) {
+        // A namespace goes only when the namespace controller finalizes it (`finalizeNamespace`).
+        if o.metadata.deletionTimestamp != nil, (o.metadata.finalizers ?? []).isEmpty, !(o is Pod), !(o is Namespace) {
             return try await commit(.deleted, o, origin, dryRun: dryRun)
         }
         return try await commit(type, o, origin, dryRun: dryRun)
@@ -664,6 +694,20 @@ public final class SpaceAlarm: Sendable {
             return s.observers
         }
         for o in observers { o(reason) }
+    }
+}
+
+/// The cluster's seed (ids, generated names, the scheduler's tie-breaks): the one `ClusterInitialized`
+/// recorded at revision 1, or for a journal that did not start as a cluster (an imported sample) one
+/// derived from its cluster id. The live control plane and every re-run of its decisions read it here.
+public enum ClusterSeed {
+    public static func read(in view: JournalView) throws -> UInt64 {
+        if let first = try view.event(at: 1), first.type == ClusterEventType.initialized,
+           let seed = try? JSONValue.parse(first.data)["seed"] {
+            if let s = seed.stringValue.flatMap({ UInt64($0) }) { return s }
+            if let i = seed.intValue { return UInt64(bitPattern: i) }
+        }
+        return SHA256.hash(data: Data(try view.clusterID().utf8)).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
     }
 }
 

@@ -21,6 +21,9 @@ public enum WriteType: String, Sendable, CaseIterable {
 public enum ClusterEventType {
     /// Revision 1 of every cluster journal: the seed of every generated id and tie-break.
     public static let initialized = "ClusterInitialized"
+    /// A control plane (`kj serve`) started on the journal: when, with which nodes, how long after
+    /// the journal's last event, and whether the run before it ended cleanly.
+    public static let controlPlaneStarted = "ControlPlaneStarted"
 }
 
 extension Actor {

@@ -192,6 +192,15 @@ public final class DeploymentController: Reconciler {
             do {
                 if create { _ = try await store.create(rs, by: origin) } else { _ = try await store.update(rs, by: origin) }
                 accepted(key)
+                // kube-controller-manager's Event for every change of a ReplicaSet's size.
+                let from = create ? 0 : Int(all.first { $0.metadata.uid == rs.metadata.uid }?.spec.replicas ?? 0)
+                let to = Int(rs.spec.replicas ?? 0)
+                if from != to {
+                    try await context.recordEvent(
+                        about: d, reason: "ScalingReplicaSet",
+                        message: "Scaled \(to > from ? "up" : "down") replica set \(rs.metadata.name ?? "") from \(from) to \(to)",
+                        component: "deployment-controller", by: actor, cause: origin.cause)
+                }
             } catch {
                 guard create, Self.isRefusal(error) else { throw error }
                 try await refused(error, key: key, about: d, reason: "FailedCreate",

@@ -10,7 +10,10 @@ import Journal
 public final class NodeLifecycleController: Component {
     public let name = "node-lifecycle"
     static let actor = Actor(kind: "controller", name: "node-lifecycle")
-    public static let monitorGracePeriod: Int64 = 50_000_000
+    /// kube-controller-manager's default `--node-monitor-grace-period` (Kubernetes 1.32): 50 s.
+    public static let defaultMonitorGracePeriod: Int64 = 50_000_000
+    /// How long a node may be silent before it is Unknown, in microseconds.
+    let monitorGracePeriod: Int64
 
     /// Each node's last heartbeat: its time, and the revision that carried it (what a node's
     /// silence is measured from, and so the trigger of marking it unreachable).
@@ -18,24 +21,45 @@ public final class NodeLifecycleController: Component {
     /// Nodes whose Ready condition is not already Unknown: only their silence is news.
     private var watched: Set<String> = []
     private var dirtyNodes: [String: UInt64] = [:]
-    private var evictions: [ObjectKey: (at: Timestamp, taint: Taint, tolerationSeconds: Int64?, trigger: UInt64)] = [:]
+    /// Evictions planned: when, for which taint, after how long a toleration, and since when the
+    /// controller has known the pod must go (the start of its toleration, as the taint eviction
+    /// controller counts it).
+    private var evictions: [ObjectKey: (at: Timestamp, taint: Taint, tolerationSeconds: Int64?, trigger: UInt64, since: Timestamp)] = [:]
     private var pendingEvictionCheck: [String: UInt64] = [:]
     /// Nodes whose pods may have evictions planned.
     private var evictionNodes: Set<String> = []
+    /// Nodes the controller has registered (and their last version, to name one that is gone).
+    private var registered: [String: Node] = [:]
+    /// Nodes that appeared or went away since the last step, with the revision that showed it.
+    private var membership: [(name: String, added: Bool, revision: UInt64)] = []
 
-    public init() {}
+    public init(monitorGracePeriod: Int64 = NodeLifecycleController.defaultMonitorGracePeriod) { self.monitorGracePeriod = monitorGracePeriod }
+
+    /// The latest crash or partition injected on each node (a staged incident): what its silence
+    /// after its last heartbeat is owed to, named as the trigger of marking it unreachable.
+    private var silencedBy: [String: UInt64] = [:]
 
     public func observe(_ event: Event, cache: ObjectCache) {
+        switch Fault(event) {
+        case .crash(let node), .partition(let node): silencedBy[node] = event.revision
+        case .recover(let node), .heal(let node): silencedBy[node] = nil
+        default: break
+        }
         switch event.object.kind {
         case Node.kind:
             let name = event.object.name
             guard let node = cache.get(Node.self, name: name) else {
                 heartbeats[name] = nil
                 watched.remove(name)
+                if registered[name] != nil { membership.append((name, false, event.revision)) }
                 return
             }
+            if registered.updateValue(node, forKey: name) == nil { membership.append((name, true, event.revision)) }
             if let t = node.condition("Ready")?.lastHeartbeatTime.flatMap({ Timestamp(rfc3339: $0) }), heartbeats[name]?.time != t {
                 heartbeats[name] = (t, event.revision)
+            } else if heartbeats[name] == nil {
+                // A node that never posted status is given the grace period from when it appeared.
+                heartbeats[name] = (event.time, event.revision)
             }
             if node.condition("Ready")?.status == "Unknown" { watched.remove(name) } else { watched.insert(name) }
             dirtyNodes[name] = event.revision
@@ -52,26 +76,37 @@ public final class NodeLifecycleController: Component {
         }
     }
 
+    /// kube-controller-manager starting: every node gets a fresh grace period (silence while the
+    /// control plane was down is not held against it), counted from now.
+    public func resume(from view: JournalView, cache: ObjectCache, now: Timestamp) throws {
+        for (name, beat) in heartbeats where beat.time < now { heartbeats[name] = (now, beat.revision) }
+    }
+
     public func nextWakeup() -> Timestamp? {
-        let silent = heartbeats.filter { watched.contains($0.key) }.map { $0.value.time.adding(microseconds: Self.monitorGracePeriod + 1) }
+        let silent = heartbeats.filter { watched.contains($0.key) }.map { $0.value.time.adding(microseconds: monitorGracePeriod + 1) }
         return (silent + evictions.values.map(\.at)).min()
     }
 
     public func step(_ context: ComponentContext) async throws -> Bool {
         let cache = context.cache
+        // 0. Nodes registered or removed: kube-controller-manager's RegisteredNode/RemovingNode Events.
+        if try await recordMembership(context) { return true }
         // 1. Node conditions and taints.
         var wroteNodes = false
         for name in (Set(heartbeats.keys).union(dirtyNodes.keys)).sorted() {
             guard let node = cache.get(Node.self, name: name) else { continue }
-            // Silence has no event of its own: a node found silent is reacting to its last heartbeat.
-            let trigger = dirtyNodes.removeValue(forKey: name) ?? heartbeats[name]?.revision ?? context.observed
+            // Silence has no event of its own: a node found silent is reacting to its last heartbeat,
+            // or to the fault injected after it (a staged crash or partition).
+            let lastBeat = heartbeats[name]?.revision ?? context.observed
+            let silence = silencedBy[name].map { max($0, lastBeat) } ?? lastBeat
+            let trigger = dirtyNodes.removeValue(forKey: name) ?? silence
             if try await reconcileNode(node, trigger: trigger, context) { wroteNodes = true }
         }
         if wroteNodes { return true }
         // 2. Which pods to evict, and when.
         for node in pendingEvictionCheck.keys.sorted() {
             let trigger = pendingEvictionCheck.removeValue(forKey: node)!
-            planEvictions(on: node, trigger: trigger, cache)
+            planEvictions(on: node, trigger: trigger, cache, now: context.now)
         }
         // 3. Evictions that are due, soonest first.
         var wrote = false
@@ -102,8 +137,11 @@ public final class NodeLifecycleController: Component {
         let name = node.metadata.name ?? ""
         let ready = node.condition("Ready")
         let silentFor = heartbeats[name].map { $0.time.microseconds(until: context.now) } ?? 0
+        // A node that never posted its status (created through the API, no kubelet yet) is left
+        // alone for the grace period, then Unknown ("NodeStatusNeverUpdated"), as in Kubernetes.
+        if ready == nil, silentFor <= monitorGracePeriod { return false }
         var wantStatus = ready?.status ?? "Unknown"
-        if wantStatus != "Unknown", silentFor > Self.monitorGracePeriod { wantStatus = "Unknown" }
+        if wantStatus != "Unknown", silentFor > monitorGracePeriod { wantStatus = "Unknown" }
         let wantTaint: String? = switch wantStatus {
         case "Unknown": "node.kubernetes.io/unreachable"
         case "False": "node.kubernetes.io/not-ready"
@@ -117,7 +155,7 @@ public final class NodeLifecycleController: Component {
                 newTaints.append(Taint(key: wantTaint, effect: effect, timeAdded: effect == "NoExecute" ? context.now.kubernetesTime : nil))
             }
         }
-        let statusChange = wantStatus != (ready?.status ?? "Unknown")
+        let statusChange = ready == nil || wantStatus != ready?.status
         guard statusChange || newTaints != taints else { return false }
         let action = wantStatus == "True" ? "mark-ready" : (wantStatus == "Unknown" ? "mark-unreachable" : "mark-not-ready")
         var data: [String: JSONValue] = [
@@ -127,7 +165,7 @@ public final class NodeLifecycleController: Component {
         if let last = heartbeats[name] {
             data["lastHeartbeat"] = .string(last.time.rfc3339)
             data["silentSeconds"] = .int(silentFor / 1_000_000)
-            data["gracePeriodSeconds"] = .int(Self.monitorGracePeriod / 1_000_000)
+            data["gracePeriodSeconds"] = .int(monitorGracePeriod / 1_000_000)
         }
         let rev = try await context.decide(DecisionType.nodeLifecycle, by: Self.actor, about: node.objectRef, trigger: trigger, .object(data))
         let origin = Store.Origin(Self.actor, cause: rev)
@@ -143,6 +181,11 @@ public final class NodeLifecycleController: Component {
                 c.lastTransitionTime = context.now.kubernetesTime
                 return c
             }
+            if ready == nil {
+                status.conditions = (status.conditions ?? []) + [NodeCondition(
+                    type: "Ready", status: "Unknown", reason: "NodeStatusNeverUpdated", message: "Kubelet never posted node status.",
+                    lastHeartbeatTime: nil, lastTransitionTime: context.now.kubernetesTime)]
+            }
             updated.status = status
             updated = try await context.store.updateStatus(updated, by: origin)
         }
@@ -151,10 +194,62 @@ public final class NodeLifecycleController: Component {
             updated.spec?.taints = newTaints.isEmpty ? nil : newTaints
             _ = try await context.store.update(updated, by: origin)
         }
+        if statusChange, wantStatus != "True" {
+            try await context.recordEvent(about: node, reason: "NodeNotReady", message: "Node \(name) status is now: NodeNotReady",
+                                          component: Self.component, by: Self.actor, cause: rev)
+            try await markPodsNotReady(on: name, context, cause: rev)
+        }
         return true
     }
 
-    private func planEvictions(on nodeName: String, trigger: UInt64, _ cache: ObjectCache) {
+    /// kube-controller-manager's name in the Events it records.
+    static let component = "node-controller"
+
+    /// Records RegisteredNode or RemovingNode for the nodes that came or went, each after a decision.
+    private func recordMembership(_ context: ComponentContext) async throws -> Bool {
+        guard !membership.isEmpty else { return false }
+        while let change = membership.first {
+            try Task.checkCancellation()
+            guard let node = registered[change.name] else { membership.removeFirst(); continue }
+            let rev = try await context.decide(DecisionType.nodeLifecycle, by: Self.actor, about: node.objectRef, trigger: change.revision, .object([
+                "action": .string(change.added ? "register" : "forget"), "node": .string(change.name),
+            ]))
+            let verb = change.added ? "Registered Node \(change.name) in Controller" : "Removing Node \(change.name) from Controller"
+            try await context.recordEvent(about: node, reason: change.added ? "RegisteredNode" : "RemovingNode",
+                                          message: "Node \(change.name) event: \(verb)", component: Self.component, by: Self.actor, cause: rev)
+            membership.removeFirst()
+            if !change.added { registered[change.name] = nil }
+        }
+        return true
+    }
+
+    /// kube-controller-manager's MarkPodsNotReady: the pods of a node that stopped being Ready are
+    /// no longer Ready either (so Services stop sending them traffic), each with a Warning Event.
+    private func markPodsNotReady(on node: String, _ context: ComponentContext, cause: UInt64) async throws {
+        for pod in context.cache.pods(on: node) where pod.isReady {
+            try Task.checkCancellation()
+            var p = pod
+            p.metadata.resourceVersion = nil
+            let now = context.now.kubernetesTime
+            let conditions = pod.status?.conditions?.map { c in
+                guard c.type == "Ready" else { return c }
+                var c = c
+                c.status = "False"
+                c.lastTransitionTime = now
+                return c
+            }
+            p.status?.conditions = conditions
+            _ = try await context.store.updateStatus(p, by: Store.Origin(Self.actor, cause: cause))
+            try await context.recordEvent(about: pod, reason: "NodeNotReady", message: "Node is not ready", type: "Warning",
+                                          component: Self.component, by: Self.actor, cause: cause)
+        }
+    }
+
+    /// kube-controller-manager's taint eviction controller: a pod that tolerates none of its node's
+    /// NoExecute taints goes now; one that tolerates them for a while goes that long after the
+    /// controller first found it on the tainted node (not after the taint's `timeAdded`); one that
+    /// tolerates them for ever stays.
+    private func planEvictions(on nodeName: String, trigger: UInt64, _ cache: ObjectCache, now: Timestamp) {
         guard let node = cache.get(Node.self, name: nodeName) else { return }
         let noExecute = (node.spec?.taints ?? []).filter { $0.effect == "NoExecute" }
         // Most nodes have no NoExecute taint and nothing planned: nothing to look at.
@@ -168,23 +263,23 @@ public final class NodeLifecycleController: Component {
             }
             // The soonest deadline over the taints: none tolerated → now; tolerated for a while → then.
             var soonest: (Timestamp, Taint, Int64?)?
+            let since = evictions[key]?.since ?? now
             for taint in noExecute {
-                let added = taint.timeAdded.flatMap { Timestamp(rfc3339: $0) } ?? cache.time
                 let matching = (pod.spec.tolerations ?? []).filter { $0.tolerates(taint) }
                 let at: Timestamp?
                 var seconds: Int64?
                 if matching.isEmpty {
-                    at = added
+                    at = now
                 } else if let limited = matching.compactMap(\.tolerationSeconds).min(), matching.allSatisfy({ $0.tolerationSeconds != nil }) {
                     seconds = max(0, limited)
-                    at = added.adding(seconds: seconds!)
+                    at = since.adding(seconds: seconds!)
                 } else {
                     at = nil
                 }
                 if let at, soonest == nil || at < soonest!.0 { soonest = (at, taint, seconds) }
             }
             if let (at, taint, seconds) = soonest {
-                evictions[key] = (at, taint, seconds, trigger)
+                evictions[key] = (at, taint, seconds, trigger, since)
             } else {
                 evictions[key] = nil
             }

@@ -106,8 +106,10 @@ public final class ReplicaSetController: Reconciler {
                     apiVersion: ReplicaSet.apiVersion, kind: ReplicaSet.kind, name: key.name, uid: uid,
                     controller: true, blockOwnerDeletion: true)]
                 do {
-                    _ = try await context.store.create(Pod(metadata: meta, spec: template.spec), by: origin)
+                    let pod = try await context.store.create(Pod(metadata: meta, spec: template.spec), by: origin)
                     accepted(key)
+                    try await context.recordEvent(about: rs, reason: "SuccessfulCreate", message: "Created pod: \(pod.metadata.name ?? "")",
+                                                  component: "replicaset-controller", by: actor, cause: origin.cause)
                 } catch {
                     guard Self.isRefusal(error) else { throw error }
                     try await refused(error, key: key, about: rs, reason: "FailedCreate", message: "Error creating: \(error)", context, cause: origin.cause)
@@ -117,7 +119,9 @@ public final class ReplicaSetController: Reconciler {
         }
         for pod in doomed {
             try Task.checkCancellation()
-            _ = try? await context.store.delete(.pod, namespace: key.namespace, name: pod.metadata.name ?? "", by: origin)
+            guard (try? await context.store.delete(.pod, namespace: key.namespace, name: pod.metadata.name ?? "", by: origin)) != nil else { continue }
+            try await context.recordEvent(about: rs, reason: "SuccessfulDelete", message: "Deleted pod: \(pod.metadata.name ?? "")",
+                                          component: "replicaset-controller", by: actor, cause: origin.cause)
         }
         if status != rs.status {
             var updated = rs

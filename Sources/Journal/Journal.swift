@@ -596,8 +596,12 @@ extension Journal {
 
 extension Journal {
     /// Flushes everything committed so far to disk; needed only with `.noSync`.
+    /// Fails with `.closed` after `close()`.
     public func sync() throws {
-        let rc = gate.shared { mdb_env_sync(env, 1) }
+        let rc = try gate.shared { () throws(JournalError) -> Int32 in
+            try checkUsable()  // under the gate: `close` takes it exclusively to close the environment
+            return mdb_env_sync(env, 1)
+        }
         guard rc == 0 else { throw lmdbError(rc, path: path, doing: "syncing") }
     }
 }

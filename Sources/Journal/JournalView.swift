@@ -215,6 +215,11 @@ public struct JournalView {
         return (try entries(dbs.events), try entries(dbs.byObject), try entries(dbs.byTime), byCause, try entries(dbs.snapshots))
     }
 
+    /// The cluster id recorded when the journal was created.
+    public func clusterID() throws -> String {
+        String(decoding: try metaValue(Keys.clusterID) ?? [], as: UTF8.self)
+    }
+
     func metaValue(_ key: [UInt8]) throws -> [UInt8]? {
         var v = MDB_val()
         let rc = withVal(key) { k in mdb_get(txn, dbs.meta, &k, &v) }

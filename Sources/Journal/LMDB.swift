@@ -139,25 +139,34 @@ enum Keys {
 /// out can be checked before it is read (`holds`): the map's address and size change only inside
 /// `exclusive`, and are read under `shared`.
 final class MapGate: @unchecked Sendable {
-    private var lock = pthread_rwlock_t()
+    /// Allocated once: a pthread lock must not move, and `&` on a stored property promises no
+    /// stable address.
+    private let lock: UnsafeMutablePointer<pthread_rwlock_t> = .allocate(capacity: 1)
     private var base: UInt = 0
     private var mapEnd: UInt = 0
     private var fd: Int32 = -1
     /// The data file's size when last looked at; it grows as the writer (in any process) appends.
     private let fileSize = Atomic<Int>(0)
 
-    init() { pthread_rwlock_init(&lock, nil) }
-    deinit { pthread_rwlock_destroy(&lock) }
+    init() {
+        lock.initialize(to: pthread_rwlock_t())
+        pthread_rwlock_init(lock, nil)
+    }
+
+    deinit {
+        pthread_rwlock_destroy(lock)
+        lock.deallocate()
+    }
 
     func shared<R, E: Error>(_ body: () throws(E) -> R) throws(E) -> R {
-        pthread_rwlock_rdlock(&lock)
-        defer { pthread_rwlock_unlock(&lock) }
+        pthread_rwlock_rdlock(lock)
+        defer { pthread_rwlock_unlock(lock) }
         return try body()
     }
 
     func exclusive<R, E: Error>(_ body: () throws(E) -> R) throws(E) -> R {
-        pthread_rwlock_wrlock(&lock)
-        defer { pthread_rwlock_unlock(&lock) }
+        pthread_rwlock_wrlock(lock)
+        defer { pthread_rwlock_unlock(lock) }
         return try body()
     }
 

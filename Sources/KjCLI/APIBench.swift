@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Synchronization
 import Journal
 import NIOCore
 import NIOHTTP1
@@ -481,14 +482,13 @@ struct APIBench: AsyncParsableCommand {
         return (p.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errText.data, as: UTF8.self))
     }
 
-    private final class ErrBox: @unchecked Sendable {
-        private let lock = NSLock()
-        private var stored: Data?
+    private final class ErrBox: Sendable {
+        private let stored = Mutex<Data?>(nil)
         var data: Data {
-            get { lock.withLock { stored ?? Data() } }
-            set { lock.withLock { stored = newValue } }
+            get { stored.withLock { $0 ?? Data() } }
+            set { stored.withLock { $0 = newValue } }
         }
-        var finished: Bool { lock.withLock { stored != nil } }
+        var finished: Bool { stored.withLock { $0 != nil } }
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -267,16 +268,16 @@ struct BenchWatch: Sendable {
         let channel = try await BenchHTTP.connect(endpoint, group: group) { channel in
             // Runs on the channel's event loop.
             let h = BenchWatchHandler(after: after, expected: expected, eventLoop: channel.eventLoop)
-            box.handler = h
+            box.handler.withLock { $0 = h }
             return h
         }
-        let handler = try await channel.eventLoop.submit { box.handler! }.get()
+        let handler = try await channel.eventLoop.submit { box.handler.withLock { $0! } }.get()
         channel.writeAndFlush(HTTPClientRequestPart.head(BenchHTTP.head(.GET, path, endpoint, contentLength: nil)), promise: nil)
         channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
         return BenchWatch(channel: channel, handler: handler)
     }
 
-    private final class HandlerBox: @unchecked Sendable {
-        var handler: BenchWatchHandler?
+    private final class HandlerBox: Sendable {
+        let handler = Mutex<BenchWatchHandler?>(nil)
     }
 }

@@ -73,9 +73,7 @@ struct Get: ParsableCommand {
             defer { journal.close() }
             // One read view: the state and the objects it points at are from the same moment.
             (time, revision, objects) = try journal.read { view -> (Timestamp, UInt64, [any Resource]) in
-                guard let rev = try at.map({ try $0.revision(in: view) }) ?? view.head().revision else {
-                    return (Timestamp(microseconds: 0), 0, [])
-                }
+                let rev = try at.map { try $0.revision(in: view) } ?? view.head().revision
                 let (state, objects) = try Self.select(resource, namespace: namespace, names: names, labels: labels, fields: fields, at: rev, in: view)
                 return (state.time, rev, objects)
             }

@@ -5,18 +5,38 @@ import Foundation
 import Journal
 import Queries
 
-/// `kj describe KIND/NAME`: an object as `kubectl describe` shows it, at any point in the journal.
+/// `kj describe KIND/NAME` or `kj describe KIND NAME`: an object as `kubectl describe` shows it,
+/// at any point in the journal.
 struct Describe: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show an object as kubectl describe does, with the core Events about it, now or at any past point.",
         discussion: "Ages are measured at the point shown.")
 
     @OptionGroup var location: JournalLocation
-    @Argument(help: ObjectName.help) var object: ObjectName
+    @Argument(help: ArgumentHelp("The object, as kind/name (pod/nginx), or its kind when the name follows (pod nginx), as kubectl takes it.",
+                                 valueName: "kind/name|kind")) var kindOrObject: String
+    @Argument(help: ArgumentHelp("The object's name, after its kind.", valueName: "name")) var name: String?
+
+    /// The object named by the arguments.
+    var object: ObjectName {
+        get throws {
+            if let name {
+                guard let found = ObjectName(argument: kindOrObject + "/" + name) else {
+                    throw CLIError("the server doesn't have a resource type \"\(kindOrObject)\"")
+                }
+                return found
+            }
+            guard let found = ObjectName(argument: kindOrObject) else {
+                throw CLIError("\"\(kindOrObject)\" is not kind/name (pod/nginx); give the kind and the name (kj describe pod nginx)")
+            }
+            return found
+        }
+    }
     @Option(name: .shortAndLong, help: "The namespace (default: default).") var namespace: String?
     @Option(parsing: .unconditional, help: PointInTime.help) var at: PointInTime?
 
     func run() throws {
+        let object = try self.object
         let key = object.key(namespace: namespace)
         let journal = try location.openReadOnly()
         defer { journal.close() }

@@ -36,7 +36,7 @@ struct Diff: ParsableCommand {
             let journal = try location.openReadOnly()
             defer { journal.close() }
             diff = try journal.read { view -> StateDiff in
-                let a = try from.revision(in: view) ?? 0
+                let a = try from.revision(in: view)
                 let b = try to?.revision(in: view) ?? view.head().revision
                 guard a <= b else { throw CLIError("the first point (revision \(a)) is after the second (revision \(b))") }
                 return try StateDiff.between(a, b, kind: resource, namespace: namespace, in: view)

@@ -3,6 +3,7 @@ import ArgumentParser
 import ClusterModel
 import ControlPlane
 import Foundation
+import Synchronization
 import Journal
 import Queries
 
@@ -181,17 +182,19 @@ extension Events {
 }
 
 /// Splits a byte stream into lines.
-final class LineBuffer: @unchecked Sendable {
-    private var partial: [UInt8] = []
+final class LineBuffer: Sendable {
+    private let partial = Mutex<[UInt8]>([])
 
     func lines(adding bytes: [UInt8]) -> [[UInt8]] {
-        partial += bytes
-        var lines: [[UInt8]] = []
-        while let newline = partial.firstIndex(of: UInt8(ascii: "\n")) {
-            lines.append(Array(partial[..<newline]))
-            partial.removeSubrange(...newline)
+        partial.withLock { partial in
+            partial += bytes
+            var lines: [[UInt8]] = []
+            while let newline = partial.firstIndex(of: UInt8(ascii: "\n")) {
+                lines.append(Array(partial[..<newline]))
+                partial.removeSubrange(...newline)
+            }
+            return lines
         }
-        return lines
     }
 }
 

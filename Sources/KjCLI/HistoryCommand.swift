@@ -39,7 +39,7 @@ struct History: ParsableCommand {
             let journal = try location.openReadOnly()
             defer { journal.close() }
             history = try journal.read { view in
-                try ObjectHistory.load(object.key(namespace: namespace), uid: uid, until: try at?.revision(in: view) ?? nil, in: view)
+                try ObjectHistory.load(object.key(namespace: namespace), uid: uid, until: try at?.revision(in: view), in: view)
             }
         }
         switch output {

@@ -15,6 +15,7 @@ public struct Kj: AsyncParsableCommand {
         groupedSubcommands: [
             CommandGroup(name: "Getting started", subcommands: [Demo.self]),
             CommandGroup(name: "Cluster", subcommands: [Serve.self, Kubeconfig.self, Get.self, Describe.self, Apply.self, Delete.self]),
+            CommandGroup(name: "Staging an incident", subcommands: [FaultCommand.self, NodeCommand.self]),
             CommandGroup(name: "Asking the journal", subcommands: [Why.self, History.self, Events.self, Diff.self]),
             CommandGroup(name: "Simulation", subcommands: [Simulate.self]),
             CommandGroup(name: "Journal", subcommands: [JournalCommand.self]),

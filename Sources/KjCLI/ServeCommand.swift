@@ -1,6 +1,7 @@
 import APIServer
 import ArgumentParser
 import ClusterModel
+import Controllers
 import Foundation
 import Journal
 import Logging
@@ -50,6 +51,14 @@ struct Serve: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Connections open at once (lowered to what the file limit allows); beyond it new ones are closed at once.", valueName: "n"))
     var maxConnections = ServerLimits().maxConnections
 
+    @Option(help: ArgumentHelp("How long a node may be silent before it is NotReady (kube-controller-manager's flag).", valueName: "duration"))
+    var nodeMonitorGracePeriod = DurationArgument(.microseconds(NodeLifecycleController.defaultMonitorGracePeriod))
+    @Option(help: ArgumentHelp("How long a core Event lives after its last write (kube-apiserver's flag); its expiry is journalled.", valueName: "duration"))
+    var eventTtl = DurationArgument(.microseconds(EventTTLController.defaultTTL))
+    @Option(help: "Seconds every new pod tolerates a not-ready node (kube-apiserver's DefaultTolerationSeconds admission).")
+    var defaultNotReadyTolerationSeconds = Defaults.defaultTolerationSeconds
+    @Option(help: "Seconds every new pod tolerates an unreachable node.")
+    var defaultUnreachableTolerationSeconds = Defaults.defaultTolerationSeconds
     @Flag(help: "Serve a journal whose hash chain does not verify (kj journal verify names the first bad revision); the acceptance is recorded in the journal, with you as its actor.")
     var allowBrokenChain = false
 
@@ -59,6 +68,9 @@ struct Serve: AsyncParsableCommand {
         if maxRequestsInflight < 0 || maxMutatingRequestsInflight < 0 { throw ValidationError("the in-flight limits must be 0 (none) or more") }
         if minRequestTimeout < 1 { throw ValidationError("--min-request-timeout must be at least 1") }
         if maxConnections < 1 { throw ValidationError("--max-connections must be at least 1") }
+        if nodeMonitorGracePeriod.microseconds <= KubeletFleet.heartbeatSeconds * 1_000_000 {
+            throw ValidationError("--node-monitor-grace-period must be longer than the simulated kubelets' heartbeat (\(KubeletFleet.heartbeatSeconds)s), or every node would be marked NotReady between two heartbeats")
+        }
         for (name, d) in [("--read-header-timeout", readHeaderTimeout), ("--read-timeout", readTimeout), ("--idle-timeout", idleTimeout)]
         where d.duration <= .zero {
             throw ValidationError("\(name) must be longer than 0")
@@ -95,6 +107,9 @@ struct Serve: AsyncParsableCommand {
         var config = ServeConfiguration(journalPath: location.path, host: host, port: port, nodes: clusterNodes, tokenFile: tokenFile, limits: limits,
                                         acceptBrokenChainAs: allowBrokenChain ? ProcessInfo.processInfo.environment["USER"] ?? NSUserName() : nil)
         config.maxJournalBytes = maxSize.bytes
+        config.settings = Driver.Settings(nodeMonitorGracePeriod: nodeMonitorGracePeriod.microseconds, eventTTL: eventTtl.microseconds)
+        config.admission = Defaults.Admission(notReadyTolerationSeconds: defaultNotReadyTolerationSeconds,
+                                              unreachableTolerationSeconds: defaultUnreachableTolerationSeconds)
         let journalPath = location.path
         try await KubeServer.run(config, logger: logger) { url, kubeconfig in
             var text = "kj serve: listening on \(url) (journal \(journalPath), \(clusterNodes.count) node(s))\n"
@@ -152,6 +167,12 @@ struct DurationArgument: ExpressibleByArgument {
             }
         }
         duration = total
+    }
+
+    /// In whole microseconds (what the components count in).
+    var microseconds: Int64 {
+        let (seconds, attoseconds) = duration.components
+        return seconds * 1_000_000 + attoseconds / 1_000_000_000_000
     }
 
     var defaultValueDescription: String {

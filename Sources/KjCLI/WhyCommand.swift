@@ -36,7 +36,7 @@ struct Why: ParsableCommand {
             let journal = try location.openReadOnly()
             defer { journal.close() }
             explanation = try journal.read { view in
-                try PodExplanation.explain(namespace: namespace ?? "default", name: name, at: try at?.revision(in: view) ?? nil,
+                try PodExplanation.explain(namespace: namespace ?? "default", name: name, at: try at?.revision(in: view),
                                            full: full, notNode: notNode, in: view)
             }
         }

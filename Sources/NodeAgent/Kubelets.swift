@@ -29,56 +29,166 @@ public final class KubeletFleet: Component {
         for name in kubelets.keys.sorted() { schedule(start, name, nil) }
     }
 
-    /// Adds a node while the cluster runs (it registers at `now`).
-    public func add(_ node: SimulatedNode, at now: Timestamp) {
-        kubelets[node.name] = Kubelet(spec: node)
-        schedule(now, node.name, nil)
-    }
-
     public var nodeNames: [String] { kubelets.keys.sorted() }
 
     // MARK: faults
 
-    /// The node stops: no heartbeats, no work, its containers are gone.
-    public func crash(_ node: String) { kubelets[node]?.up = false }
-
-    /// The node comes back: it posts a heartbeat at once and restarts what was running.
-    public func recover(_ node: String, at now: Timestamp) {
-        guard let k = kubelets[node], !k.up else { return }
-        k.up = true
-        k.recovered = true
-        k.nextHeartbeat = now
-        schedule(now, node, nil)
+    /// Acts on a journalled fault (`FaultInjected` at `revision`), at the event's time.
+    func apply(_ fault: Fault, at now: Timestamp, revision: UInt64) {
+        switch fault {
+        case .crash(let node):
+            kubelets[node]?.up = false
+        case .recover(let node):
+            // It posts a heartbeat at once and restarts what was running.
+            guard let k = kubelets[node], !k.up else { return }
+            k.up = true
+            k.recovered = true
+            k.nextHeartbeat = now
+            schedule(now, node, nil)
+        case .partition(let node):
+            kubelets[node]?.reachable = false
+        case .heal(let node):
+            guard let k = kubelets[node], !k.reachable else { return }
+            k.reachable = true
+            k.nextHeartbeat = now
+            schedule(now, node, nil)
+            for key in k.pods.keys.sorted() { schedule(now, node, key) }
+        case .kill(let namespace, let pod, _, let code):
+            let key = ObjectKey(kind: Pod.kind, namespace: namespace, name: pod)
+            guard let node = podNode[key], let k = kubelets[node], var run = k.pods[key], run.stage == .running else { return }
+            run.forcedExit = code
+            run.due = now
+            k.pods[key] = run
+            schedule(now, node, key)
+        case .addNode(let added):
+            guard kubelets[added.name] == nil else { return }
+            let index = added.index ?? (kubelets.values.map(\.spec.index).max() ?? 0) + 1
+            let images = added.images.flatMap { i in (i.names ?? []).prefix(1).map { (name: $0, size: i.sizeBytes ?? 0) } }
+            let k = Kubelet(spec: SimulatedNode(name: added.name, capacity: added.capacity, labels: added.labels, taints: added.taints,
+                                                images: images, index: index))
+            k.addedBy = revision
+            kubelets[added.name] = k
+            schedule(now, added.name, nil)
+        case .removeNode(let node):
+            guard let k = kubelets.removeValue(forKey: node) else { return }
+            for key in k.pods.keys { podNode[key] = nil }
+        }
     }
 
-    /// The node can no longer reach the API server: its containers run on, unseen.
-    public func partition(_ node: String) { kubelets[node]?.reachable = false }
+    // MARK: resuming
 
-    public func heal(_ node: String, at now: Timestamp) {
-        guard let k = kubelets[node], !k.reachable else { return }
-        k.reachable = true
-        k.nextHeartbeat = now
-        schedule(now, node, nil)
-        for key in k.pods.keys.sorted() { schedule(now, node, key) }
-    }
-
-    /// A container of the pod is killed (as by the OOM killer): it exits with 137.
-    public func killContainer(_ pod: ObjectKey, at now: Timestamp) -> Bool {
+    /// Carries on from the journal: the nodes added and removed, crashed and cut off by
+    /// `FaultInjected` events; each kubelet's images (its node's status) and pod addresses; and each
+    /// pod where the previous run left it — running containers keep running (same IP, start time and
+    /// restart count), a crash loop waits out its back-off, a termination goes on from its last
+    /// decision. Nothing is restarted or pulled again because the control plane restarted.
+    public func resume(from view: JournalView, cache: ObjectCache, now: Timestamp) throws {
+        var faults: [Event] = []
+        try view.forEachHeader(in: 1...UInt64.max) { h in
+            if h.type == DecisionType.fault, let e = try view.event(at: h.revision) { faults.append(e) }
+            return true
+        }
+        for e in faults { if let f = Fault(e) { apply(f, at: e.time, revision: e.revision) } }
         for (name, k) in kubelets {
-            if var run = k.pods[pod], run.stage == .running {
-                run.forcedExit = 137
-                run.due = now
-                k.pods[pod] = run
-                schedule(now, name, pod)
-                return true
+            guard let node = cache.get(Node.self, name: name) else { continue }
+            for image in node.status?.images ?? [] { for n in image.names ?? [] { k.images.insert(n) } }
+            k.registration = nil
+            k.nextHeartbeat = now
+            schedule(now, name, nil)
+        }
+        for pod in cache.list(Pod.self) {
+            guard let node = pod.spec.nodeName, let k = kubelets[node] else { continue }
+            let key = pod.objectKey
+            let decisions = try view.history(of: key).compactMap { r -> Event? in
+                guard let e = try view.event(at: r), e.type == DecisionType.kubelet, e.actor.name == node else { return nil }
+                return e
+            }
+            let run = Self.resumed(pod, on: k, decisions: decisions, now: now)
+            k.pods[key] = run
+            podNode[key] = node
+            if let ip = run.ip, let last = ip.split(separator: ".").last.flatMap({ Int($0) }) { k.ipCounter = max(k.ipCounter, last - 1) }
+            if let due = run.due { schedule(due, node, key) }
+        }
+    }
+
+    /// A pod's run rebuilt from its status and the kubelet's decisions about it.
+    static func resumed(_ pod: Pod, on k: Kubelet, decisions: [Event], now: Timestamp) -> PodRun {
+        var run = PodRun(uid: pod.metadata.uid ?? "", behavior: ContainerBehavior(pod), due: now, trigger: decisions.last?.revision ?? 0)
+        run.cause = decisions.last?.revision
+        let status = pod.status
+        let container = status?.containerStatuses?.first
+        func time(_ text: String?) -> Timestamp? { text.flatMap { Timestamp(rfc3339: $0) } }
+        run.ip = status?.podIP
+        run.startTime = time(status?.startTime)
+        run.restarts = container?.restartCount ?? 0
+        if let t = container?.lastState?.terminated ?? container?.state?.terminated {
+            run.lastExit = (t.exitCode, t.reason ?? "Error", time(t.startedAt) ?? now, time(t.finishedAt) ?? now)
+        }
+        if ["Succeeded", "Failed"].contains(status?.phase ?? "") {
+            run.stage = .completed
+            run.due = pod.metadata.deletionTimestamp == nil ? nil : now
+        } else if let running = container?.state?.running {
+            run.stage = .running
+            run.startedAt = time(running.startedAt) ?? now
+            run.ready = pod.isReady
+            run.due = [run.ready ? nil : run.readyAt, run.exitAt].compactMap { $0 }.map { max($0, now) }.min()
+        } else if container?.state?.waiting?.reason == "CrashLoopBackOff", let exit = run.lastExit {
+            run.stage = .backoff
+            let backoff = min(Self.maxBackoff, Self.initialBackoff << Int64(min(Int(run.restarts), 20)))
+            run.due = max(now, exit.finished.adding(microseconds: backoff))
+        } else {
+            // Not started yet (or pulling, or backing off a failed pull): start again from the
+            // beginning; an image already on the node is not pulled again.
+            run.stage = .admitted
+            run.due = now
+        }
+        guard pod.metadata.deletionTimestamp != nil else { return run }
+        // Terminating: go on from the kubelet's last decisions about it.
+        for d in decisions {
+            guard let data = try? JSONValue.parse(d.data), let action = data["action"]?.stringValue else { continue }
+            switch action {
+            case "terminate":
+                let deadline = data["deadline"]?.stringValue.flatMap { Timestamp(rfc3339: $0) } ?? d.time
+                var t = Termination(started: d.time, deadline: deadline)
+                if let preStop = data["preStopSeconds"]?.doubleValue { t.preStopUntil = d.time.adding(seconds: preStop) }
+                if run.stage != .running { t.stopAt = d.time }
+                run.termination = t
+            case "SIGTERM":
+                guard var t = run.termination else { continue }
+                t.sigtermAt = d.time
+                t.killAt = max(t.deadline, d.time)
+                let ignored = data["ignored"] == .bool(true)
+                let stop = d.time.adding(seconds: run.behavior.stopSeconds)
+                if !ignored, stop < t.killAt! { t.stopAt = stop; t.exitCode = 0 }
+                run.termination = t
+            case "SIGKILL":
+                run.termination?.stopAt = d.time
+                run.termination?.exitCode = 137
+            case "remove":
+                run.stage = .removing
+            default:
+                break
             }
         }
-        return false
+        if run.stage == .removing {
+            run.due = nil
+        } else if var t = run.termination {
+            t.finalStatusWritten = ["Succeeded", "Failed"].contains(status?.phase ?? "")
+            run.termination = t
+            run.due = now
+        } else {
+            run.due = now  // deleted while the previous run was down: terminate now
+        }
+        return run
     }
 
     // MARK: component
 
     public func observe(_ event: Event, cache: ObjectCache) {
+        if let fault = Fault(event) {
+            apply(fault, at: event.time, revision: event.revision)
+            return
+        }
         guard event.object.kind == Pod.kind else { return }
         let key = event.object.key
         let pod = cache.get(Pod.self, namespace: key.namespace, name: key.name)
@@ -157,7 +267,7 @@ public final class KubeletFleet: Component {
         if k.registration == nil || k.recovered || ctx.cache.get(Node.self, name: k.spec.name) == nil {
             k.registration = try await ctx.decide(
                 DecisionType.kubelet, by: actor, about: ObjectRef(kind: Node.kind, name: k.spec.name),
-                trigger: nil, .object(["action": .string(k.recovered ? "re-register" : "register"),
+                trigger: k.addedBy, .object(["action": .string(k.recovered ? "re-register" : "register"),
                                        "heartbeatSeconds": .int(Self.heartbeatSeconds)]))
         }
         let origin = Store.Origin(actor, cause: k.registration)
@@ -419,6 +529,8 @@ final class Kubelet {
     var reachable = true
     var recovered = false
     var registration: UInt64?
+    /// The `FaultInjected` event that added the node while the cluster ran (its registration's trigger).
+    var addedBy: UInt64?
     var nextHeartbeat: Timestamp?
     var images: Set<String>
     var pods: [ObjectKey: PodRun] = [:]

@@ -12,9 +12,29 @@ public enum EventSummary {
         case DecisionType.kubelet: return kubelet(e, data)
         case DecisionType.controller, DecisionType.nodeLifecycle: return controller(e, data)
         case DecisionType.fault:
-            if let node = data["addNode"]?.stringValue { return "node \(node) added to the cluster" }
-            return "fault injected: \(data["fault"]?.stringValue ?? "?") \(kind.lowercased())/\(name)"
+            if let node = data["addNode"]?.stringValue { return "node \(node) added to the cluster" }  // journals before the fault vocabulary
+            switch Fault(e) {
+            case .crash(let node): return "node \(node) crashed (no heartbeats, its containers gone)"
+            case .recover(let node): return "node \(node) recovered"
+            case .partition(let node): return "node \(node) cut off from the API server (its containers run on)"
+            case .heal(let node): return "node \(node) reaches the API server again"
+            case .kill(let ns, let pod, let container, let code):
+                return "container \(container.map { $0 + " " } ?? "")of pod \(ns)/\(pod) killed (exit code \(code))"
+            case .addNode(let added):
+                let capacity = added.capacity.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+                return "node \(added.name) added to the cluster (\(capacity))"
+            case .removeNode(let node): return "node \(node)'s kubelet removed"
+            case nil: return "fault injected: \(data["fault"]?.stringValue ?? "?") \(kind.lowercased())/\(name)"
+            }
         case "ClusterInitialized": return "cluster initialised (seed \(data["seed"].flatMap(FieldDiff.compact) ?? "?"))"
+        case ClusterEventType.controlPlaneStarted:
+            let previous = switch data["previousRun"]?.stringValue {
+            case "clean": "after a clean stop"
+            case "unclean": "after the previous run was killed or crashed"
+            default: "for the first time"
+            }
+            let gap = data["sinceLastEventSeconds"]?.intValue.map { ", \($0)s after the last event" } ?? ""
+            return "control plane started \(previous)\(gap)"
         default: break
         }
         if kind == CoreEvent.kind, e.type == "Created" || e.type == "Updated" {
@@ -60,14 +80,23 @@ public enum EventSummary {
         case "restart": return "restart the container"
         case "completed": return "container completed"
         case "terminate":
-            let preStop = d["preStopSeconds"]?.intValue ?? 0
+            let preStop = d["preStopSeconds"]?.doubleValue ?? 0
             return "terminate: grace period \(d["gracePeriodSeconds"]?.intValue ?? 0)s" + (preStop > 0 ? ", preStop first" : ", SIGTERM now")
-        case "preStop": return "run the preStop hook (\(d["seconds"]?.intValue ?? 0)s)"
+        case "preStop": return "run the preStop hook (\(seconds(d["seconds"])))"
         case "SIGTERM": return "send SIGTERM" + (d["ignored"] == .bool(true) ? " (the container ignores it)" : "")
-        case "SIGKILL": return "send SIGKILL: grace period over after \(d["afterSeconds"]?.intValue ?? 0)s"
+        case "SIGKILL": return "send SIGKILL: grace period over after \(seconds(d["afterSeconds"]))"
         case "remove": return "containers stopped (exit code \(d["exitCode"]?.intValue ?? 0)): remove the pod"
         case let other: return "kubelet: \(other)"
         }
+    }
+
+    /// `10s`, `10.3s`: a recorded number of seconds as written in explanations (whole seconds when
+    /// whole, else tenths — live runs measure fractions of a second).
+    static func seconds(_ value: JSONValue?) -> String {
+        let s = value?.doubleValue ?? 0
+        guard s.isFinite, abs(s) < 1e15 else { return "\(s)s" }  // an imported event may say anything
+        let tenths = Int64((s * 10).rounded())
+        return tenths % 10 == 0 ? "\(tenths / 10)s" : "\(tenths / 10).\(abs(tenths % 10))s"
     }
 
     static func controller(_ e: Event, _ d: JSONValue) -> String {

@@ -43,7 +43,7 @@ public struct SchedulerReplay {
         }
         self.pod = pod
         self.nodes = infos.values.sorted { $0.name < $1.name }
-        self.seed = try Self.clusterSeed(in: view)
+        self.seed = try ClusterSeed.read(in: view)
         let data = try JSONValue.parse(decision.data)
         self.searchStart = Int(data["searchStart"]?.intValue ?? 0)
     }
@@ -58,10 +58,5 @@ public struct SchedulerReplay {
         SchedulingAlgorithm.run(pod: pod, nodes: nodes, seed: seed, findAll: true)
     }
 
-    /// The seed recorded by `ClusterInitialized` at revision 1.
-    public static func clusterSeed(in view: JournalView) throws -> UInt64 {
-        guard let first = try view.event(at: 1), first.type == "ClusterInitialized" else { return 0 }
-        let seed = try JSONValue.parse(first.data)["seed"]
-        return seed?.stringValue.flatMap { UInt64($0) } ?? seed?.intValue.map { UInt64(bitPattern: $0) } ?? 0
-    }
+
 }

@@ -44,18 +44,29 @@ public struct StateDiff: Sendable, Equatable, Codable {
                 diff.added.append(Change(object: key.description, fromRevision: nil, toRevision: n.revision,
                                          lastActor: try view.event(at: n.revision)?.actor.description, changes: []))
             case (let o?, nil):
-                let removal = try view.history(of: key).first { $0 > from && $0 <= to && $0 > o.revision }
                 diff.removed.append(Change(object: key.description, fromRevision: o.revision, toRevision: nil,
-                                           lastActor: try removal.flatMap { try view.event(at: $0) }.map { $0.actor.description }, changes: []))
+                                           lastActor: try remover(of: key, after: o.revision, upTo: to, in: view), changes: []))
+            case (let o?, let n?) where o.uid != n.uid:
+                // Deleted and created again under the same name: another object, as Kubernetes sees it.
+                diff.removed.append(Change(object: key.description, fromRevision: o.revision, toRevision: nil,
+                                           lastActor: try remover(of: key, after: o.revision, upTo: to, in: view), changes: []))
+                diff.added.append(Change(object: key.description, fromRevision: nil, toRevision: n.revision,
+                                         lastActor: try view.event(at: n.revision)?.actor.description, changes: []))
             case (let o?, let n?) where o.revision != n.revision:
-                let changes = o.uid == n.uid
-                    ? FieldDiff.changes(from: try o.json(in: view), to: try n.json(in: view))
-                    : [FieldChange(path: "metadata.uid", old: o.uid, new: n.uid)]
                 diff.modified.append(Change(object: key.description, fromRevision: o.revision, toRevision: n.revision,
-                                            lastActor: try view.event(at: n.revision)?.actor.description, changes: changes))
+                                            lastActor: try view.event(at: n.revision)?.actor.description,
+                                            changes: FieldDiff.changes(from: try o.json(in: view), to: try n.json(in: view))))
             default: break
             }
         }
         return diff
+    }
+
+    /// Who removed the object written at `revision`: the actor of its first `Deleted` event after it.
+    static func remover(of key: ObjectKey, after revision: UInt64, upTo to: UInt64, in view: JournalView) throws -> String? {
+        for r in try view.history(of: key) where r > revision && r <= to {
+            if let e = try view.event(at: r), e.type == WriteType.deleted.rawValue { return e.actor.description }
+        }
+        return nil
     }
 }

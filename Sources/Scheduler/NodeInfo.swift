@@ -48,11 +48,16 @@ public struct PodRequest: Sendable {
     public static let defaultMemory: Int128 = 200 * 1024 * 1024
 
     public init(_ pod: Pod) {
+        // kube-scheduler's effective request: the containers run together, the init containers one
+        // at a time before them, so a pod needs the larger of the containers' sum and its largest
+        // init container, per resource (and likewise with the non-zero defaults).
+        func request(_ c: Container) -> (cpu: Int128?, memory: Int128?) {
+            (c.resources?.requests?["cpu"]?.milli, c.resources?.requests?["memory"].map { Int128($0.value) })
+        }
         var r = Resources(pods: 1), nz = Resources(pods: 1)
         var ports: [HostPort] = []
         for c in pod.spec.containers {
-            let cpu = c.resources?.requests?["cpu"]?.milli
-            let memory = c.resources?.requests?["memory"].map { Int128($0.value) }
+            let (cpu, memory) = request(c)
             r.milliCPU += cpu ?? 0
             r.memory += memory ?? 0
             nz.milliCPU += cpu ?? Self.defaultMilliCPU
@@ -61,16 +66,24 @@ public struct PodRequest: Sendable {
                 ports.append(HostPort(proto: p.protocol ?? "TCP", ip: p.hostIP ?? "0.0.0.0", port: p.hostPort!))
             }
         }
+        for c in pod.spec.initContainers ?? [] {
+            let (cpu, memory) = request(c)
+            r.milliCPU = max(r.milliCPU, cpu ?? 0)
+            r.memory = max(r.memory, memory ?? 0)
+            nz.milliCPU = max(nz.milliCPU, cpu ?? Self.defaultMilliCPU)
+            nz.memory = max(nz.memory, memory ?? Self.defaultMemory)
+        }
         requested = r
         nonZero = nz
         hostPorts = ports
-        images = pod.spec.containers.compactMap { $0.image }.map(NodeInfo.normalizedImage)
+        // ImageLocality counts the init containers' images too, as kube-scheduler does.
+        images = ((pod.spec.initContainers ?? []) + pod.spec.containers).compactMap { $0.image }.map(NodeInfo.normalizedImage)
     }
 }
 
 /// One node as the scheduler sees it: its allocatable resources and what the pods assigned to
 /// it already take. A reference type, so the scheduler's sorted node list is updated in place.
-public final class NodeInfo: @unchecked Sendable {
+public final class NodeInfo {
     public let name: String
     public private(set) var node: Node
     public private(set) var allocatable: Resources

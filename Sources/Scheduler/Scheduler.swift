@@ -134,6 +134,30 @@ public final class SchedulerComponent: Component {
         return epoch > failedEpoch ? backoff : max(backoff, failedAt.adding(microseconds: Self.unschedulableTimeout))
     }
 
+    /// Carries on from the journal: each pod still waiting keeps its attempt count and, if its
+    /// last attempt found no node, the back-off that attempt earned (counted from the attempt).
+    public func resume(from view: JournalView, cache: ObjectCache, now: Timestamp) throws {
+        for key in queued.keys.sorted() {
+            guard var q = queued[key] else { continue }
+            var last: (event: Event, data: JSONValue)?
+            for r in try view.history(of: key).reversed() {
+                guard let e = try view.event(at: r), e.type == DecisionType.scheduling, let data = try? JSONValue.parse(e.data) else { continue }
+                last = (e, data)
+                break
+            }
+            guard let (event, data) = last, let attempt = data["attempt"]?.intValue.flatMap({ Int(exactly: $0) }), attempt > 0 else { continue }
+            q.attempts = attempt
+            if data["outcome"]?.stringValue == "unschedulable" {
+                q.failedEpoch = epoch
+                q.failedAt = event.time
+                q.backoffUntil = event.time.adding(microseconds: min(Self.maxBackoff, Self.initialBackoff << min(attempt - 1, 20)))
+                q.lastMessage = data["message"]?.stringValue
+                q.trigger = event.revision
+            }
+            queued[key] = q
+        }
+    }
+
     public func nextWakeup() -> Timestamp? {
         if let top = ready.min, queued[top.key].map({ !$0.waiting }) == true { return Timestamp(microseconds: .min) }
         return queued.values.filter(\.waiting).map(eligibleAt).min()

@@ -24,11 +24,24 @@ public final class Driver {
     /// Where the live loop reports failed steps.
     public var logger = Logger(label: "kubejournal.driver")
 
-    /// The standard set: node lifecycle, scheduler, the controllers, then the kubelets.
-    public static func standardComponents(seed: UInt64, kubelets: KubeletFleet?) -> [any Component] {
+    /// The components' settings that kube-controller-manager and kube-apiserver take as flags.
+    public struct Settings: Sendable {
+        /// `--node-monitor-grace-period`, in microseconds.
+        public var nodeMonitorGracePeriod: Int64
+        /// `--event-ttl`, in microseconds.
+        public var eventTTL: Int64
+
+        public init(nodeMonitorGracePeriod: Int64 = NodeLifecycleController.defaultMonitorGracePeriod, eventTTL: Int64 = EventTTLController.defaultTTL) {
+            self.nodeMonitorGracePeriod = nodeMonitorGracePeriod
+            self.eventTTL = eventTTL
+        }
+    }
+
+    /// The standard set: node lifecycle, scheduler, the controllers, Event expiry, then the kubelets.
+    public static func standardComponents(seed: UInt64, kubelets: KubeletFleet?, settings: Settings = Settings()) -> [any Component] {
         var c: [any Component] = [
-            NodeLifecycleController(), SchedulerComponent(seed: seed), DeploymentController(), ReplicaSetController(),
-            EndpointsController(), GarbageCollector(),
+            NodeLifecycleController(monitorGracePeriod: settings.nodeMonitorGracePeriod), SchedulerComponent(seed: seed), DeploymentController(),
+            ReplicaSetController(), EndpointsController(), GarbageCollector(), NamespaceController(), EventTTLController(ttl: settings.eventTTL),
         ]
         if let kubelets { c.append(kubelets) }
         return c
@@ -42,8 +55,8 @@ public final class Driver {
         self.now = now
     }
 
-    /// Loads the cache from the journal's state and shows every existing object to the
-    /// components, as if it had just been created.
+    /// Loads the cache from the journal's state, shows every existing object to the components as
+    /// if it had just been created, then lets each resume from the journal (`Component.resume`).
     public func prime() async throws {
         let state = await store.state
         try journal.read { view in try cache.load(state, from: view) }
@@ -54,6 +67,10 @@ public final class Driver {
                     object: ObjectRef(kind: kind.rawValue, namespace: stored.key.namespace, name: stored.key.name, uid: stored.uid)), hash: .zero)
                 for c in components { c.observe(e, cache: cache) }
             }
+        }
+        let start = self.now()
+        try journal.read { view in
+            for c in components { try c.resume(from: view, cache: cache, now: start) }
         }
     }
 

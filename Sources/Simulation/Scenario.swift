@@ -1,4 +1,5 @@
 import ClusterModel
+import ControlPlane
 import Foundation
 import Journal
 import NodeAgent
@@ -32,14 +33,9 @@ public struct Scenario: Sendable {
         case scale(kind: ResourceKind, namespace: String?, name: String, replicas: Int32)
         case setImage(deployment: String, namespace: String?, container: String?, image: String)
         case rollback(deployment: String, namespace: String?)
-        case addNode(SimulatedNode)
+        /// A fault or a node added (journalled as `FaultInjected`, acted on by the kubelets).
         case fault(Fault)
         case expect(Expectation)
-    }
-
-    public enum Fault: Sendable {
-        case crash(String), recover(String), partition(String), heal(String)
-        case killContainer(namespace: String, pod: String)
     }
 
     /// A scenario that cannot be read, with where and why.
@@ -120,17 +116,25 @@ public struct Scenario: Sendable {
         }
         if let n = e["addNode"] {
             guard let name = n["name"]?.stringValue else { throw fail("addNode needs a name") }
-            return .addNode(try node(n, name: name, index: Int(n["index"]?.intValue ?? 200), path: path + ".addNode"))
+            let spec = try node(n, name: name, index: Int(n["index"]?.intValue ?? 200), path: path + ".addNode")
+            return .fault(.addNode(Fault.AddedNode(
+                name: spec.name, capacity: spec.capacity, labels: spec.labels, taints: spec.taints,
+                images: spec.images.map { ContainerImage(names: [$0.name], sizeBytes: $0.size) }, index: spec.index)))
         }
         if let f = e["fault"] {
-            for (word, make) in [("crash", Fault.crash), ("recover", Fault.recover), ("partition", Fault.partition), ("heal", Fault.heal)] {
+            let faults: [(String, (String) -> Fault)] = [
+                ("crash", { .crash(node: $0) }), ("recover", { .recover(node: $0) }), ("partition", { .partition(node: $0) }),
+                ("heal", { .heal(node: $0) }), ("removeNode", { .removeNode(node: $0) }),
+            ]
+            for (word, make) in faults {
                 if let node = f[word]?.stringValue { return .fault(make(node)) }
             }
             if let pod = f["kill"]?.stringValue {
                 let (_, name) = try target(pod)
-                return .fault(.killContainer(namespace: namespace ?? "default", pod: name))
+                let code = f["exitCode"]?.intValue.flatMap { Int32(exactly: $0) } ?? 137
+                return .fault(.kill(namespace: namespace ?? "default", pod: name, container: f["container"]?.stringValue, exitCode: code))
             }
-            throw fail("fault must be one of crash, recover, partition, heal (a node) or kill (pod/name)")
+            throw fail("fault must be one of crash, recover, partition, heal, removeNode (a node) or kill (pod/name, with exitCode and container)")
         }
         if let x = e["expect"] { return .expect(try Expectation(x, path: path + ".expect")) }
         throw fail("a step needs one of apply, delete, deleteOne, scale, setImage, rollback, addNode, fault, expect")

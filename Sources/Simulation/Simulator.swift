@@ -98,9 +98,6 @@ public final class Simulator {
             _ = try await store.update(d, by: origin)
         case .rollback(let name, let namespace):
             try await rollback(name, namespace: namespace ?? "default", origin)
-        case .addNode(let node):
-            _ = try await store.record(fault(["addNode": .string(node.name)], about: ObjectRef(kind: Node.kind, name: node.name)))
-            kubelets.add(node, at: clock.now())
         case .fault(let f):
             try await inject(f)
         case .expect(let e):
@@ -126,26 +123,10 @@ public final class Simulator {
                    object: object, observed: driver.cache.revision, data: JSONValue.object(data).serialized())
     }
 
-    private func inject(_ f: Scenario.Fault) async throws {
-        let now = clock.now()
-        switch f {
-        case .crash(let n):
-            _ = try await store.record(fault(["fault": .string("crash"), "node": .string(n)], about: ObjectRef(kind: Node.kind, name: n)))
-            kubelets.crash(n)
-        case .recover(let n):
-            _ = try await store.record(fault(["fault": .string("recover"), "node": .string(n)], about: ObjectRef(kind: Node.kind, name: n)))
-            kubelets.recover(n, at: now)
-        case .partition(let n):
-            _ = try await store.record(fault(["fault": .string("partition"), "node": .string(n)], about: ObjectRef(kind: Node.kind, name: n)))
-            kubelets.partition(n)
-        case .heal(let n):
-            _ = try await store.record(fault(["fault": .string("heal"), "node": .string(n)], about: ObjectRef(kind: Node.kind, name: n)))
-            kubelets.heal(n, at: now)
-        case .killContainer(let ns, let pod):
-            let key = ObjectKey(kind: Pod.kind, namespace: ns, name: pod)
-            let uid = driver.cache.get(Pod.self, namespace: ns, name: pod)?.metadata.uid ?? ""
-            _ = try await store.record(fault(["fault": .string("kill"), "exitCode": .int(137)], about: ObjectRef(kind: Pod.kind, namespace: ns, name: pod, uid: uid)))
-            _ = kubelets.killContainer(key, at: now)
-        }
+    /// Journals the fault; the simulated kubelets act on it when they see the event.
+    private func inject(_ f: Fault) async throws {
+        var object = f.object()
+        if case .kill(let ns, let pod, _, _) = f { object.uid = driver.cache.get(Pod.self, namespace: ns, name: pod)?.metadata.uid ?? "" }
+        _ = try await store.record(fault(f.data.objectValue ?? [:], about: object))
     }
 }

@@ -108,8 +108,15 @@ import TestSupport
             Issue.record("not a stream")
             return
         }
-        var iterator = chunks.makeAsyncIterator()
-        let first = await iterator.next()
+        // The first line, then the client goes away (its write fails).
+        struct Gone: Error {}
+        var first: [UInt8]?
+        await #expect(throws: Gone.self) {
+            try await chunks.run { chunk in
+                first = chunk
+                throw Gone()
+            }
+        }
         #expect(first.map { String(decoding: $0, as: UTF8.self) }?.contains(#""type":"ADDED""#) == true)
 
         guard case .json(400, _) = await api.handle(WatchResponseTests.request("DELETE", "/api/v1/namespaces/default/pods/w", body: "[1]")) else {

@@ -26,7 +26,7 @@ import TestSupport
     static func lines(_ response: APIResponse) async throws -> [JSONValue] {
         guard case .stream(let chunks) = response else { Issue.record("not a stream: \(response)"); return [] }
         var bytes: [UInt8] = []
-        for await chunk in chunks { bytes += chunk }
+        try await chunks.run { bytes += $0 }
         return try bytes.split(separator: UInt8(ascii: "\n")).map { try JSONValue.parse(Array($0)) }
     }
 

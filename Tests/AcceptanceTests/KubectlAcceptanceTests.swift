@@ -142,7 +142,7 @@ import TestSupport
         watcher.standardError = FileHandle.nullDevice
         try watcher.run()
         defer { if watcher.isRunning { watcher.terminate() } }
-        Thread.sleep(forTimeInterval: 1)
+        try cluster.waitForWatchers(1)
         #expect(try cluster.kubectl(["run", "watched", "--image=busybox"]).status == 0)
         let text = Box()
         let reader = Thread {

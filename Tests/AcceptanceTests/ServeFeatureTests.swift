@@ -42,7 +42,7 @@ import TestSupport
         follower.standardOutput = out
         try follower.run()
         defer { if follower.isRunning { follower.terminate() } }
-        Thread.sleep(forTimeInterval: 1)
+        try cluster.waitForWatchers(1)
         #expect(try cluster.kubectl(["run", "late", "--image=nginx"]).status == 0)
         let line = try #require(readLine(from: out.fileHandleForReading, of: follower, containing: "\"Pod/default/late\"", within: 30))
         #expect(line.contains("\"actor\":\"user/admin\""), "\(line)")
@@ -100,7 +100,7 @@ import TestSupport
         watcher.standardOutput = FileHandle.nullDevice
         watcher.standardError = FileHandle.nullDevice
         try watcher.run()
-        Thread.sleep(forTimeInterval: 1)
+        try cluster.waitForWatchers(1)
         #expect(try cluster.kubectl(["run", "last", "--image=nginx"]).status == 0)
         let started = Date()
         #expect(cluster.stop() == 0, "kj serve exits 0 on SIGTERM")

@@ -113,6 +113,16 @@ final class ServedCluster: @unchecked Sendable {
         return (Int(lines.last ?? "") ?? 0, lines.dropLast().joined(separator: "\n"))
     }
 
+    /// Waits until the server has at least `count` open watches (its `kubejournal_watchers`): a
+    /// client's watch is connected, so what happens next reaches it.
+    func waitForWatchers(_ count: Int, within seconds: Double = 30) throws {
+        _ = try eventually(seconds, "\(count) watch(es) open") {
+            let (_, text) = try curl("GET", "/metrics", token: adminToken)
+            let line = text.split(separator: "\n").first { $0.hasPrefix("kubejournal_watchers ") }
+            return line.flatMap { Double($0.split(separator: " ").last ?? "") }.map { $0 >= Double(count) } ?? false
+        }
+    }
+
     /// Retries `check` (each try a fresh look) until it passes or `seconds` run out.
     func eventually(_ seconds: Double = 60, _ what: String, _ check: () throws -> Bool) throws -> Bool {
         let deadline = Date().addingTimeInterval(seconds)

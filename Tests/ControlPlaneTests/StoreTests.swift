@@ -184,16 +184,27 @@ func pod(_ name: String, namespace: String? = nil, labels: [String: String]? = n
         #expect(try f.journal.event(at: try f.head())?.type == "Deleted")
     }
 
-    @Test func aNamespaceThatHoldsObjectsIsNotDeleted() async throws {
+    /// Kubernetes' namespace lifecycle at the Store: deletion makes it Terminating, nothing new may
+    /// be created in it, and it goes only when finalized empty. The system namespaces stay.
+    @Test func aDeletedNamespaceIsTerminatingUntilFinalizedEmpty() async throws {
         let f = try await Fixture()
         _ = try await f.store.create(Namespace(name: "team"), by: alice)
         _ = try await f.store.create(pod("p", namespace: "team"), by: alice)
-        let e = await #expect(throws: StatusError.self) { try await f.store.delete(.namespace, namespace: nil, name: "team", by: alice) }
-        #expect(e?.code == 409)
-        #expect(e?.message.contains("namespace team is not empty: it holds 1 object(s) (pods/p)") == true)
+        let terminating = try await f.store.delete(.namespace, namespace: nil, name: "team", by: alice) as? Namespace
+        #expect(terminating?.status?.phase == "Terminating" && terminating?.metadata.deletionTimestamp != nil)
+        let refused = await #expect(throws: StatusError.self) { try await f.store.create(pod("q", namespace: "team"), by: alice) }
+        #expect(refused?.code == 403)
+        #expect(refused?.message == "pods \"q\" is forbidden: unable to create new content in namespace team because it is being terminated")
+        let early = await #expect(throws: StatusError.self) { try await f.store.finalizeNamespace("team", by: alice) }
+        #expect(early?.code == 409)
         _ = try await f.store.delete(.pod, namespace: "team", name: "p", by: alice)
-        _ = try await f.store.delete(.namespace, namespace: nil, name: "team", by: alice)
+        try await f.store.finalizeNamespace("team", by: alice)
         #expect(try await f.store.list(.namespace).items.count == 2)
+        for system in ["default", "kube-system"] {
+            let kept = await #expect(throws: StatusError.self) { try await f.store.delete(.namespace, namespace: nil, name: system, by: alice) }
+            #expect(kept?.code == 403)
+            #expect(kept?.message == "namespaces \"\(system)\" is forbidden: this namespace may not be deleted")
+        }
     }
 
     @Test func patchesOfAllThreeKinds() async throws {

@@ -134,6 +134,14 @@ import TestSupport
         #expect(error?.code == .alreadyOpen)
     }
 
+    @Test func syncAfterCloseIsRefusedNotAUseOfTheClosedEnvironment() throws {
+        let dir = TemporaryDirectory()
+        let journal = try Journal.open(at: dir.path, options: JournalOptions(durability: .noSync))
+        journal.close()
+        let error = #expect(throws: JournalError.self) { try journal.sync() }
+        #expect(error?.code == .closed)
+    }
+
     @Test func readOnlyHandlesRefuseWrites() async throws {
         let dir = TemporaryDirectory()
         try Journal.open(at: dir.path).close()

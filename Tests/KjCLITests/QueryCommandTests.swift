@@ -5,7 +5,7 @@ import TestSupport
 /// `kj events`, `diff`, `describe`, `get --at` and the query commands' errors, run as a user runs
 /// them: the built binary on a simulated journal.
 @Suite struct QueryCommandTests {
-    /// pod-create: alice creates nginx at revision 10; it is bound at 12 and Running at 20.
+    /// pod-create: alice creates nginx at revision 16; it is bound at 18 and Running at 26.
     static func podCreate(_ dir: TemporaryDirectory) throws -> String {
         let journal = dir.sub("pod-create")
         let r = try runKJ(["simulate", packageRoot + "/replay/pod-create.yaml", "--journal", journal, "--quiet"])
@@ -33,7 +33,7 @@ import TestSupport
         let journal = try Self.podCreate(dir)
         let byAlice = try runKJ(["events", "--actor", "alice", "--journal", journal, "-o", "json"])
         let aliceEvents = try #require(try JSONSerialization.jsonObject(with: Data(byAlice.stdout.utf8)) as? [[String: Any]])
-        #expect(aliceEvents.map { $0["revision"] as? Int } == [10])
+        #expect(aliceEvents.map { $0["revision"] as? Int } == [16])
         #expect(aliceEvents.first?["object"] as? String == "Pod/default/nginx")
 
         let decisions = try runKJ(["events", "--type", "SchedulingDecided,Bound", "--journal", journal])
@@ -41,12 +41,12 @@ import TestSupport
         #expect(rows.count == 2)
         #expect(rows.allSatisfy { $0.contains("scheduler/default-scheduler") })
 
-        let ofNginx = try runKJ(["events", "--kind", "pod", "--name", "nginx", "--from", "12", "--to", "20", "--journal", journal, "-o", "json"])
+        let ofNginx = try runKJ(["events", "--kind", "pod", "--name", "nginx", "--from", "18", "--to", "26", "--journal", journal, "-o", "json"])
         let revisions = try #require(try JSONSerialization.jsonObject(with: Data(ofNginx.stdout.utf8)) as? [[String: Any]]).compactMap { $0["revision"] as? Int }
         #expect(!revisions.isEmpty)
         #expect(revisions == revisions.sorted())
-        #expect(revisions.allSatisfy { (12...20).contains($0) })
-        #expect(revisions.first == 12 && revisions.last == 20)
+        #expect(revisions.allSatisfy { (18...26).contains($0) })
+        #expect(revisions.first == 18 && revisions.last == 26)
 
         let limited = try runKJ(["events", "--limit", "3", "--journal", journal, "-o", "json"])
         #expect(try #require(try JSONSerialization.jsonObject(with: Data(limited.stdout.utf8)) as? [Any]).count == 3)
@@ -79,17 +79,17 @@ import TestSupport
     @Test func diffShowsAddedAndModifiedObjectsWithTheirFields() throws {
         let dir = TemporaryDirectory()
         let journal = try Self.podCreate(dir)
-        let table = try runKJ(["diff", "9", "12", "--kind", "pod", "--journal", journal])
+        let table = try runKJ(["diff", "15", "18", "--kind", "pod", "--journal", journal])
         #expect(table.stdout.contains("1 added, 0 removed, 0 modified"), "\(table.stdout)")
         #expect(table.stdout.contains("+ Pod/default/nginx"))
 
-        let modified = try runKJ(["diff", "12", "20", "--kind", "pod", "--journal", journal, "-o", "json"])
+        let modified = try runKJ(["diff", "18", "26", "--kind", "pod", "--journal", journal, "-o", "json"])
         let diff = try #require(try JSONSerialization.jsonObject(with: Data(modified.stdout.utf8)) as? [String: Any])
         let text = modified.stdout
         #expect(text.contains("status.phase"), "\(diff)")
         #expect(text.contains("Running"))
 
-        let backwards = try runKJ(["diff", "20", "12", "--journal", journal])
+        let backwards = try runKJ(["diff", "26", "18", "--journal", journal])
         #expect(backwards.status != 0)
         #expect(backwards.stderr.contains("is after the second"))
     }
@@ -105,10 +105,10 @@ import TestSupport
         let events = now.stdout.components(separatedBy: "Events:").last ?? ""
         #expect(events.range(of: "Scheduled")!.lowerBound < events.range(of: "Pulling")!.lowerBound, "events in the order they happened")
 
-        // Revision 15: the kubelet has reported ContainerCreating; nothing has been pulled yet.
-        let then = try runKJ(["describe", "pod/nginx", "--at", "15", "--journal", journal])
+        // Revision 21: the kubelet has reported ContainerCreating; nothing has been pulled yet.
+        let then = try runKJ(["describe", "pod/nginx", "--at", "21", "--journal", journal])
         #expect(then.stdout.contains("Status:         Pending"), "\(then.stdout)")
-        #expect(then.stdout.contains("Journal:        revision 15"))
+        #expect(then.stdout.contains("Journal:        revision 21"))
         #expect(!then.stdout.contains("Started container"))
 
         let minuteBefore = try runKJ(["get", "pods", "--at", "-65s", "--journal", journal])

@@ -143,4 +143,28 @@ func pod(_ name: String = "p", cpu: String? = nil, memory: String? = nil, image:
             #expect(bytes <= 8192, "\(bytes) bytes")
         }
     }
+
+    /// kube-scheduler's effective request: the larger of the containers' sum and the largest init
+    /// container (which runs alone, before them). Counting only the containers overcommits nodes.
+    @Test func anInitContainerLargerThanTheContainersDecidesWhatThePodNeeds() {
+        var p = pod(cpu: "500m", memory: "256Mi")
+        var initContainer = Container(name: "setup", image: "migrate:1")
+        initContainer.resources = ResourceRequirements(requests: ["cpu": Quantity(3), "memory": try! Quantity(parsing: "1Gi")])
+        p.spec.initContainers = [initContainer]
+        let request = PodRequest(p)
+        #expect(request.requested.milliCPU == 3000)
+        #expect(request.requested.memory == 1 << 30)
+        let small = node("small", cpu: "2")
+        let r = SchedulingAlgorithm.run(pod: p, nodes: [small], seed: 1)
+        #expect(r.chosen == nil)
+        #expect(r.unschedulableMessage == "0/1 nodes are available: 1 Insufficient cpu.")
+        // The init container's image counts for ImageLocality too.
+        let withImage = node("with", images: [("migrate:1", 800 << 20)]), without = node("without")
+        var light = pod()
+        light.spec.initContainers = [Container(name: "setup", image: "migrate:1")]
+        let placed = SchedulingAlgorithm.run(pod: light, nodes: [withImage, without], seed: 1)
+        let locality = placed.scores.first { $0.node == "with" }!.plugins.first { $0.plugin == "ImageLocality" }!
+        #expect(locality.score > 0)
+    }
 }
+
