@@ -21,8 +21,8 @@ if [ "$which" != all ]; then
     targets=("$which")
 fi
 
-echo "building the harness (release, -sanitize=fuzzer)" >&2
-nice swift build -c release --package-path "$root/Fuzz" -Xswiftc -sanitize=fuzzer -Xswiftc -parse-as-library >&2
+echo "building the harness (release, -sanitize=fuzzer,address)" >&2
+nice swift build -c release --package-path "$root/Fuzz" -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library >&2
 harness="$(swift build -c release --package-path "$root/Fuzz" --show-bin-path)/kj-fuzz"
 
 # A number after `$1` in the status line $last.
