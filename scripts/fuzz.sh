@@ -38,7 +38,7 @@ for t in "${targets[@]}"; do
     # libFuzzer's own crash handler writes the artifacts: the Swift runtime's backtracer stays out.
     SWIFT_BACKTRACE=enable=no KJ_FUZZ_TARGET="$t" nice "$harness" -fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
         -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=16384 -print_final_stats=1 \
-        -artifact_prefix="$dir/artifacts/" ${FUZZ_FLAGS:-} "$dir/corpus" "${seeds[@]}" >"$dir/log" 2>&1 || true
+        -dict="$root/Fuzz/kj.dict" -artifact_prefix="$dir/artifacts/" ${FUZZ_FLAGS:-} "$dir/corpus" "${seeds[@]}" >"$dir/log" 2>&1 || true
     if [ "${FUZZ_MERGE:-0}" = 1 ]; then
         SWIFT_BACKTRACE=enable=no KJ_FUZZ_TARGET="$t" nice "$harness" -merge=1 -max_len=16384 \
             "$root/Tests/FuzzTests/corpus/$t" "$dir/corpus" >>"$dir/log" 2>&1 || true

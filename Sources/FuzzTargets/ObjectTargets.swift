@@ -14,7 +14,7 @@ extension FuzzTarget {
     /// A YAML (or JSON) manifest or request body: `Manifest.documents` (several documents, `List`s
     /// expanded), then `objects(from:)` for each document.
     public static func manifestYAML(_ data: UnsafeRawBufferPointer) {
-        guard !Pending.manyYAMLAliases(data) else { return }
+        guard !Pending.manyYAMLAliases(data), !Pending.sexagesimalOverflow(data) else { return }
         guard let docs = try? Manifest.documents(data.text) else { return }
         for doc in docs {
             checkCanonicalBytes(doc)
@@ -51,8 +51,9 @@ extension FuzzTarget {
     }
 
     /// The Store's create path for a decoded object: defaulting, validation (and its messages), the
-    /// table row `kubectl get` shows; for an object that validates, the bytes the Store would append
-    /// must decode again (the fold reads them) to an object that encodes to the same bytes.
+    /// table row `kubectl get` shows; for an object that validates, what the components compute from
+    /// it (`computeViews`), and the bytes the Store would append must decode again (the fold reads
+    /// them) to an object that encodes to the same bytes.
     static func admit<R: Resource>(_ object: R) {
         let kind = ResourceKind(of: R.self)
         let o = Defaults.apply(object).withTypeMeta()
@@ -60,6 +61,7 @@ extension FuzzTarget {
         for e in errors { _ = e.description }
         _ = ResourceTable.make(kind, [o], now: tableTime)
         guard errors.isEmpty else { return }
+        computeViews(o)
         let bytes: [UInt8]
         do { bytes = try ValueEncoder().encode(o).serialized() } catch { violated("a valid \(R.kind) does not encode: \(error)") }
         let folded: any Resource
@@ -71,6 +73,35 @@ extension FuzzTarget {
         let again = try? ValueEncoder().encode(folded).serialized()
         guard again == bytes else {
             violated("a stored \(R.kind) encodes differently once read back: \(String(decoding: bytes.prefix(300), as: UTF8.self))")
+        }
+    }
+
+    /// What the scheduler, the controllers and the node lifecycle controller read from an accepted
+    /// object through ClusterModel: request sums, toleration matches, selectors, rollout bounds.
+    static func computeViews(_ object: any Resource) {
+        let taints = [Defaults.notReadyTaint, Defaults.unreachableTaint].map { Taint(key: $0, effect: "NoExecute") }
+        switch object {
+        case let pod as Pod:
+            let resources = Set(pod.spec.containers.flatMap { ($0.resources?.requests ?? [:]).keys })
+            for r in resources.sorted() { _ = pod.request(r).value }
+            for t in pod.spec.tolerations ?? [] {
+                for taint in taints + [Taint(key: t.key ?? "", value: t.value, effect: t.effect ?? "NoSchedule")] { _ = t.tolerates(taint) }
+            }
+            _ = pod.isReady
+        case let node as Node:
+            for q in Array((node.status?.capacity ?? [:]).values) + Array((node.status?.allocatable ?? [:]).values) { _ = (q.value, q.milliSaturated) }
+        case let rs as ReplicaSet:
+            _ = LabelSelectorExpression(rs.spec.selector).matches(rs.spec.template?.metadata?.labels ?? [:])
+        case let d as Deployment:
+            _ = LabelSelectorExpression(d.spec.selector).matches(d.spec.template.metadata?.labels ?? [:])
+            let replicas = Int(d.spec.replicas ?? 1)
+            for bound in [d.spec.strategy?.rollingUpdate?.maxSurge, d.spec.strategy?.rollingUpdate?.maxUnavailable] {
+                _ = (bound?.scaled(total: replicas, roundUp: true), bound?.scaled(total: replicas, roundUp: false))
+            }
+        case let s as Service:
+            _ = LabelSelectorExpression(labels: s.spec?.selector ?? [:]).matches(s.metadata.labels ?? [:])
+        default:
+            break
         }
     }
 

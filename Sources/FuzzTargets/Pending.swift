@@ -20,6 +20,29 @@ enum Pending {
     /// past a few hundred nodes.
     static func manyYAMLAliases(_ data: UnsafeRawBufferPointer) -> Bool { data.lazy.filter { $0 == UInt8(ascii: "*") }.count > 16 }
 
+    /// `pending/manifest-yaml/sexagesimal-int-overflow`, `…/sexagesimal-cpu-overflow`: a YAML 1.1
+    /// base-60 integer too large for 64 bits (`1:0:0:0:0:0:0:0:0:0:0`, `cpu: 922337203685477580:7`)
+    /// traps in Yams' `String.sexagesimal()` (multiplication overflow, Constructor.swift:702-703),
+    /// reached from `Manifest.jsonValue` (Manifest.swift:152, `node.int`): one YAML request body
+    /// or `kj apply -f` crashes the process. True for any plain token of that shape whose value
+    /// or place value leaves Int64.
+    static func sexagesimalOverflow(_ data: UnsafeRawBufferPointer) -> Bool {
+        data.text.split(whereSeparator: { $0.isWhitespace || ",[]{}#\"'".contains($0) }).contains { token in
+            let parts = token.drop { $0 == "-" || $0 == "+" }.split(separator: ":", omittingEmptySubsequences: false)
+            guard parts.count > 1, parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy { $0.isASCII && ($0.isWholeNumber || $0 == "_") } }) else { return false }
+            var value = 0, place = 1
+            for part in parts.reversed() {
+                guard let digit = Int(part.filter { $0 != "_" }) else { return true }
+                let (term, o1) = digit.multipliedReportingOverflow(by: place)
+                let (sum, o2) = value.addingReportingOverflow(term)
+                let (next, o3) = place.multipliedReportingOverflow(by: 60)
+                if o1 || o2 || o3 { return true }
+                (value, place) = (sum, next)
+            }
+            return false
+        }
+    }
+
     private static let year0 = Timestamp(rfc3339: "0000-01-01T00:00:00Z")!
     private static let year10000 = Timestamp(rfc3339: "9999-12-31T23:59:59Z")!.adding(seconds: 1)
 }

@@ -2,41 +2,42 @@ import TestSupport
 
 /// Deterministic mutations of a corpus, in the spirit of libFuzzer's: each input is a corpus entry
 /// changed one to four times by a bit flip, a random byte, an insertion, a deletion, a duplicated
-/// run, a splice with another entry, an interesting number in place of a run of digits, or an
-/// interesting token or binary integer inserted. The same seed and corpus give the same inputs.
+/// run, a splice with another entry, or a dictionary entry inserted, written over the bytes, or put
+/// in place of a run of digits. The same seed, corpus and dictionary give the same inputs.
 struct Mutator {
     private var random: SeededGenerator
     private let corpus: [[UInt8]]
+    /// libFuzzer's dictionary of the targets (`Fuzz/kj.dict`): numbers at the edges, format tokens,
+    /// varints.
+    private let dictionary: [[UInt8]]
     /// Inputs are cut to this size, as libFuzzer's `-max_len` does.
     private let maxLength = 1 << 16
 
-    init(seed: UInt64, corpus: [[UInt8]]) {
+    init(seed: UInt64, corpus: [[UInt8]], dictionary: [[UInt8]]) {
         random = SeededGenerator(seed: seed)
         self.corpus = corpus
+        self.dictionary = dictionary.isEmpty ? [[0]] : dictionary
     }
 
-    /// Numbers at the edges of what the decoders hold: Int64 and Int32 limits and past them, huge
-    /// and tiny doubles, quantities the issue crashed on.
-    static let numbers = [
-        "0", "-1", "1", "9223372036854775807", "9223372036854775808", "-9223372036854775808", "-9223372036854775809",
-        "2147483647", "2147483648", "-2147483649", "4294967296", "18446744073709551616", "9223372036854775",
-        "5000000000000000", "1e308", "-1e308", "1e309", "1e-400", "4.9e-324", "0.000000001", "123456789012345678901234567890",
-        "1e2147483647", "8Ei", "16Ei", "1Ki", "1n", "999999999999999999999m", "0.5", "-0",
-    ].map { Array($0.utf8) }
-
-    /// Tokens of the formats the targets read: JSON, YAML (aliases, tags), selectors, pointers.
-    static let tokens = [
-        "{", "}", "[", "]", "\"", ",", ":", "null", "true", "\n", "\\u", "\\ud800", "&a ", "*a", "<<: ", "!!str ", "---\n",
-        "- ", "$patch", "$retainKeys", "$setElementOrder/", "$deleteFromPrimitiveList/", "/-", "~1", "!=", " in (", " notin (",
-        "!", "=", "\u{0}", "\u{FFFD}", "Gi", "m", "e", "E", "Z", "+01:00",
-    ].map { Array($0.utf8) }
-
-    /// Binary values for the protobuf and record readers: varint and length limits.
-    static let binary: [[UInt8]] = [
-        [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01], [0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01],
-        [0xFF, 0xFF, 0xFF, 0xFF, 0x0F], [0x7F], [0x80, 0x01], [0x00], [0xFF], [0x0A, 0x00], [0x12, 0xFF, 0x01],
-        [0x7F, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF], [0x80, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00],
-    ]
+    /// The entries of a libFuzzer dictionary: one `"…"` (optionally `name="…"`) per line, with
+    /// `\\`, `\"` and `\xAB` escapes; `#` lines are comments.
+    static func dictionary(_ text: String) -> [[UInt8]] {
+        text.split(separator: "\n").compactMap { line -> [UInt8]? in
+            guard !line.hasPrefix("#"), let open = line.firstIndex(of: "\""), let close = line.lastIndex(of: "\""), open < close else { return nil }
+            var out: [UInt8] = []
+            var bytes = Array(line[line.index(after: open)..<close].utf8)[...]
+            while let c = bytes.popFirst() {
+                guard c == UInt8(ascii: "\\"), let e = bytes.popFirst() else { out.append(c); continue }
+                if e == UInt8(ascii: "x"), bytes.count >= 2, let v = UInt8(String(decoding: bytes.prefix(2), as: UTF8.self), radix: 16) {
+                    out.append(v)
+                    bytes = bytes.dropFirst(2)
+                } else {
+                    out.append(e)
+                }
+            }
+            return out
+        }
+    }
 
     /// The next input.
     mutating func next() -> [UInt8] {
@@ -66,15 +67,16 @@ struct Mutator {
             let other = corpus[pick(corpus.count)]
             b = Array(b.prefix(pick(b.count + 1))) + Array(other.suffix(pick(other.count + 1)))
         case 6:
-            replaceDigits(&b, with: Self.numbers[pick(Self.numbers.count)])
+            replaceDigits(&b, with: dictionary[pick(dictionary.count)])
         case 7:
-            b.insert(contentsOf: Self.tokens[pick(Self.tokens.count)], at: pick(b.count + 1))
+            b.insert(contentsOf: dictionary[pick(dictionary.count)], at: pick(b.count + 1))
         case 8:
-            let value = Self.binary[pick(Self.binary.count)]
+            let value = dictionary[pick(dictionary.count)]
             let at = pick(b.count + 1)
             b.replaceSubrange(at..<min(b.count, at + value.count), with: value)
         default:
-            b.insert(contentsOf: Self.numbers[pick(Self.numbers.count)], at: pick(b.count + 1))
+            // Two entries at once: a token and a number (`: 1e308`, `*a` then `9223372036854775807`).
+            b.insert(contentsOf: dictionary[pick(dictionary.count)] + dictionary[pick(dictionary.count)], at: pick(b.count + 1))
         }
     }
 

@@ -1,9 +1,10 @@
 // kj-fuzz-replay: feeds files, then seeded mutations of them, through one fuzz target, in its own
 // process, so that a trap ends this process and not the test run that started it (FuzzTests).
 //
-//   kj-fuzz-replay TARGET [--mutations N] [--seed S] [--current FILE] PATH...
+//   kj-fuzz-replay TARGET [--mutations N] [--seed S] [--dict FILE] [--current FILE] PATH...
 //
-// PATHs are files or directories (their files, in name order). Before each input runs, it is
+// PATHs are files or directories (their files, in name order); mutations draw on the libFuzzer
+// dictionary FILE (Fuzz/kj.dict) besides the inputs. Before each input runs, it is
 // written to FILE when given, so whoever sees this process die knows the input that killed it.
 // Prints one summary line and exits 0 when every input returned.
 
@@ -17,16 +18,20 @@ func fail(_ message: String) -> Never {
 }
 
 var arguments = CommandLine.arguments.dropFirst()
-guard let name = arguments.popFirst() else { fail("usage: kj-fuzz-replay TARGET [--mutations N] [--seed S] [--current FILE] PATH...") }
+guard let name = arguments.popFirst() else { fail("usage: kj-fuzz-replay TARGET [--mutations N] [--seed S] [--dict FILE] [--current FILE] PATH...") }
 guard let target = FuzzTarget.named(name) else { fail("no target \(name); targets: \(FuzzTarget.all.map(\.name).joined(separator: ", "))") }
 var mutations = 0, seed: UInt64 = 1
 var currentPath: String?
+var dictionary: [[UInt8]] = []
 var paths: [String] = []
 while let a = arguments.popFirst() {
     switch a {
     case "--mutations": mutations = arguments.popFirst().flatMap { Int($0) } ?? -1
     case "--seed": seed = arguments.popFirst().flatMap { UInt64($0) } ?? 0
     case "--current": currentPath = arguments.popFirst()
+    case "--dict":
+        guard let path = arguments.popFirst(), let data = FileManager.default.contents(atPath: path) else { fail("--dict needs a readable file") }
+        dictionary = Mutator.dictionary(String(decoding: data, as: UTF8.self))
     default: paths.append(a)
     }
 }
@@ -61,7 +66,7 @@ func run(_ bytes: [UInt8], _ label: String) {
 }
 
 for input in inputs { run(input.bytes, input.label) }
-var mutator = Mutator(seed: seed, corpus: inputs.map(\.bytes))
+var mutator = Mutator(seed: seed, corpus: inputs.map(\.bytes), dictionary: dictionary)
 if !inputs.isEmpty {
     for i in 0..<mutations { run(mutator.next(), "mutation \(i) of seed \(seed)") }
 }

@@ -4,7 +4,8 @@ import Testing
 import TestSupport
 
 /// The short, deterministic run of every fuzz target: its committed corpus, the inputs of every
-/// crash fuzzing found (`regressions/`), then seeded mutations of them. Each target runs in a
+/// crash fuzzing found (`regressions/`), then seeded mutations of them drawing on libFuzzer's
+/// dictionary (`Fuzz/kj.dict`). Each target runs in a
 /// `kj-fuzz-replay` process, so a trap fails that target's test and names the input, instead of
 /// ending the whole test run.
 @Suite struct FuzzReplayTests {
@@ -22,7 +23,8 @@ import TestSupport
         if FileManager.default.fileExists(atPath: regressions) { paths.append(regressions) }
         let scratch = TemporaryDirectory("kj-fuzz")
         let current = scratch.sub("current")
-        let result = try runReplay([name, "--mutations", String(Self.mutations), "--seed", String(Self.seed), "--current", current] + paths, within: 150)
+        let arguments = [name, "--mutations", String(Self.mutations), "--seed", String(Self.seed), "--dict", packageRoot + "/Fuzz/kj.dict", "--current", current]
+        let result = try runReplay(arguments + paths, within: 150)
         guard result.status != 0 else {
             #expect(result.stdout.contains("returned"))
             return
