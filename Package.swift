@@ -7,6 +7,8 @@ let package = Package(
     products: [
         .executable(name: "kj", targets: ["kj"]),
         .library(name: "Journal", targets: ["Journal"]),
+        // The fuzz targets, for the libFuzzer harnesses of the separate package in Fuzz/.
+        .library(name: "FuzzTargets", targets: ["FuzzTargets"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -121,6 +123,8 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "kj", dependencies: ["KjCLI"]),
+        // Decoders of outside input, one entry function per fuzz target (docs/fuzzing.md).
+        .target(name: "FuzzTargets", dependencies: ["ClusterModel", "Journal", "APIServer"]),
         // Helpers shared by the test targets: temporary directories, the built `kj`, seeded randomness.
         .target(name: "TestSupport", dependencies: ["Journal"], path: "Tests/TestSupport"),
         .testTarget(name: "JournalTests", dependencies: ["Journal", "CLMDB", "TestSupport", "kj"]),
@@ -136,6 +140,10 @@ let package = Package(
         // kubectl, curl and the Python kubernetes client against a running `kj serve`.
         .testTarget(name: "AcceptanceTests", dependencies: ["TestSupport", "kj"]),
         .testTarget(name: "KjCLITests", dependencies: ["KjCLI", "Journal", "TestSupport", "kj"]),
+        // Runs one fuzz target over files and seeded mutations of them, in a process of its own.
+        .executableTarget(name: "kj-fuzz-replay", dependencies: ["FuzzTargets", "TestSupport"], path: "Tests/FuzzReplay"),
+        // Every fuzz target over its committed corpus, its regressions and seeded mutations.
+        .testTarget(name: "FuzzTests", dependencies: ["FuzzTargets", "TestSupport", "kj-fuzz-replay"], exclude: ["corpus", "regressions", "pending"]),
         // Hostile and unlucky input across the whole control plane: accepted events always fold
         // again, and no component, query or command traps on them.
         .testTarget(
