@@ -161,9 +161,13 @@ struct YAMLComposer {
     }
 
     /// A scalar as JSON, typed as YAML 1.1 (Yams' resolver) types it: `null`, booleans, integers
-    /// and floats; everything else, and every quoted scalar, a string.
+    /// and floats; everything else, and every quoted scalar, a string. Base-60 numbers (`1:30`) stay
+    /// strings, as go-yaml (what kubectl and kube-apiserver read YAML with) leaves them; Yams' reading
+    /// of them traps past 64 bits.
     private static func scalar(_ text: String, tag: String?, style: Yams.Node.Scalar.Style) -> JSONValue {
         let node = Yams.Node.scalar(Yams.Node.Scalar(text, Tag(tag.map(Tag.Name.init(rawValue:)) ?? .implicit), style))
+        let numeric = node.tag.rawValue == Tag.Name.int.rawValue || node.tag.rawValue == Tag.Name.float.rawValue
+        if numeric, text.utf8.contains(UInt8(ascii: ":")) { return .string(text) }
         switch node.tag.rawValue {
         case Tag.Name.null.rawValue: return .null
         case Tag.Name.bool.rawValue: return node.bool.map(JSONValue.bool) ?? .string(text)

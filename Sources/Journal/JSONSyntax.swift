@@ -15,6 +15,22 @@ public enum JSONSyntax {
         try s.skipValue(depth: 0)
         s.skipSpace()
         guard s.pos == text.count else { throw s.fail("unexpected data after the JSON value") }
+        // Outside strings a valid text is ASCII, so this checks every string's UTF-8 (RFC 8259 §8.1):
+        // bytes that are not UTF-8 would be exported as U+FFFD and the export would no longer import.
+        guard String(validating: text.assumingMemoryBound(to: UInt8.self), as: UTF8.self) != nil else {
+            throw JSONSyntax.Failure(offset: firstInvalidUTF8(text), reason: "invalid UTF-8 in string")
+        }
+    }
+
+    /// The offset of the first byte of `text` that does not begin a valid UTF-8 sequence.
+    static func firstInvalidUTF8(_ text: UnsafeRawBufferPointer) -> Int {
+        var parser = Unicode.UTF8.ForwardParser(), bytes = text.makeIterator(), offset = 0
+        while true {
+            switch parser.parseScalar(from: &bytes) {
+            case .valid(let scalar): offset += scalar.count
+            case .error, .emptyInput: return offset
+            }
+        }
     }
 
     /// The members of a top-level JSON object: each key, decoded, with the byte range of its value.

@@ -447,6 +447,9 @@ public final class Journal: @unchecked Sendable {
         guard !d.type.isEmpty, d.type.utf8.count <= 255 else { throw bad("type must be 1 to 255 bytes") }
         guard !d.actor.kind.isEmpty, !d.actor.name.isEmpty else { throw bad("actor kind and name are required") }
         guard !d.object.kind.isEmpty, !d.object.name.isEmpty else { throw bad("object kind and name are required") }
+        guard Timestamp.printable.contains(d.time.microseconds) else {
+            throw bad("time must be within the years 0000 to 9999 (UTC), as RFC 3339 writes it")
+        }
         let o = d.object
         guard !o.kind.utf8.contains(0), !o.namespace.utf8.contains(0), !o.name.utf8.contains(0) else {
             throw bad("object kind, namespace and name may not contain NUL")

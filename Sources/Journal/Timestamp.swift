@@ -99,8 +99,15 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
         guard i == b.count else { return nil }
         let days = Self.days(fromCivil: y, mo, d)
         let secs = days * 86_400 + h * 3600 + mi * 60 + s - offset
-        self.microseconds = secs * 1_000_000 + micros
+        let microseconds = secs * 1_000_000 + micros
+        // An offset can carry a time past year 9999 or before year 0000 in UTC, which `rfc3339` could
+        // not print as a time this parser reads back.
+        guard Self.printable.contains(microseconds) else { return nil }
+        self.microseconds = microseconds
     }
+
+    /// The instants whose UTC year has four digits (0000–9999): the times RFC 3339 can print.
+    static let printable = (days(fromCivil: 0, 1, 1) * 86_400_000_000)..<(days(fromCivil: 10_000, 1, 1) * 86_400_000_000)
 
     // Howard Hinnant's days_from_civil / civil_from_days (proleptic Gregorian).
     static func days(fromCivil y0: Int64, _ m: Int64, _ d: Int64) -> Int64 {
