@@ -46,7 +46,7 @@ public struct PodSpec: Codable, Sendable, Equatable {
     public var volumes: JSONValue?
     public var imagePullSecrets: JSONValue?
     public var readinessGates: JSONValue?
-    public var topologySpreadConstraints: JSONValue?
+    public var topologySpreadConstraints: [TopologySpreadConstraint]?
     public var runtimeClassName: String?
     public var overhead: [String: Quantity]?
 
@@ -132,10 +132,77 @@ public struct SleepAction: Codable, Sendable, Equatable {
 
 public struct Affinity: Codable, Sendable, Equatable {
     public var nodeAffinity: NodeAffinity?
-    public var podAffinity: JSONValue?
-    public var podAntiAffinity: JSONValue?
+    public var podAffinity: PodAffinity?
+    public var podAntiAffinity: PodAffinity?
 
-    public init(nodeAffinity: NodeAffinity? = nil) { self.nodeAffinity = nodeAffinity }
+    public init(nodeAffinity: NodeAffinity? = nil, podAffinity: PodAffinity? = nil, podAntiAffinity: PodAffinity? = nil) {
+        self.nodeAffinity = nodeAffinity
+        self.podAffinity = podAffinity
+        self.podAntiAffinity = podAntiAffinity
+    }
+}
+
+/// Pod affinity or anti-affinity (the two have the same shape): terms that must hold, and terms
+/// that count with a weight.
+public struct PodAffinity: Codable, Sendable, Equatable {
+    public var requiredDuringSchedulingIgnoredDuringExecution: [PodAffinityTerm]?
+    public var preferredDuringSchedulingIgnoredDuringExecution: [WeightedPodAffinityTerm]?
+
+    public init(required: [PodAffinityTerm]? = nil, preferred: [WeightedPodAffinityTerm]? = nil) {
+        requiredDuringSchedulingIgnoredDuringExecution = required
+        preferredDuringSchedulingIgnoredDuringExecution = preferred
+    }
+}
+
+/// Pods (chosen by `labelSelector` in `namespaces` or the namespaces `namespaceSelector` picks;
+/// by default the pod's own namespace) in the same `topologyKey` domain as the node.
+public struct PodAffinityTerm: Codable, Sendable, Equatable {
+    public var labelSelector: LabelSelector?
+    public var namespaces: [String]?
+    public var topologyKey: String
+    public var namespaceSelector: LabelSelector?
+    public var matchLabelKeys: [String]?
+    public var mismatchLabelKeys: [String]?
+
+    public init(labelSelector: LabelSelector?, topologyKey: String, namespaces: [String]? = nil, namespaceSelector: LabelSelector? = nil) {
+        self.labelSelector = labelSelector
+        self.topologyKey = topologyKey
+        self.namespaces = namespaces
+        self.namespaceSelector = namespaceSelector
+    }
+}
+
+public struct WeightedPodAffinityTerm: Codable, Sendable, Equatable {
+    /// 1–100.
+    public var weight: Int32
+    public var podAffinityTerm: PodAffinityTerm
+
+    public init(weight: Int32, podAffinityTerm: PodAffinityTerm) {
+        self.weight = weight
+        self.podAffinityTerm = podAffinityTerm
+    }
+}
+
+/// How pods matching `labelSelector` may be spread over the domains of `topologyKey`.
+public struct TopologySpreadConstraint: Codable, Sendable, Equatable {
+    public var maxSkew: Int32
+    public var topologyKey: String
+    /// `DoNotSchedule` or `ScheduleAnyway`.
+    public var whenUnsatisfiable: String
+    public var labelSelector: LabelSelector?
+    public var minDomains: Int32?
+    /// `Honor` (the default) or `Ignore`: whether the pod's node affinity and selector decide which nodes count.
+    public var nodeAffinityPolicy: String?
+    /// `Ignore` (the default) or `Honor`: whether nodes with taints the pod does not tolerate count.
+    public var nodeTaintsPolicy: String?
+    public var matchLabelKeys: [String]?
+
+    public init(maxSkew: Int32, topologyKey: String, whenUnsatisfiable: String, labelSelector: LabelSelector?) {
+        self.maxSkew = maxSkew
+        self.topologyKey = topologyKey
+        self.whenUnsatisfiable = whenUnsatisfiable
+        self.labelSelector = labelSelector
+    }
 }
 
 public struct NodeAffinity: Codable, Sendable, Equatable {

@@ -7,6 +7,7 @@ import Journal
 import Logging
 import NIOSSL
 import NodeAgent
+import Scheduler
 import Simulation
 
 /// `kj serve`: the Kubernetes API on a journal, for kubectl and other clients.
@@ -55,6 +56,8 @@ struct Serve: AsyncParsableCommand {
     var nodeMonitorGracePeriod = DurationArgument(.microseconds(NodeLifecycleController.defaultMonitorGracePeriod))
     @Option(help: ArgumentHelp("How long a core Event lives after its last write (kube-apiserver's flag); its expiry is journalled.", valueName: "duration"))
     var eventTtl = DurationArgument(.microseconds(EventTTLController.defaultTTL))
+    @Option(help: ArgumentHelp("The scheduler's profiles, from a KubeSchedulerConfiguration (kubescheduler.config.k8s.io/v1) file (kube-scheduler's --config).", valueName: "file"))
+    var schedulerConfig: String?
     @Option(help: "Seconds every new pod tolerates a not-ready node (kube-apiserver's DefaultTolerationSeconds admission).")
     var defaultNotReadyTolerationSeconds = Defaults.defaultTolerationSeconds
     @Option(help: "Seconds every new pod tolerates an unreachable node.")
@@ -96,18 +99,30 @@ struct Serve: AsyncParsableCommand {
         }
         let host = String(listen[..<colon])
         let clusterNodes: [SimulatedNode]
+        var profiles: [SchedulerProfile] = [.kubeDefault]
         if let cluster {
             guard let data = FileManager.default.contents(atPath: cluster) else { throw CLIError("cannot read \(cluster)") }
-            clusterNodes = try Scenario(yaml: String(decoding: data, as: UTF8.self)).nodes
+            let scenario = try Scenario(yaml: String(decoding: data, as: UTF8.self))
+            clusterNodes = scenario.nodes
+            profiles = scenario.schedulerProfiles
         } else {
             clusterNodes = ServeConfiguration.defaultNodes(nodes ?? 3)
+        }
+        if let schedulerConfig {
+            guard let data = FileManager.default.contents(atPath: schedulerConfig) else { throw CLIError("cannot read \(schedulerConfig)") }
+            do {
+                profiles = try SchedulerConfiguration.profiles(yaml: String(decoding: data, as: UTF8.self)).map(SchedulerProfile.init)
+            } catch {
+                throw CLIError("\(schedulerConfig): \(error)")
+            }
         }
         var logger = Logger(label: "kj.serve") { StreamLogHandler.standardError(label: $0) }
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         var config = ServeConfiguration(journalPath: location.path, host: host, port: port, nodes: clusterNodes, tokenFile: tokenFile, limits: limits,
                                         acceptBrokenChainAs: allowBrokenChain ? ProcessInfo.processInfo.environment["USER"] ?? NSUserName() : nil)
         config.maxJournalBytes = maxSize.bytes
-        config.settings = Driver.Settings(nodeMonitorGracePeriod: nodeMonitorGracePeriod.microseconds, eventTTL: eventTtl.microseconds)
+        config.settings = Driver.Settings(nodeMonitorGracePeriod: nodeMonitorGracePeriod.microseconds, eventTTL: eventTtl.microseconds,
+                                          schedulerProfiles: profiles)
         config.admission = Defaults.Admission(notReadyTolerationSeconds: defaultNotReadyTolerationSeconds,
                                               unreachableTolerationSeconds: defaultUnreachableTolerationSeconds)
         let journalPath = location.path

@@ -4,6 +4,7 @@ import ClusterModel
 import Foundation
 import Journal
 import Queries
+import Scheduler
 
 /// `kj why pod/NAME`: why a pod is where it is, or why it is nowhere.
 struct Why: ParsableCommand {
@@ -90,11 +91,12 @@ struct Why: ParsableCommand {
             let verdict = r.agrees ? Style.green("agrees") : Style.red("DISAGREES")
             line(Style.bold("Re-run on the observed state: ") + "\(verdict) — recorded \(r.recordedNode ?? "none"), re-run \(r.rerunNode ?? "none").")
             line("Every node:")
+            let columns = Self.columns(r.nodes.compactMap(\.plugins))
             out += TextTable.render(
-                header: ["NODE", "VERDICT", "TOTAL"] + plugins.map(\.short),
+                header: ["NODE", "VERDICT", "TOTAL"] + columns.map(Self.short),
                 rows: r.nodes.map { n in
                     [n.node, n.filteredBy.map { "\($0): \(n.reasons.joined(separator: ", "))" } ?? "feasible", n.total.map(String.init) ?? "-"]
-                        + plugins.map { p in n.plugins?.first { $0.plugin == p.name }.map { "\($0.score)×\($0.weight)" } ?? "-" }
+                        + columns.map { p in n.plugins?.first { $0.plugin == p }.map(Self.cell) ?? "-" }
                 }).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n") + "\n"
         }
         if let w = x.whyNot {
@@ -105,14 +107,35 @@ struct Why: ParsableCommand {
         return out
     }
 
-    static let plugins: [(name: String, short: String)] = [
-        ("NodeResourcesFit", "FIT"), ("NodeResourcesBalancedAllocation", "BALANCED"), ("TaintToleration", "TAINTS"),
-        ("NodeAffinity", "AFFINITY"), ("ImageLocality", "IMAGES"),
+    /// Column headings for kube-scheduler's score plugins, and what each scores.
+    static let pluginColumns: [String: (short: String, meaning: String)] = [
+        PluginName.nodeResourcesFit: ("FIT", "NodeResourcesFit (the profile's scoring strategy)"),
+        PluginName.nodeResourcesBalancedAllocation: ("BALANCED", "NodeResourcesBalancedAllocation"),
+        PluginName.taintToleration: ("TAINTS", "TaintToleration PreferNoSchedule"),
+        PluginName.nodeAffinity: ("AFFINITY", "NodeAffinity preferred terms"),
+        PluginName.podTopologySpread: ("SPREAD", "PodTopologySpread"),
+        PluginName.interPodAffinity: ("PODAFFINITY", "InterPodAffinity"),
+        PluginName.imageLocality: ("IMAGES", "ImageLocality"),
     ]
+
+    static func short(_ plugin: String) -> String { pluginColumns[plugin]?.short ?? plugin.uppercased() }
+
+    /// The score plugins of a decision, in the profile's order (as recorded).
+    static func columns(_ rows: [[PodExplanation.PluginScoreRow]]) -> [String] {
+        var seen: [String] = []
+        for row in rows { for p in row where !seen.contains(p.plugin) { seen.append(p.plugin) } }
+        return seen
+    }
+
+    /// `normalised×weight`, and the raw score where it differs.
+    static func cell(_ p: PodExplanation.PluginScoreRow) -> String {
+        "\(p.score)×\(p.weight)" + (p.raw == p.score ? "" : " (\(p.raw))")
+    }
 
     static func renderDecision(_ d: PodExplanation.Decision) -> String {
         var out = "\n"
         out += Style.bold("Scheduling decision") + " at revision \(d.revision) (attempt \(d.attempt), observed revision \(d.observed.map(String.init) ?? "?")):\n"
+        if let profile = d.profile { out += "  Profile \(profile)" + (d.profileDigest.map { " (\($0))" } ?? "") + ".\n" }
         out += "  \(d.nodes) node(s), \(d.searched) searched, \(d.feasible) feasible.\n"
         if d.filtered.isEmpty {
             out += "  No node was filtered out.\n"
@@ -124,15 +147,16 @@ struct Why: ParsableCommand {
             }
         }
         if !d.candidates.isEmpty {
-            out += "  Best candidates (score × weight; total = Σ):\n"
+            out += "  Best candidates (score × weight, (raw score) where normalising changed it; total = Σ):\n"
+            let columns = Self.columns(d.candidates.map(\.plugins))
             let table = TextTable.render(
-                header: ["NODE", "TOTAL"] + plugins.map(\.short),
+                header: ["NODE", "TOTAL"] + columns.map(Self.short),
                 rows: d.candidates.map { c in
                     [c.node + (c.node == d.node ? " ✓" : ""), String(c.total)]
-                        + plugins.map { p in c.plugins.first { $0.plugin == p.name }.map { "\($0.score)×\($0.weight)" } ?? "-" }
+                        + columns.map { p in c.plugins.first { $0.plugin == p }.map(Self.cell) ?? "-" }
                 })
             out += table.split(separator: "\n").map { "    " + $0 }.joined(separator: "\n") + "\n"
-            out += "    (FIT = NodeResourcesFit LeastAllocated, BALANCED = NodeResourcesBalancedAllocation, TAINTS = TaintToleration PreferNoSchedule, AFFINITY = NodeAffinity preferred terms, IMAGES = ImageLocality)\n"
+            out += "    (" + columns.map { "\(Self.short($0)) = \(Self.pluginColumns[$0]?.meaning ?? $0)" }.joined(separator: ", ") + ")\n"
         }
         if let tied = d.tied {
             out += tied > 1

@@ -3,60 +3,86 @@ import ControlPlane
 import Journal
 import Scheduler
 
-/// Re-runs a recorded scheduling decision on the state it observed: the nodes and pods at its
-/// `observed` revision, plus the pods the scheduler had bound since then and counted on their
-/// nodes before seeing the bindings come back ("assumed", as kube-scheduler does).
+/// Re-runs a recorded scheduling decision on the state it observed: the nodes, pods, namespaces,
+/// Services and ReplicaSets at its `observed` revision, plus the pods the scheduler had bound since
+/// then and counted on their nodes before seeing the bindings come back ("assumed", as
+/// kube-scheduler does), with the profile the decision names.
 public struct SchedulerReplay {
     public var pod: Pod
-    public var nodes: [NodeInfo]
+    public var cluster: ClusterSnapshot
+    public var profile: SchedulerProfile
     public var seed: UInt64
     public var searchStart: Int
+
+    public var nodes: [NodeInfo] { cluster.nodes }
 
     public init(decision: Event, in view: JournalView) throws {
         guard decision.type == DecisionType.scheduling, let observed = decision.observed else {
             throw QueryError.invalid("revision \(decision.revision) is not a scheduling decision")
         }
-        // Nodes and pods are all a scheduling decision reads (not the core Events, which can be most of a state).
-        let state = try Projection.state(in: view, at: observed, only: [.node, .pod])
+        let (cluster, state) = try Self.cluster(in: view, at: observed)
         guard let stored = state.object(decision.object.key), let pod = try stored.decode(in: view) as? Pod else {
             throw QueryError.invalid("the pod of decision \(decision.revision) is not in the state it observed (revision \(observed))")
         }
-        var infos: [String: NodeInfo] = [:]
-        for n in state.list(.node) {
-            if let node = try n.decode(in: view) as? Node { infos[node.metadata.name ?? ""] = NodeInfo(node) }
-        }
-        var counted = Set<ObjectKey>()
-        for p in state.list(.pod) where p.nodeName != nil {
-            guard let other = try p.decode(in: view) as? Pod, !["Succeeded", "Failed"].contains(other.status?.phase ?? "") else { continue }
-            infos[p.nodeName!]?.add(PodRequest(other))
-            counted.insert(p.key)
-        }
+        var counted = Set(state.list(.pod).filter { $0.nodeName != nil }.map(\.key))
         if decision.revision > observed + 1 {
+            let byName = Dictionary(uniqueKeysWithValues: cluster.nodes.map { ($0.name, $0) })
             try view.forEach(in: (observed + 1)...(decision.revision - 1)) { e in
                 if e.type == WriteType.bound.rawValue, e.actor == SchedulerComponent.actor, !counted.contains(e.object.key),
                    let bound = try? ValueDecoder(strict: false).decode(Pod.self, from: JSONValue.parse(e.data)), let node = bound.spec.nodeName {
-                    infos[node]?.add(PodRequest(bound))
+                    byName[node]?.add(PodInfo(bound))
                     counted.insert(e.object.key)
                 }
                 return true
             }
         }
-        self.pod = pod
-        self.nodes = infos.values.sorted { $0.name < $1.name }
-        self.seed = try ClusterSeed.read(in: view)
         let data = try JSONValue.parse(decision.data)
+        self.pod = pod
+        self.cluster = ClusterSnapshot(nodes: cluster.nodes, namespaceLabels: cluster.namespaceLabels, workloads: cluster.workloads)
+        self.profile = try SchedulerConfigurations.profile(named: data["profile"]?.stringValue, digest: data["profileDigest"]?.stringValue,
+                                                           before: decision.revision, in: view)
+        self.seed = try ClusterSeed.read(in: view)
         self.searchStart = Int(data["searchStart"]?.intValue ?? 0)
+    }
+
+    /// The cluster as the scheduler sees it at `revision` (nodes with their non-terminal pods,
+    /// namespaces' labels, Services' and ReplicaSets' selectors), and the state it came from.
+    public static func cluster(in view: JournalView, at revision: UInt64) throws -> (ClusterSnapshot, ClusterState) {
+        let state = try Projection.state(in: view, at: revision, only: [.node, .pod, .namespace, .service, .replicaSet])
+        var infos: [String: NodeInfo] = [:]
+        for n in state.list(.node) {
+            if let node = try n.decode(in: view) as? Node { infos[node.metadata.name ?? ""] = NodeInfo(node) }
+        }
+        for p in state.list(.pod) where p.nodeName != nil {
+            guard let other = try p.decode(in: view) as? Pod, !["Succeeded", "Failed"].contains(other.status?.phase ?? "") else { continue }
+            infos[p.nodeName!]?.add(PodInfo(other))
+        }
+        var namespaceLabels: [String: [String: String]] = [:]
+        for n in state.list(.namespace) {
+            if let ns = try n.decode(in: view) as? Namespace { namespaceLabels[ns.metadata.name ?? ""] = ns.metadata.labels }
+        }
+        var workloads = WorkloadSelectors()
+        for s in state.list(.service) {
+            if let svc = try s.decode(in: view) as? Service {
+                workloads.setService(namespace: s.key.namespace, name: s.key.name, selector: svc.spec?.selector)
+            }
+        }
+        for r in state.list(.replicaSet) {
+            if let rs = try r.decode(in: view) as? ReplicaSet {
+                workloads.setReplicaSet(namespace: r.key.namespace, name: r.key.name, selector: LabelSelectorExpression(rs.spec.selector))
+            }
+        }
+        let cluster = ClusterSnapshot(nodes: infos.values.sorted { $0.name < $1.name }, namespaceLabels: namespaceLabels, workloads: workloads)
+        return (cluster, state)
     }
 
     /// The decision as the scheduler made it: the same sample of nodes, from the same start.
     public func rerun() -> SchedulingResult {
-        SchedulingAlgorithm.run(pod: pod, nodes: nodes, seed: seed, startIndex: nodes.isEmpty ? 0 : searchStart % nodes.count)
+        SchedulingAlgorithm.run(pod: pod, cluster: cluster, profile: profile, seed: seed, startIndex: nodes.isEmpty ? 0 : searchStart % nodes.count)
     }
 
     /// Every node's verdict and score, not just the sample's.
     public func everyNode() -> SchedulingResult {
-        SchedulingAlgorithm.run(pod: pod, nodes: nodes, seed: seed, findAll: true)
+        SchedulingAlgorithm.run(pod: pod, cluster: cluster, profile: profile, seed: seed, findAll: true)
     }
-
-
 }

@@ -61,6 +61,9 @@ public struct PodExplanation: Sendable, Equatable, Codable {
         public var tied: Int64?
         public var tiedNodes: [String]?
         public var message: String?
+        /// The profile that decided and its configuration's digest (nil before profiles were recorded).
+        public var profile: String?
+        public var profileDigest: String?
     }
 
     public struct Pending: Sendable, Equatable, Codable {
@@ -192,7 +195,7 @@ extension PodExplanation {
             outcome: d["outcome"]?.stringValue ?? "", node: d["node"]?.stringValue, nodes: d["nodes"]?.intValue ?? 0,
             searched: d["searched"]?.intValue ?? 0, feasible: d["feasible"]?.intValue ?? 0, filtered: filtered, candidates: candidates,
             tied: d["tieBreak"]?["count"]?.intValue, tiedNodes: d["tieBreak"]?["tied"]?.arrayValue?.compactMap(\.stringValue),
-            message: d["message"]?.stringValue)
+            message: d["message"]?.stringValue, profile: d["profile"]?.stringValue, profileDigest: d["profileDigest"]?.stringValue)
     }
 
     /// From the pod's creation back to the request that started it (following each event's
@@ -255,20 +258,14 @@ extension PodExplanation {
         guard let decision else { return [] }
         let d = try JSONValue.parse(decision.data)
         let reasons = (d["filtered"]?.arrayValue ?? []).compactMap { $0["reason"]?.stringValue }
-        let state = try Projection.state(in: view, at: revision, only: [.node, .pod])
+        let (cluster, state) = try SchedulerReplay.cluster(in: view, at: revision)
         guard let stored = state.object(key), let pod = try stored.decode(in: view) as? Pod else { return [] }
-        var infos: [String: NodeInfo] = [:]
-        for n in state.list(.node) { if let node = try n.decode(in: view) as? Node { infos[node.metadata.name ?? ""] = NodeInfo(node) } }
-        for p in state.list(.pod) where p.nodeName != nil {
-            guard let other = try p.decode(in: view) as? Pod, !["Succeeded", "Failed"].contains(other.status?.phase ?? "") else { continue }
-            infos[p.nodeName!]?.add(PodRequest(other))
-        }
         let request = PodRequest(pod)
-        let nodes = infos.values.sorted { $0.name < $1.name }
+        let nodes = cluster.nodes
         var hints: [String] = []
         // Only nodes that got as far as the resource check: a tainted node's free cpu is no help.
-        let fitFailures = Set(SchedulingAlgorithm.run(pod: pod, nodes: nodes, seed: 0, findAll: true).verdicts
-            .filter { $0.plugin == "NodeResourcesFit" }.map(\.node))
+        let fitFailures = Set(SchedulingAlgorithm.run(pod: pod, cluster: cluster, seed: 0, findAll: true).verdicts
+            .filter { $0.plugin == PluginName.nodeResourcesFit }.map(\.node))
         func most(_ free: (NodeInfo) -> Int128) -> (String, Int128)? {
             nodes.filter { fitFailures.contains($0.name) }.map { ($0.name, free($0)) }.max { ($0.1, $1.0) < ($1.1, $0.0) }
         }

@@ -44,6 +44,9 @@ public struct SchedulingResult: Sendable, Equatable {
     public var totalNodes: Int
     public var searchStart: Int
     public var searched: Int
+    /// The profile that decided, and its configuration's digest.
+    public var profile: String
+    public var profileDigest: String
 
     /// kube-scheduler's FitError text: `0/3 nodes are available: 1 node(s) had untolerated taint
     /// {node.kubernetes.io/not-ready: }, 2 Insufficient cpu.`
@@ -87,7 +90,8 @@ public struct SchedulingResult: Sendable, Equatable {
             "filtered": .array(filtered),
             "scores": .array(scored),
             "attempt": .int(Int64(attempt)),
-            "profile": .string(SchedulingAlgorithm.profileName),
+            "profile": .string(profile),
+            "profileDigest": .string(profileDigest),
         ]
         if let chosen {
             data["node"] = .string(chosen)
@@ -101,61 +105,69 @@ public struct SchedulingResult: Sendable, Equatable {
     }
 }
 
-/// kube-scheduler's default profile, as a pure function of a pod, the nodes and a seed: the same
-/// inputs always give the same result (which `kj why --full` relies on to re-run a decision).
+/// A scheduling attempt as kube-scheduler's framework runs it: a pure function of a pod, the
+/// cluster, a profile and a seed, so the same inputs always give the same result (which
+/// `kj why --full` relies on to re-run a decision).
 ///
-/// Filters, in kube-scheduler's order (a node fails at its first failing filter): NodeUnschedulable,
-/// NodeName, TaintToleration, NodeAffinity, NodePorts, NodeResourcesFit. Scores, with kube-scheduler's
-/// default weights: NodeResourcesFit (LeastAllocated) 1, NodeResourcesBalancedAllocation 1,
-/// TaintToleration 3, NodeAffinity 2, ImageLocality 1, each normalised to 0–100.
+/// PreFilter runs every filter plugin's precomputation; then nodes are filtered starting at
+/// `startIndex` (wrapping) until enough feasible ones are found — all of them in clusters under
+/// 100 nodes, else `numFeasibleNodesToFind` — a node failing at its first failing filter. The
+/// feasible nodes are scored by every score plugin (PreScore, Score, NormalizeScore), weighted
+/// and summed; the best wins, ties broken by the seed and the pod's uid.
 public enum SchedulingAlgorithm {
-    public static let profileName = "default-scheduler"
-    static let maxScore: Int64 = 100
-
-    /// Schedules `pod` onto one of `nodes` (sorted by name), as kube-scheduler does: filter nodes
-    /// starting at `startIndex` (wrapping) until enough feasible ones are found — all of them in
-    /// clusters under 100 nodes, else `numFeasibleNodesToFind` — then score those and pick the best,
-    /// breaking ties with the seed and the pod's uid. `imageNodes` (how many nodes hold each image)
-    /// is computed when not given.
-    public static func run(pod: Pod, nodes: [NodeInfo], seed: UInt64, startIndex: Int = 0, findAll: Bool = false,
-                           imageNodes given: [String: Int]? = nil) -> SchedulingResult {
-        let request = PodRequest(pod)
-        var imageNodes = given ?? [:]
-        if given == nil { for n in nodes { for image in n.images.keys { imageNodes[image, default: 0] += 1 } } }
-        let total = nodes.count
-        let wanted = findAll ? total : numFeasibleNodesToFind(total)
+    /// Schedules `pod` with `profile` onto one of the cluster's nodes (sorted by name).
+    public static func run(pod: Pod, cluster: ClusterSnapshot, profile: SchedulerProfile = .kubeDefault, seed: UInt64,
+                           startIndex: Int = 0, findAll: Bool = false) -> SchedulingResult {
+        var cycle = SchedulingCycle(pod: pod, cluster: cluster)
+        let nodes = cluster.nodes, total = nodes.count
         var verdicts: [NodeVerdict] = []
+        var result = SchedulingResult(verdicts: [], scores: [], chosen: nil, tied: [], totalNodes: total, searchStart: startIndex,
+                                      searched: 0, profile: profile.schedulerName, profileDigest: profile.digest)
+        // PreFilter: a rejection here holds for every node.
+        for plugin in profile.filters {
+            if let rejection = plugin.preFilter(&cycle) {
+                result.verdicts = nodes.map { NodeVerdict(node: $0.name, plugin: rejection.plugin, reasons: rejection.reasons) }
+                return result
+            }
+        }
+        // NodeAffinity's PreFilter: a required affinity naming nodes by metadata.name limits the search to them.
+        var candidates = nodes
+        if profile.filters.contains(where: { $0.name == PluginName.nodeAffinity }), let named = NodeAffinityPlugin.namedNodes(pod) {
+            candidates = nodes.filter { named.contains($0.name) }
+            verdicts = nodes.filter { !named.contains($0.name) }.map {
+                NodeVerdict(node: $0.name, plugin: PluginName.nodeAffinity, reasons: ["node(s) didn't satisfy plugin(s) [\(PluginName.nodeAffinity)]"])
+            }
+        }
+        let searchable = candidates.count
+        let wanted = findAll ? searchable : numFeasibleNodesToFind(searchable, percentage: profile.configuration.percentageOfNodesToScore)
         var feasible: [NodeInfo] = []
-        feasible.reserveCapacity(min(wanted, total))
-        let tolerations = pod.spec.tolerations ?? []
+        feasible.reserveCapacity(min(wanted, searchable))
         var visited = 0
-        while visited < total, feasible.count < wanted {
-            let n = nodes[(startIndex + visited) % total]
+        let start = candidates.count == total ? startIndex : 0
+        while visited < searchable, feasible.count < wanted {
+            let n = candidates[(start + visited) % searchable]
             visited += 1
-            let (plugin, reasons) = filter(pod, request, tolerations, n)
-            if plugin == nil { feasible.append(n) } else { verdicts.append(NodeVerdict(node: n.name, plugin: plugin, reasons: reasons)) }
+            if let rejection = profile.filters.lazy.compactMap({ $0.filter(cycle, n) }).first {
+                verdicts.append(NodeVerdict(node: n.name, plugin: rejection.plugin, reasons: rejection.reasons))
+            } else {
+                feasible.append(n)
+            }
         }
         verdicts += feasible.map { NodeVerdict(node: $0.name, plugin: nil, reasons: []) }
         verdicts.sort { $0.node < $1.node }
-        var result = SchedulingResult(verdicts: verdicts, scores: [], chosen: nil, tied: [], totalNodes: total, searchStart: startIndex, searched: visited)
+        result.verdicts = verdicts
+        result.searched = visited
         guard !feasible.isEmpty else { return result }
 
-        // Raw scores per plugin, then normalisation across the feasible nodes found.
-        let fit = feasible.map { leastAllocated(request, $0) }
-        let balanced = feasible.map { balancedAllocation(request, $0) }
-        let taintCounts = feasible.map { preferNoScheduleCount(tolerations, $0) }
-        let affinity = feasible.map { preferredAffinity(pod, $0) }
-        let images = feasible.map { imageLocality(request, $0, imageNodes: imageNodes, totalNodes: total) }
-        let taintScores = normalize(taintCounts, reverse: true)
-        let affinityScores = normalize(affinity, reverse: false)
+        // PreScore, Score and NormalizeScore per plugin, then the weighted sum.
+        var perPlugin: [(name: String, raw: [Int64], normalized: [Int64], weight: Int64)] = []
+        for (plugin, weight) in profile.scorers {
+            plugin.preScore(&cycle, feasible: feasible)
+            let raw = feasible.map { plugin.score(cycle, $0) }
+            perPlugin.append((plugin.name, raw, plugin.normalize(cycle, raw, feasible: feasible), weight))
+        }
         var scores: [NodeScore] = feasible.indices.map { i in
-            let plugins = [
-                PluginScore(plugin: "NodeResourcesFit", raw: fit[i], score: fit[i], weight: 1),
-                PluginScore(plugin: "NodeResourcesBalancedAllocation", raw: balanced[i], score: balanced[i], weight: 1),
-                PluginScore(plugin: "TaintToleration", raw: taintCounts[i], score: taintScores[i], weight: 3),
-                PluginScore(plugin: "NodeAffinity", raw: affinity[i], score: affinityScores[i], weight: 2),
-                PluginScore(plugin: "ImageLocality", raw: images[i], score: images[i], weight: 1),
-            ]
+            let plugins = perPlugin.map { PluginScore(plugin: $0.name, raw: $0.raw[i], score: $0.normalized[i], weight: $0.weight) }
             return NodeScore(node: feasible[i].name, total: plugins.reduce(0) { $0 + $1.weighted }, plugins: plugins)
         }
         scores.sort { ($0.total, $1.node) > ($1.total, $0.node) }
@@ -167,12 +179,18 @@ public enum SchedulingAlgorithm {
         return result
     }
 
-    /// kube-scheduler's adaptive sample: every node below 100, else (50 − nodes/125)% of them
-    /// (at least 5%), and at least 100.
-    public static func numFeasibleNodesToFind(_ total: Int) -> Int {
+    /// `run` over `nodes` with nothing else known of the cluster (no namespaces or workloads).
+    public static func run(pod: Pod, nodes: [NodeInfo], profile: SchedulerProfile = .kubeDefault, seed: UInt64,
+                           startIndex: Int = 0, findAll: Bool = false) -> SchedulingResult {
+        run(pod: pod, cluster: ClusterSnapshot(nodes: nodes), profile: profile, seed: seed, startIndex: startIndex, findAll: findAll)
+    }
+
+    /// kube-scheduler's sample: every node below 100; else `percentage` of them, or when not set
+    /// the adaptive (50 − nodes/125)% (at least 5%); and at least 100.
+    public static func numFeasibleNodesToFind(_ total: Int, percentage: Int64? = nil) -> Int {
         guard total >= 100 else { return total }
-        let percentage = max(5, 50 - total / 125)
-        return max(100, total * percentage / 100)
+        let share = percentage.flatMap { $0 > 0 ? Int(min($0, 100)) : nil } ?? max(5, 50 - total / 125)
+        return max(100, total * share / 100)
     }
 
     /// Which of `count` tied nodes to pick: a function of the cluster seed and the pod's uid only,
@@ -184,131 +202,5 @@ public enum SchedulingAlgorithm {
         let digest = SHA256.hash(data: input)
         let v = digest.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
         return v % UInt64(count)
-    }
-
-    // MARK: filters
-
-    static func filter(_ pod: Pod, _ r: PodRequest, _ tolerations: [Toleration], _ n: NodeInfo) -> (String?, [String]) {
-        if n.unschedulable,
-           !tolerations.contains(where: { $0.tolerates(Taint(key: "node.kubernetes.io/unschedulable", effect: "NoSchedule")) }) {
-            return ("NodeUnschedulable", ["node(s) were unschedulable"])
-        }
-        if let wanted = pod.spec.nodeName, !wanted.isEmpty, wanted != n.name {
-            return ("NodeName", ["node(s) didn't match the requested node name"])
-        }
-        for taint in n.taints where taint.effect == "NoSchedule" || taint.effect == "NoExecute" {
-            if !tolerations.contains(where: { $0.tolerates(taint) }) {
-                return ("TaintToleration", ["node(s) had untolerated taint {\(taint.key): \(taint.value ?? "")}"])
-            }
-        }
-        if !matchesRequiredAffinity(pod, n) {
-            return ("NodeAffinity", ["node(s) didn't match Pod's node affinity/selector"])
-        }
-        if r.hostPorts.contains(where: n.portInUse) {
-            return ("NodePorts", ["node(s) didn't have free ports for the requested pod ports"])
-        }
-        var reasons: [String] = []
-        if n.requested.pods + 1 > n.allocatable.pods { reasons.append("Too many pods") }
-        if r.requested.milliCPU > 0, r.requested.milliCPU > n.allocatable.milliCPU - n.requested.milliCPU { reasons.append("Insufficient cpu") }
-        if r.requested.memory > 0, r.requested.memory > n.allocatable.memory - n.requested.memory { reasons.append("Insufficient memory") }
-        if !reasons.isEmpty { return ("NodeResourcesFit", reasons) }
-        return (nil, [])
-    }
-
-    static func matchesRequiredAffinity(_ pod: Pod, _ n: NodeInfo) -> Bool {
-        let labels = n.labels
-        for (k, v) in pod.spec.nodeSelector ?? [:] where labels[k] != v { return false }
-        guard let required = pod.spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution else { return true }
-        return required.nodeSelectorTerms.contains { matches($0, labels: labels, name: n.name) }
-    }
-
-    /// A node selector term: all its requirements hold (an empty term matches nothing).
-    static func matches(_ term: NodeSelectorTerm, labels: [String: String], name: String) -> Bool {
-        let exprs = term.matchExpressions ?? [], fields = term.matchFields ?? []
-        guard !exprs.isEmpty || !fields.isEmpty else { return false }
-        for r in exprs where !matches(r, value: labels[r.key]) { return false }
-        for r in fields where !(r.key == "metadata.name" && matches(r, value: name)) { return false }
-        return true
-    }
-
-    static func matches(_ r: NodeSelectorRequirement, value: String?) -> Bool {
-        let values = r.values ?? []
-        switch r.operator {
-        case "In": return value.map(values.contains) ?? false
-        case "NotIn": return !(value.map(values.contains) ?? false)
-        case "Exists": return value != nil
-        case "DoesNotExist": return value == nil
-        case "Gt", "Lt":
-            guard let v = value.flatMap({ Int64($0) }), let bound = values.first.flatMap({ Int64($0) }) else { return false }
-            return r.operator == "Gt" ? v > bound : v < bound
-        default: return false
-        }
-    }
-
-    // MARK: scores
-
-    /// LeastAllocated over CPU and memory (weights 1 and 1), with the non-zero requests.
-    static func leastAllocated(_ r: PodRequest, _ n: NodeInfo) -> Int64 {
-        func score(_ requested: Int128, _ allocatable: Int128) -> Int64 {
-            guard allocatable > 0, requested <= allocatable else { return 0 }
-            return Int64((allocatable - requested) * Int128(maxScore) / allocatable)
-        }
-        let cpu = score(n.nonZeroRequested.milliCPU + r.nonZero.milliCPU, n.allocatable.milliCPU)
-        let memory = score(n.nonZeroRequested.memory + r.nonZero.memory, n.allocatable.memory)
-        return (cpu + memory) / 2
-    }
-
-    /// BalancedAllocation: 100 × (1 − the standard deviation of the CPU and memory fractions).
-    static func balancedAllocation(_ r: PodRequest, _ n: NodeInfo) -> Int64 {
-        func fraction(_ requested: Int128, _ allocatable: Int128) -> Double {
-            allocatable > 0 ? min(1, Double(requested) / Double(allocatable)) : 0
-        }
-        let cpu = fraction(n.requested.milliCPU + r.requested.milliCPU, n.allocatable.milliCPU)
-        let memory = fraction(n.requested.memory + r.requested.memory, n.allocatable.memory)
-        let std = abs(cpu - memory) / 2
-        return Int64((1 - std) * Double(maxScore))
-    }
-
-    /// How many PreferNoSchedule taints the pod does not tolerate.
-    static func preferNoScheduleCount(_ tolerations: [Toleration], _ n: NodeInfo) -> Int64 {
-        let relevant = tolerations.filter { ($0.effect ?? "").isEmpty || $0.effect == "PreferNoSchedule" }
-        return Int64(n.taints.filter { t in
-            t.effect == "PreferNoSchedule" && !relevant.contains { $0.tolerates(t) }
-        }.count)
-    }
-
-    /// The sum of the weights of the preferred node-affinity terms the node matches.
-    static func preferredAffinity(_ pod: Pod, _ n: NodeInfo) -> Int64 {
-        let labels = n.labels
-        return (pod.spec.affinity?.nodeAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? [])
-            .filter { matches($0.preference, labels: labels, name: n.name) }
-            .reduce(0) { $0 + Int64($1.weight) }
-    }
-
-    /// ImageLocality: the sizes of the pod's images present on the node, each scaled by the share
-    /// of nodes that have it, mapped from 23 MiB … 1000 MiB per container onto 0–100.
-    static func imageLocality(_ r: PodRequest, _ n: NodeInfo, imageNodes: [String: Int], totalNodes: Int) -> Int64 {
-        let mb: Int128 = 1024 * 1024
-        let minThreshold = 23 * mb, maxThreshold = 1000 * mb * Int128(max(1, r.images.count))
-        var sum: Int128 = 0
-        for image in r.images {
-            if let size = n.images[image] {
-                // Image sizes come from node status (any Int64); the spread is at most 1.
-                let spread = Double(imageNodes[image] ?? 0) / Double(max(1, totalNodes))
-                sum += Int128(Double(max(0, size)) * spread)
-            }
-        }
-        sum = min(max(sum, minThreshold), maxThreshold)
-        return Int64(Int128(maxScore) * (sum - minThreshold) / (maxThreshold - minThreshold))
-    }
-
-    /// kube-scheduler's DefaultNormalizeScore.
-    static func normalize(_ scores: [Int64], reverse: Bool) -> [Int64] {
-        let maxCount = scores.max() ?? 0
-        if maxCount == 0 { return scores.map { _ in reverse ? maxScore : 0 } }
-        return scores.map { s in
-            let v = maxScore * s / maxCount
-            return reverse ? maxScore - v : v
-        }
     }
 }

@@ -23,7 +23,7 @@ public struct Resources: Sendable, Equatable {
 }
 
 /// A host port a pod asks for: protocol, IP and port.
-struct HostPort: Hashable, Sendable {
+struct HostPort: Hashable, Sendable, Equatable {
     var proto: String
     var ip: String
     var port: Int32
@@ -35,7 +35,7 @@ struct HostPort: Hashable, Sendable {
 }
 
 /// What a pod asks of a node, computed once per pod.
-public struct PodRequest: Sendable {
+public struct PodRequest: Sendable, Equatable {
     /// The sum of the containers' requests.
     public var requested: Resources
     /// The same, with kube-scheduler's defaults for containers that request nothing (100m CPU,
@@ -81,6 +81,36 @@ public struct PodRequest: Sendable {
     }
 }
 
+/// A pod on a node, as the scheduler's plugins see it: what it takes, its labels, priority and
+/// pod (anti-)affinity.
+public struct PodInfo: Sendable, Equatable {
+    public var namespace: String
+    public var name: String
+    public var labels: [String: String]
+    public var request: PodRequest
+    public var priority: Int32
+    public var affinity: PodAffinity?
+    public var antiAffinity: PodAffinity?
+    /// Deleted and waiting for its grace period (not counted by topology spread).
+    public var terminating: Bool
+
+    public init(_ pod: Pod) {
+        namespace = pod.metadata.namespace ?? "default"
+        name = pod.metadata.name ?? ""
+        labels = pod.metadata.labels ?? [:]
+        request = PodRequest(pod)
+        priority = pod.spec.priority ?? 0
+        affinity = pod.spec.affinity?.podAffinity
+        antiAffinity = pod.spec.affinity?.podAntiAffinity
+        terminating = pod.metadata.deletionTimestamp != nil
+    }
+
+    /// `namespace/name`.
+    public var key: String { namespace + "/" + name }
+    var hasAffinityTerms: Bool { affinity != nil || antiAffinity != nil }
+    var hasRequiredAntiAffinity: Bool { !(antiAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? []).isEmpty }
+}
+
 /// One node as the scheduler sees it: its allocatable resources and what the pods assigned to
 /// it already take. A reference type, so the scheduler's sorted node list is updated in place.
 public final class NodeInfo {
@@ -92,7 +122,7 @@ public final class NodeInfo {
     var usedPorts: [HostPort: Int] = [:]
     /// Image name → size in bytes, of images present on the node.
     private(set) var images: [String: Int64] = [:]
-    private(set) var labels: [String: String] = [:]
+    public private(set) var labels: [String: String] = [:]
     private(set) var taints: [Taint] = []
     private(set) var unschedulable = false
 
@@ -118,21 +148,35 @@ public final class NodeInfo {
         unschedulable = node.spec?.unschedulable ?? false
     }
 
-    /// Counts a pod assigned to the node.
-    public func add(_ p: PodRequest) {
+    /// The pods assigned to the node, by `namespace/name`.
+    public private(set) var pods: [String: PodInfo] = [:]
+    /// How many of them have pod affinity or anti-affinity terms; how many required anti-affinity.
+    private(set) var podsWithAffinity = 0, podsWithRequiredAntiAffinity = 0
+
+    /// Counts a pod assigned to the node (a pod already counted is replaced).
+    public func add(_ pod: PodInfo) {
+        remove(pod.key)
+        let p = pod.request
         requested = requested + p.requested
         nonZeroRequested = nonZeroRequested + p.nonZero
         for port in p.hostPorts { usedPorts[port, default: 0] += 1 }
+        pods[pod.key] = pod
+        if pod.hasAffinityTerms { podsWithAffinity += 1 }
+        if pod.hasRequiredAntiAffinity { podsWithRequiredAntiAffinity += 1 }
     }
 
     /// Forgets a pod that left the node.
-    public func remove(_ p: PodRequest) {
+    public func remove(_ key: String) {
+        guard let pod = pods.removeValue(forKey: key) else { return }
+        let p = pod.request
         requested = requested - p.requested
         nonZeroRequested = nonZeroRequested - p.nonZero
         for port in p.hostPorts {
             usedPorts[port, default: 0] -= 1
             if usedPorts[port]! <= 0 { usedPorts[port] = nil }
         }
+        if pod.hasAffinityTerms { podsWithAffinity -= 1 }
+        if pod.hasRequiredAntiAffinity { podsWithRequiredAntiAffinity -= 1 }
     }
 
     func portInUse(_ p: HostPort) -> Bool { usedPorts.keys.contains { $0.conflicts(with: p) } }

@@ -5,12 +5,16 @@ import Journal
 
 /// kube-scheduler as a component: a queue of unscheduled pods (priority, then arrival), back-off
 /// for unschedulable pods with a retry when the cluster changes, and for each attempt a
-/// `SchedulingDecided` event before the binding. A bound pod is counted on its node at once
-/// ("assumed", as kube-scheduler does), so one step can schedule many pods.
+/// `SchedulingDecided` event, naming the profile that decided, before the binding. A bound pod is
+/// counted on its node at once ("assumed", as kube-scheduler does), so one step can schedule many
+/// pods. Pods choose a profile by `spec.schedulerName`; pods naming none of its profiles are left
+/// to another scheduler.
 public final class SchedulerComponent: Component {
     public let name = "scheduler"
-    public static let actor = Actor(kind: "scheduler", name: SchedulingAlgorithm.profileName)
+    public static let actor = Actor(kind: "scheduler", name: SchedulerProfile.defaultName)
     let seed: UInt64
+    /// The profiles, by scheduler name.
+    let profiles: [String: SchedulerProfile]
 
     /// Back-off after failed attempts: 1 s, doubling, at most 10 s (kube-scheduler's defaults).
     static let initialBackoff: Int64 = 1_000_000, maxBackoff: Int64 = 10_000_000
@@ -29,6 +33,8 @@ public final class SchedulerComponent: Component {
         var failedAt: Timestamp?
         var lastMessage: String?
         var waiting: Bool { failedAt != nil }
+        /// Whether the pod has required pod affinity: a pod bound anywhere may make it schedulable.
+        var needsPods = false
     }
 
     /// Active-queue order: higher priority first, then earlier arrival, then key.
@@ -42,7 +48,13 @@ public final class SchedulerComponent: Component {
     private var nodes: [String: NodeInfo] = [:]
     private var sortedNodes: [NodeInfo]?
     private var imageNodes: [String: Int]?
-    private var contributions: [ObjectKey: (node: String, request: PodRequest)] = [:]
+    private var contributions: [ObjectKey: (node: String, pod: PodInfo)] = [:]
+    private var namespaceLabels: [String: [String: String]] = [:]
+    private var workloads = WorkloadSelectors()
+    /// Pods waiting after an attempt that need other pods (required pod affinity).
+    private var waitingForPods = Set<ObjectKey>()
+    /// Profiles whose configuration the journal does not hold yet (written before any decision).
+    private var unrecorded: [ProfileConfiguration] = []
     private var queued: [ObjectKey: Queued] = [:]
     private var ready = Heap<Ready>()
     private var startIndex = 0
@@ -56,12 +68,32 @@ public final class SchedulerComponent: Component {
         epochRevision = revision
     }
 
-    public init(seed: UInt64) { self.seed = seed }
+    /// A scheduler with `profiles` (kube-scheduler's default profile if none), picking among tied
+    /// nodes with `seed`.
+    public init(seed: UInt64, profiles: [SchedulerProfile] = [.kubeDefault]) {
+        self.seed = seed
+        var byName: [String: SchedulerProfile] = [:]
+        for p in profiles where byName[p.schedulerName] == nil { byName[p.schedulerName] = p }
+        self.profiles = byName
+    }
 
     public func observe(_ event: Event, cache: ObjectCache) {
+        let key = event.object.key
         switch event.object.kind {
         case Node.kind: observeNode(event, cache)
         case Pod.kind: observePod(event, cache)
+        case Namespace.kind:
+            let labels = cache.get(Namespace.self, name: key.name)?.metadata.labels
+            if namespaceLabels[key.name] != labels {
+                namespaceLabels[key.name] = labels
+                clusterChanged(at: event.revision)
+            }
+        case Service.kind:
+            workloads.setService(namespace: key.namespace, name: key.name,
+                                 selector: cache.get(Service.self, namespace: key.namespace, name: key.name)?.spec?.selector)
+        case ReplicaSet.kind:
+            workloads.setReplicaSet(namespace: key.namespace, name: key.name,
+                                    selector: cache.get(ReplicaSet.self, namespace: key.namespace, name: key.name).map { LabelSelectorExpression($0.spec.selector) })
         default: break
         }
     }
@@ -96,21 +128,23 @@ public final class SchedulerComponent: Component {
         let key = event.object.key
         let pod = cache.get(Pod.self, namespace: key.namespace, name: key.name)
         let terminal = pod.map { ["Succeeded", "Failed"].contains($0.status?.phase ?? "") } ?? true
-        let wanted: (String, PodRequest)? = pod.flatMap { p in
+        let wanted: (String, PodInfo)? = pod.flatMap { p in
             guard let node = p.spec.nodeName, !node.isEmpty, !terminal else { return nil }
-            return (node, PodRequest(p))
+            return (node, PodInfo(p))
         }
         if let old = contributions[key], old.node != wanted?.0 || wanted == nil {
-            nodes[old.node]?.remove(old.request)
+            nodes[old.node]?.remove(old.pod.key)
             contributions[key] = nil
             clusterChanged(at: event.revision)
         }
-        if let (node, request) = wanted, contributions[key] == nil {
-            assume(key, node: node, request: request)
+        if let (node, info) = wanted, contributions[key]?.pod != info {
+            assume(key, node: node, pod: info)
+            if !waitingForPods.isEmpty { clusterChanged(at: event.revision) }
         }
         guard let pod, (pod.spec.nodeName ?? "").isEmpty, !terminal, pod.metadata.deletionTimestamp == nil,
-              (pod.spec.schedulerName ?? SchedulingAlgorithm.profileName) == SchedulingAlgorithm.profileName
+              profiles[pod.spec.schedulerName ?? SchedulerProfile.defaultName] != nil
         else {
+            waitingForPods.remove(key)
             queued[key] = nil
             return
         }
@@ -122,9 +156,9 @@ public final class SchedulerComponent: Component {
     }
 
     /// Counts the pod on its node now, before its binding comes back through the journal.
-    private func assume(_ key: ObjectKey, node: String, request: PodRequest) {
-        nodes[node]?.add(request)
-        contributions[key] = (node, request)
+    private func assume(_ key: ObjectKey, node: String, pod: PodInfo) {
+        nodes[node]?.add(pod)
+        contributions[key] = (node, pod)
     }
 
     private func eligibleAt(_ q: Queued) -> Timestamp {
@@ -137,6 +171,12 @@ public final class SchedulerComponent: Component {
     /// Carries on from the journal: each pod still waiting keeps its attempt count and, if its
     /// last attempt found no node, the back-off that attempt earned (counted from the attempt).
     public func resume(from view: JournalView, cache: ObjectCache, now: Timestamp) throws {
+        unrecorded = []
+        for name in profiles.keys.sorted() {
+            let p = profiles[name]!.configuration
+            if SchedulerConfigurations.isKnown(p) { continue }
+            if try SchedulerConfigurations.recordedDigest(name, in: view) != p.digest { unrecorded.append(p) }
+        }
         for key in queued.keys.sorted() {
             guard var q = queued[key] else { continue }
             var last: (event: Event, data: JSONValue)?
@@ -159,6 +199,7 @@ public final class SchedulerComponent: Component {
     }
 
     public func nextWakeup() -> Timestamp? {
+        if !unrecorded.isEmpty { return Timestamp(microseconds: .min) }
         if let top = ready.min, queued[top.key].map({ !$0.waiting }) == true { return Timestamp(microseconds: .min) }
         return queued.values.filter(\.waiting).map(eligibleAt).min()
     }
@@ -172,12 +213,18 @@ public final class SchedulerComponent: Component {
     }
 
     public func step(_ context: ComponentContext) async throws -> Bool {
+        if !unrecorded.isEmpty {
+            for p in unrecorded { _ = try await context.store.record(SchedulerConfigurations.draft(p, time: context.now, actor: Self.actor)) }
+            unrecorded = []
+            return true
+        }
         // Pods whose back-off is over go back into the active queue; one moved by a cluster
         // change names that change as the trigger of its next attempt.
         for (key, q) in queued where q.waiting && eligibleAt(q) <= context.now {
             var q = q
             if let failedEpoch = q.failedEpoch, epoch > failedEpoch { q.trigger = epochRevision }
             q.failedAt = nil
+            waitingForPods.remove(key)
             queued[key] = q
             ready.insert(Ready(priority: q.priority, arrival: q.arrival, key: key))
         }
@@ -205,12 +252,10 @@ public final class SchedulerComponent: Component {
         let store = context.store
         let attempt = queuedPod.attempts + 1
         let nodes = nodeInfos
-        if imageNodes == nil {
-            var counts: [String: Int] = [:]
-            for n in nodes { for image in n.images.keys { counts[image, default: 0] += 1 } }
-            imageNodes = counts
-        }
-        let result = SchedulingAlgorithm.run(pod: pod, nodes: nodes, seed: seed, startIndex: startIndex % max(1, nodes.count), imageNodes: imageNodes)
+        if imageNodes == nil { imageNodes = ClusterSnapshot.imageNodes(nodes) }
+        let profile = profiles[pod.spec.schedulerName ?? SchedulerProfile.defaultName] ?? .kubeDefault
+        let cluster = ClusterSnapshot(nodes: nodes, imageNodes: imageNodes, namespaceLabels: namespaceLabels, workloads: workloads)
+        let result = SchedulingAlgorithm.run(pod: pod, cluster: cluster, profile: profile, seed: seed, startIndex: startIndex % max(1, nodes.count))
         startIndex = (startIndex + result.searched) % max(1, nodes.count)
         let decision = try await context.decide(
             DecisionType.scheduling, by: Self.actor, about: pod.objectRef, trigger: queuedPod.trigger,
@@ -218,11 +263,13 @@ public final class SchedulerComponent: Component {
         let origin = Store.Origin(Self.actor, cause: decision)
         if let node = result.chosen {
             queued[key] = nil
-            assume(key, node: node, request: PodRequest(pod))
+            var assumed = pod
+            assumed.spec.nodeName = node
+            assume(key, node: node, pod: PodInfo(assumed))
             let bound = try await store.bind(namespace: key.namespace, pod: key.name, to: node, by: origin)
             try await context.recordEvent(
                 about: bound, reason: "Scheduled", message: "Successfully assigned \(key.namespace)/\(key.name) to \(node)",
-                component: SchedulingAlgorithm.profileName, by: Self.actor, cause: decision)
+                component: profile.schedulerName, by: Self.actor, cause: decision)
             return
         }
         let message = result.unschedulableMessage
@@ -234,6 +281,7 @@ public final class SchedulerComponent: Component {
         let repeated = q.lastMessage == message
         q.lastMessage = message
         queued[key] = q
+        if !(pod.spec.affinity?.podAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? []).isEmpty { waitingForPods.insert(key) }
         if !repeated {
             var p = pod
             p.metadata.resourceVersion = nil
@@ -246,6 +294,6 @@ public final class SchedulerComponent: Component {
         }
         try await context.recordEvent(
             about: pod, reason: "FailedScheduling", message: message, type: "Warning",
-            component: SchedulingAlgorithm.profileName, by: Self.actor, cause: decision)
+            component: profile.schedulerName, by: Self.actor, cause: decision)
     }
 }

@@ -30,17 +30,21 @@ public final class Driver {
         public var nodeMonitorGracePeriod: Int64
         /// `--event-ttl`, in microseconds.
         public var eventTTL: Int64
+        /// The scheduler's profiles (`--scheduler-config`, a scenario's `scheduler:`).
+        public var schedulerProfiles: [SchedulerProfile]
 
-        public init(nodeMonitorGracePeriod: Int64 = NodeLifecycleController.defaultMonitorGracePeriod, eventTTL: Int64 = EventTTLController.defaultTTL) {
+        public init(nodeMonitorGracePeriod: Int64 = NodeLifecycleController.defaultMonitorGracePeriod, eventTTL: Int64 = EventTTLController.defaultTTL,
+                    schedulerProfiles: [SchedulerProfile] = [.kubeDefault]) {
             self.nodeMonitorGracePeriod = nodeMonitorGracePeriod
             self.eventTTL = eventTTL
+            self.schedulerProfiles = schedulerProfiles
         }
     }
 
     /// The standard set: node lifecycle, scheduler, the controllers, Event expiry, then the kubelets.
     public static func standardComponents(seed: UInt64, kubelets: KubeletFleet?, settings: Settings = Settings()) -> [any Component] {
         var c: [any Component] = [
-            NodeLifecycleController(monitorGracePeriod: settings.nodeMonitorGracePeriod), SchedulerComponent(seed: seed), DeploymentController(),
+            NodeLifecycleController(monitorGracePeriod: settings.nodeMonitorGracePeriod), SchedulerComponent(seed: seed, profiles: settings.schedulerProfiles), DeploymentController(),
             ReplicaSetController(), EndpointsController(), GarbageCollector(), NamespaceController(), EventTTLController(ttl: settings.eventTTL),
         ]
         if let kubelets { c.append(kubelets) }

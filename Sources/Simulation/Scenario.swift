@@ -3,6 +3,7 @@ import ControlPlane
 import Foundation
 import Journal
 import NodeAgent
+import Scheduler
 
 /// An incident scenario (`replay/*.yaml`): the cluster's nodes, a timeline of inputs (manifests
 /// to apply, deletions, scalings, faults) and expectations to check at given times. The format is
@@ -15,6 +16,9 @@ public struct Scenario: Sendable {
     /// How long to run after the start (default: 1 minute after the last step).
     public var duration: Int64
     public var nodes: [SimulatedNode]
+    /// The scheduler's profiles: the `scheduler:` section (a `KubeSchedulerConfiguration`), else
+    /// kube-scheduler's default profile.
+    public var schedulerProfiles: [SchedulerProfile]
     public var steps: [Step]
 
     /// One timeline entry: an input or a check, at `at` microseconds after the start.
@@ -48,7 +52,7 @@ public struct Scenario: Sendable {
         let docs = try Manifest.documents(text)
         guard docs.count == 1, case .object(let root) = docs[0] else { throw ReadError(description: "a scenario is one YAML mapping") }
         func fail(_ s: String) -> ReadError { ReadError(description: s) }
-        let known: Set<String> = ["name", "description", "seed", "start", "duration", "cluster", "timeline", "user"]
+        let known: Set<String> = ["name", "description", "seed", "start", "duration", "cluster", "timeline", "user", "scheduler"]
         if let unknown = root.keys.sorted().first(where: { !known.contains($0) }) { throw fail("unknown key \"\(unknown)\"") }
         name = root["name"]?.stringValue ?? "scenario"
         description = root["description"]?.stringValue ?? ""
@@ -56,6 +60,15 @@ public struct Scenario: Sendable {
         let startText = root["start"]?.stringValue ?? "2026-01-01T10:00:00Z"
         guard let t = Timestamp(rfc3339: startText) else { throw fail("start: not an RFC 3339 time: \(startText)") }
         start = t
+        if let config = root["scheduler"] {
+            do {
+                schedulerProfiles = try SchedulerConfiguration.profiles(config).map(SchedulerProfile.init)
+            } catch {
+                throw fail("scheduler: \(error)")
+            }
+        } else {
+            schedulerProfiles = [.kubeDefault]
+        }
         let defaultUser = root["user"]?.stringValue ?? "alice"
         nodes = []
         for (i, n) in (root["cluster"]?["nodes"]?.arrayValue ?? []).enumerated() {

@@ -36,7 +36,7 @@ public final class Simulator {
         store = try await Store.open(journal: journal, clock: clock, options: Store.Options(snapshotInterval: snapshotInterval, seed: seed, synchronousAppends: true))
         kubelets = KubeletFleet(nodes: scenario.nodes, start: scenario.start)
         let clock = self.clock
-        driver = try Driver(store: store, components: Driver.standardComponents(seed: seed, kubelets: kubelets), kubelets: kubelets, now: { clock.now() })
+        driver = try Driver(store: store, components: Driver.standardComponents(seed: seed, kubelets: kubelets, settings: Driver.Settings(schedulerProfiles: scenario.schedulerProfiles)), kubelets: kubelets, now: { clock.now() })
         try await driver.prime()
     }
 

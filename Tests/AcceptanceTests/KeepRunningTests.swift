@@ -157,11 +157,18 @@ import TestSupport
         let cluster = try ServedCluster(nodes: 1)
         #expect(try cluster.kubectl(["run", "tamper-me", "--image=nginx"]).status == 0)
         #expect(cluster.stop() == 0)
-        // Change one byte of the pod's stored name, as an attacker editing data.mdb would.
+        // Change one byte of the pod's stored name, as an attacker editing data.mdb would: in every
+        // copy, since LMDB keeps earlier copies of pages that are no longer read.
         let file = cluster.journal + "/data.mdb"
         var bytes = try Data(contentsOf: URL(fileURLWithPath: file))
-        let range = try #require(bytes.range(of: Data("\"name\":\"tamper-me\"".utf8)))
-        bytes[range.upperBound - 2] = UInt8(ascii: "f")
+        let needle = Data("\"name\":\"tamper-me\"".utf8)
+        var from = bytes.startIndex, changed = 0
+        while let range = bytes.range(of: needle, in: from..<bytes.endIndex) {
+            bytes[range.upperBound - 2] = UInt8(ascii: "f")
+            from = range.upperBound
+            changed += 1
+        }
+        try #require(changed > 0)
         try bytes.write(to: URL(fileURLWithPath: file))
 
         let refused = try runKJ(["serve", "--journal", cluster.journal, "--listen", "127.0.0.1:0", "--log-level", "warning"])

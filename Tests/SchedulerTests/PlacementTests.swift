@@ -10,7 +10,12 @@ func node(_ name: String, cpu: String = "4", memory: String = "8Gi", labels: [St
     n.status = NodeStatus(capacity: capacity, allocatable: capacity)
     n.status?.images = images.map { ContainerImage(names: [$0.0], sizeBytes: $0.1) }
     let info = NodeInfo(n)
-    for p in used { info.add(PodRequest(p)) }
+    for (i, p) in used.enumerated() {
+        var p = p
+        if info.pods[PodInfo(p).key] != nil { p.metadata.name = "\(name)-pod-\(i)" }
+        p.spec.nodeName = name
+        info.add(PodInfo(p))
+    }
     return info
 }
 

@@ -1,0 +1,177 @@
+import ClusterModel
+import Foundation
+
+/// Well-known node labels.
+public enum TopologyKey {
+    public static let hostname = "kubernetes.io/hostname"
+    public static let zone = "topology.kubernetes.io/zone"
+}
+
+/// One spread constraint as the plugin uses it: the pod's own, or a default.
+struct SpreadConstraint: Sendable {
+    var maxSkew: Int64
+    var topologyKey: String
+    var selector: LabelSelectorExpression?
+    var minDomains: Int64
+    var honorNodeAffinity: Bool
+    var honorNodeTaints: Bool
+
+    /// Whether `labels` match the constraint's selector (a missing selector matches nothing).
+    func selects(_ labels: [String: String]) -> Bool { selector?.matches(labels) ?? false }
+
+    /// Whether `node` counts for the constraint under its node inclusion policies.
+    func includes(_ node: NodeInfo, _ cycle: SchedulingCycle) -> Bool {
+        if honorNodeAffinity, !NodeAffinityPlugin.matchesRequired(cycle.pod, node) { return false }
+        if honorNodeTaints, TaintTolerationPlugin().filter(cycle, node) != nil { return false }
+        return true
+    }
+
+    /// How many pods on `node` in the pod's namespace, not terminating, the selector matches.
+    func matchingPods(on node: NodeInfo, namespace: String) -> Int64 {
+        var count: Int64 = 0
+        for p in node.pods.values where p.namespace == namespace && !p.terminating && selects(p.labels) { count += 1 }
+        return count
+    }
+}
+
+/// What PreFilter counted for the DoNotSchedule constraints.
+struct TopologySpreadState {
+    var constraints: [SpreadConstraint]
+    /// Per constraint: domain (topology value) → matching pods.
+    var counts: [[String: Int64]]
+    /// Per constraint: the smallest count over its domains (0 while there are fewer than minDomains).
+    var minimum: [Int64]
+}
+
+/// What PreScore counted for the ScheduleAnyway constraints.
+struct TopologySpreadScoreState {
+    var constraints: [SpreadConstraint]
+    var counts: [[String: Int64]]
+    var weights: [Double]
+    /// Feasible nodes without every topology key (scored 0).
+    var ignored: Set<String>
+}
+
+/// PodTopologySpread: `topologySpreadConstraints` (DoNotSchedule ones filter, ScheduleAnyway ones
+/// score), and for a pod without constraints that a Service or ReplicaSet selects, the default
+/// constraints (kube-scheduler's system defaults: hostname with maxSkew 3, zone with maxSkew 5,
+/// both ScheduleAnyway).
+struct PodTopologySpreadPlugin: FilterPlugin, ScorePlugin {
+    let name = PluginName.podTopologySpread
+    /// The constraints for pods without their own; `systemDefaulted` when they are the system's.
+    var defaultConstraints: [TopologySpreadConstraint]
+    var systemDefaulted: Bool
+
+    static let systemDefaults = [
+        TopologySpreadConstraint(maxSkew: 3, topologyKey: TopologyKey.hostname, whenUnsatisfiable: "ScheduleAnyway", labelSelector: nil),
+        TopologySpreadConstraint(maxSkew: 5, topologyKey: TopologyKey.zone, whenUnsatisfiable: "ScheduleAnyway", labelSelector: nil),
+    ]
+    static let constraintsNotMatched = "node(s) didn't match pod topology spread constraints"
+    static let missingLabel = "node(s) didn't match pod topology spread constraints (missing required label)"
+
+    /// The pod's constraints with `whenUnsatisfiable` equal to `action`, or the defaults.
+    func constraints(_ cycle: SchedulingCycle, _ action: String) -> [SpreadConstraint] {
+        let pod = cycle.pod, labels = pod.metadata.labels ?? [:]
+        if let own = pod.spec.topologySpreadConstraints, !own.isEmpty {
+            return own.filter { $0.whenUnsatisfiable == action }.map { c in
+                var selector = c.labelSelector.map(LabelSelectorExpression.init)
+                // matchLabelKeys: the pod's values for those keys join the selector.
+                for key in c.matchLabelKeys ?? [] { if let v = labels[key] { selector?.requirements.append(LabelRequirement(key: key, op: .in, values: [v])) } }
+                return SpreadConstraint(maxSkew: Int64(c.maxSkew), topologyKey: c.topologyKey, selector: selector, minDomains: Int64(c.minDomains ?? 1),
+                                        honorNodeAffinity: (c.nodeAffinityPolicy ?? "Honor") == "Honor", honorNodeTaints: c.nodeTaintsPolicy == "Honor")
+            }
+        }
+        let defaults = defaultConstraints.filter { $0.whenUnsatisfiable == action }
+        guard !defaults.isEmpty else { return [] }
+        let selector = cycle.cluster.workloads.defaultSelector(for: pod)
+        guard !selector.isEmpty else { return [] }
+        return defaults.map { SpreadConstraint(maxSkew: Int64($0.maxSkew), topologyKey: $0.topologyKey, selector: selector, minDomains: 1, honorNodeAffinity: true, honorNodeTaints: false) }
+    }
+
+    static func hasAllKeys(_ node: NodeInfo, _ constraints: [SpreadConstraint]) -> Bool {
+        constraints.allSatisfy { node.labels[$0.topologyKey] != nil }
+    }
+
+    func preFilter(_ cycle: inout SchedulingCycle) -> Rejection? {
+        let constraints = constraints(cycle, "DoNotSchedule")
+        guard !constraints.isEmpty else { return nil }
+        let namespace = cycle.pod.metadata.namespace ?? "default"
+        var counts = Array(repeating: [String: Int64](), count: constraints.count)
+        for node in cycle.cluster.nodes where Self.hasAllKeys(node, constraints) {
+            for (i, c) in constraints.enumerated() where c.includes(node, cycle) {
+                counts[i][node.labels[c.topologyKey]!, default: 0] += c.matchingPods(on: node, namespace: namespace)
+            }
+        }
+        let minimum = constraints.indices.map { i in
+            Int64(counts[i].count) < constraints[i].minDomains ? 0 : counts[i].values.min() ?? 0
+        }
+        cycle.spread = TopologySpreadState(constraints: constraints, counts: counts, minimum: minimum)
+        return nil
+    }
+
+    func filter(_ cycle: SchedulingCycle, _ node: NodeInfo) -> Rejection? {
+        guard let state = cycle.spread else { return nil }
+        let labels = cycle.pod.metadata.labels ?? [:]
+        for (i, c) in state.constraints.enumerated() {
+            guard let value = node.labels[c.topologyKey] else { return Rejection(name, [Self.missingLabel], resolvable: false) }
+            let selfMatch: Int64 = c.selects(labels) ? 1 : 0
+            let skew = (state.counts[i][value] ?? 0) + selfMatch - state.minimum[i]
+            if skew > c.maxSkew { return Rejection(name, [Self.constraintsNotMatched]) }
+        }
+        return nil
+    }
+
+    func preScore(_ cycle: inout SchedulingCycle, feasible: [NodeInfo]) {
+        let constraints = constraints(cycle, "ScheduleAnyway")
+        guard !constraints.isEmpty else { return }
+        let requireAllTopologies = !(cycle.pod.spec.topologySpreadConstraints ?? []).isEmpty || !systemDefaulted
+        var ignored = Set<String>()
+        var counts = Array(repeating: [String: Int64](), count: constraints.count)
+        for node in feasible {
+            if requireAllTopologies, !Self.hasAllKeys(node, constraints) { ignored.insert(node.name); continue }
+            for (i, c) in constraints.enumerated() where c.topologyKey != TopologyKey.hostname {
+                if let value = node.labels[c.topologyKey] { counts[i][value] = 0 }
+            }
+        }
+        let sizes = constraints.indices.map { i in
+            constraints[i].topologyKey == TopologyKey.hostname ? feasible.count - ignored.count : counts[i].count
+        }
+        let namespace = cycle.pod.metadata.namespace ?? "default"
+        for node in cycle.cluster.nodes where !requireAllTopologies || Self.hasAllKeys(node, constraints) {
+            for (i, c) in constraints.enumerated() where c.topologyKey != TopologyKey.hostname {
+                guard let value = node.labels[c.topologyKey], counts[i][value] != nil, c.includes(node, cycle) else { continue }
+                counts[i][value]! += c.matchingPods(on: node, namespace: namespace)
+            }
+        }
+        cycle.spreadScore = TopologySpreadScoreState(constraints: constraints, counts: counts, weights: sizes.map { log(Double($0 + 2)) }, ignored: ignored)
+    }
+
+    /// Σ over the constraints of (matching pods in the node's domain × the domain count's weight
+    /// + maxSkew − 1): lower is better.
+    func score(_ cycle: SchedulingCycle, _ node: NodeInfo) -> Int64 {
+        guard let state = cycle.spreadScore, !state.ignored.contains(node.name) else { return 0 }
+        let namespace = cycle.pod.metadata.namespace ?? "default"
+        var score = 0.0
+        for (i, c) in state.constraints.enumerated() {
+            guard let value = node.labels[c.topologyKey] else { continue }
+            let count = c.topologyKey == TopologyKey.hostname ? c.matchingPods(on: node, namespace: namespace) : state.counts[i][value] ?? 0
+            score += Double(count) * state.weights[i] + Double(c.maxSkew - 1)
+        }
+        return Int64(score.rounded())
+    }
+
+    /// 100 × (max + min − score) / max over the nodes not ignored; ignored nodes 0.
+    func normalize(_ cycle: SchedulingCycle, _ scores: [Int64], feasible: [NodeInfo]) -> [Int64] {
+        guard let state = cycle.spreadScore else { return scores.map { _ in 0 } }
+        var low = Int64.max, high: Int64 = 0
+        for (i, s) in scores.enumerated() where !state.ignored.contains(feasible[i].name) {
+            low = min(low, s)
+            high = max(high, s)
+        }
+        return scores.indices.map { i in
+            if state.ignored.contains(feasible[i].name) { return 0 }
+            if high == 0 { return maxNodeScore }
+            return maxNodeScore * (high + low - scores[i]) / high
+        }
+    }
+}
