@@ -14,8 +14,8 @@ enum Discovery {
         "gitTreeState": "clean", "buildDate": "2026-01-01T00:00:00Z", "goVersion": "swift6", "compiler": "swift", "platform": "linux/amd64",
     ]
 
-    /// The group-versions served: the legacy core group and apps.
-    static let groupVersions = ["v1", "apps/v1"]
+    /// The group-versions served: the legacy core group, apps and scheduling.k8s.io.
+    static let groupVersions = ["v1", "apps/v1", "scheduling.k8s.io/v1"]
 
     static func kinds(in groupVersion: String) -> [ResourceKind] {
         ResourceKind.allCases.filter { $0.apiVersion == groupVersion }.sorted { $0.plural < $1.plural }
@@ -28,7 +28,7 @@ enum Discovery {
 
     static let groupList: JSONValue = [
         "kind": "APIGroupList", "apiVersion": "v1",
-        "groups": [group("apps")],
+        "groups": [group("apps"), group("scheduling.k8s.io")],
     ]
 
     static func group(_ name: String) -> JSONValue {

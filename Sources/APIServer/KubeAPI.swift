@@ -83,11 +83,12 @@ public final class KubeAPI: Sendable {
                 if r.wantsAggregatedDiscovery { return .document(200, Discovery.aggregated(core: false), contentType: Discovery.aggregatedType) }
                 return .json(200, Discovery.groupList)
             }
-            guard segments[1] == "apps" else { break }
-            if segments.count == 2 { return .json(200, Discovery.group("apps")) }
+            let group = segments[1]
+            guard Discovery.groupVersions.contains(group + "/v1") else { break }
+            if segments.count == 2 { return .json(200, Discovery.group(group)) }
             guard segments[2] == "v1" else { break }
-            if segments.count == 3 { return .json(200, Discovery.resourceList("apps/v1")) }
-            return try await resource(r, groupVersion: "apps/v1", rest: Array(segments[3...]))
+            if segments.count == 3 { return .json(200, Discovery.resourceList(group + "/v1")) }
+            return try await resource(r, groupVersion: group + "/v1", rest: Array(segments[3...]))
         case "openapi":
             let rest = segments.dropFirst().joined(separator: "/")
             if rest == "v3" { return .json(200, Discovery.openAPIIndex) }

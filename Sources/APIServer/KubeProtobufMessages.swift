@@ -1,11 +1,11 @@
 /// The protobuf messages of the kinds kj serves, as far as kj's model knows them: field numbers
-/// from Kubernetes' `generated.proto` files (core/v1, apps/v1, autoscaling/v1, meta/v1, runtime,
-/// resource, intstr), member names from the JSON tags. `.kept` marks pointers and fields without
+/// from Kubernetes' `generated.proto` files (core/v1, apps/v1, autoscaling/v1, scheduling/v1, meta/v1,
+/// runtime, resource, intstr), member names from the JSON tags. `.kept` marks pointers and fields without
 /// `omitempty`, whose zero values JSON carries too (see `ProtoField.Zero`).
 ///
 /// Left out on purpose (skipped like any unknown field): managedFields, volumes and volumeMounts,
-/// security contexts, pod (anti-)affinity, topology spread constraints, resize policies, resource
-/// claims, scheduling gates and the newer fields kj's model has no place for.
+/// security contexts, resize policies, resource claims, scheduling gates and the newer fields kj's
+/// model has no place for.
 enum KubeMessages {
     /// The message for a kind named in the envelope, or nil if it is not decoded here.
     static func message(apiVersion: String, kind: String) -> ProtoMessage? {
@@ -18,8 +18,16 @@ enum KubeMessages {
         "v1 Namespace": namespace, "v1 Node": node, "v1 Pod": pod, "v1 Service": service,
         "v1 Endpoints": endpoints, "v1 Event": event, "v1 Binding": binding,
         "apps/v1 ReplicaSet": replicaSet, "apps/v1 Deployment": deployment,
-        "autoscaling/v1 Scale": scale,
+        "autoscaling/v1 Scale": scale, "scheduling.k8s.io/v1 PriorityClass": priorityClass,
     ]
+
+    static let priorityClass = ProtoMessage("PriorityClass", [
+        1: .message("metadata", objectMeta),
+        2: .int32("value", .kept),
+        3: .bool("globalDefault", .kept),
+        4: .string("description"),
+        5: .string("preemptionPolicy", .kept),
+    ])
 
     // MARK: runtime, resource, intstr
 
@@ -216,7 +224,11 @@ enum KubeMessages {
         15: .messages("imagePullSecrets", localObjectReference),
         16: .string("hostname"),
         17: .string("subdomain"),
-        18: .message("affinity", ProtoMessage("Affinity", [1: .message("nodeAffinity", nodeAffinity)])),
+        18: .message("affinity", ProtoMessage("Affinity", [
+            1: .message("nodeAffinity", nodeAffinity),
+            2: .message("podAffinity", podAffinity),
+            3: .message("podAntiAffinity", podAffinity),
+        ])),
         19: .string("schedulerName"),
         22: .messages("tolerations", ProtoMessage("Toleration", [
             1: .string("key"),
@@ -237,6 +249,34 @@ enum KubeMessages {
         30: .bool("enableServiceLinks", .kept),
         31: .string("preemptionPolicy", .kept),
         32: .quantityMap("overhead"),
+        33: .messages("topologySpreadConstraints", ProtoMessage("TopologySpreadConstraint", [
+            1: .int32("maxSkew", .kept),
+            2: .string("topologyKey", .kept),
+            3: .string("whenUnsatisfiable", .kept),
+            4: .message("labelSelector", labelSelector),
+            5: .int32("minDomains", .kept),
+            6: .string("nodeAffinityPolicy", .kept),
+            7: .string("nodeTaintsPolicy", .kept),
+            8: .strings("matchLabelKeys"),
+        ])),
+    ])
+
+    /// PodAffinity and PodAntiAffinity (the same fields).
+    static let podAffinity = ProtoMessage("PodAffinity", [
+        1: .messages("requiredDuringSchedulingIgnoredDuringExecution", podAffinityTerm),
+        2: .messages("preferredDuringSchedulingIgnoredDuringExecution", ProtoMessage("WeightedPodAffinityTerm", [
+            1: .int32("weight", .kept),
+            2: .message("podAffinityTerm", podAffinityTerm),
+        ])),
+    ])
+
+    static let podAffinityTerm = ProtoMessage("PodAffinityTerm", [
+        1: .message("labelSelector", labelSelector),
+        2: .strings("namespaces"),
+        3: .string("topologyKey", .kept),
+        4: .message("namespaceSelector", labelSelector),
+        5: .strings("matchLabelKeys"),
+        6: .strings("mismatchLabelKeys"),
     ])
 
     static let localObjectReference = ProtoMessage("LocalObjectReference", [1: .string("name")])

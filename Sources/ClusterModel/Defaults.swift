@@ -28,6 +28,9 @@ public enum Defaults {
             if pod.status == nil { pod.status = PodStatus(phase: "Pending") }
             if pod.status?.phase == nil { pod.status?.phase = "Pending" }
             return pod as! R
+        case var pc as PriorityClass:
+            if pc.preemptionPolicy == nil { pc.preemptionPolicy = "PreemptLowerPriority" }
+            return pc as! R
         case var rs as ReplicaSet:
             if rs.spec.replicas == nil { rs.spec.replicas = 1 }
             if let t = rs.spec.template { rs.spec.template = template(t) }
@@ -85,7 +88,6 @@ public enum Defaults {
         if s.terminationGracePeriodSeconds == nil { s.terminationGracePeriodSeconds = 30 }
         if s.dnsPolicy == nil { s.dnsPolicy = "ClusterFirst" }
         if s.schedulerName == nil { s.schedulerName = "default-scheduler" }
-        if s.priority == nil { s.priority = 0 }
         if s.enableServiceLinks == nil { s.enableServiceLinks = true }
         if s.securityContext == nil { s.securityContext = .object([:]) }
         s.containers = s.containers.map(container)

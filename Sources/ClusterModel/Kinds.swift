@@ -477,3 +477,40 @@ extension CoreEvent {
 
     public func sameSpec(as other: CoreEvent) -> Bool { self == other }
 }
+
+/// scheduling.k8s.io/v1 PriorityClass: a name for a pod priority. Admission gives a pod naming it
+/// (or, naming none, the class marked `globalDefault`) its `priority` and `preemptionPolicy`.
+public struct PriorityClass: Resource {
+    public static let kind = "PriorityClass", apiVersion = "scheduling.k8s.io/v1", plural = "priorityclasses", namespaced = false
+    public var apiVersion: String?
+    public var kind: String?
+    public var metadata: ObjectMeta
+    public var value: Int32
+    public var globalDefault: Bool?
+    public var description: String?
+    /// `PreemptLowerPriority` (the default) or `Never`.
+    public var preemptionPolicy: String?
+
+    public init(metadata: ObjectMeta, value: Int32, globalDefault: Bool? = nil, preemptionPolicy: String? = nil) {
+        apiVersion = Self.apiVersion
+        kind = Self.kind
+        self.metadata = metadata
+        self.value = value
+        self.globalDefault = globalDefault
+        self.preemptionPolicy = preemptionPolicy
+    }
+
+    /// The classes every cluster has (kube-apiserver creates them at start).
+    public static let systemClusterCritical = "system-cluster-critical", systemNodeCritical = "system-node-critical"
+    public static let systemClasses: [String: Int32] = [systemClusterCritical: 2_000_000_000, systemNodeCritical: 2_000_001_000]
+    /// The highest value a user's class may have.
+    public static let highestUserDefinablePriority: Int32 = 1_000_000_000
+}
+
+extension PriorityClass {
+    public func withStatus(of other: PriorityClass) -> PriorityClass { self }
+
+    public func sameSpec(as other: PriorityClass) -> Bool {
+        (value, globalDefault, description, preemptionPolicy) == (other.value, other.globalDefault, other.description, other.preemptionPolicy)
+    }
+}

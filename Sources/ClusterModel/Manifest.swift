@@ -10,6 +10,7 @@ public enum ResourceKind: String, CaseIterable, Sendable, Comparable {
     case service = "Service"
     case endpoints = "Endpoints"
     case event = "Event"
+    case priorityClass = "PriorityClass"
 
     public var type: any Resource.Type {
         switch self {
@@ -21,6 +22,7 @@ public enum ResourceKind: String, CaseIterable, Sendable, Comparable {
         case .service: Service.self
         case .endpoints: Endpoints.self
         case .event: CoreEvent.self
+        case .priorityClass: PriorityClass.self
         }
     }
 
@@ -41,6 +43,7 @@ public enum ResourceKind: String, CaseIterable, Sendable, Comparable {
         case .service: ["svc"]
         case .endpoints: ["ep"]
         case .event: ["ev"]
+        case .priorityClass: ["pc"]
         }
     }
 
@@ -77,6 +80,7 @@ public enum ResourceKind: String, CaseIterable, Sendable, Comparable {
         case .service: return try d.decode(Service.self, from: value)
         case .endpoints: return try d.decode(Endpoints.self, from: value)
         case .event: return try d.decode(CoreEvent.self, from: value)
+        case .priorityClass: return try d.decode(PriorityClass.self, from: value)
         }
     }
 }

@@ -51,6 +51,8 @@ public struct ResourceTable: Sendable, Equatable {
             return [name, col("Endpoints"), age]
         case .namespace:
             return [name, col("Status"), age]
+        case .priorityClass:
+            return [name, col("Value", 0, "integer"), col("Global-Default", 0, "boolean"), age, col("PreemptionPolicy")]
         case .event:
             return [col("Last Seen"), col("Type"), col("Reason"), col("Object"), col("Message"),
                     col("Subobject", 1), col("Source", 1), col("First Seen", 1), col("Count", 1), col("Name", 1)]
@@ -115,6 +117,8 @@ public struct ResourceTable: Sendable, Equatable {
             }
             let shown = list.prefix(3).joined(separator: ",") + (list.count > 3 ? " + \(list.count - 3) more..." : "")
             return [name, list.isEmpty ? "<none>" : shown, age]
+        case let pc as PriorityClass:
+            return [name, "\(pc.value)", "\(pc.globalDefault ?? false)", age, pc.preemptionPolicy ?? "PreemptLowerPriority"]
         case let ns as Namespace:
             return [name, ns.metadata.deletionTimestamp != nil ? "Terminating" : (ns.status?.phase ?? "Active"), age]
         case let e as CoreEvent:

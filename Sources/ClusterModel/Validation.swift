@@ -17,6 +17,7 @@ public enum Validation {
         case let s as Service: v.service(s.spec)
         case let e as Endpoints: v.endpoints(e.subsets)
         case let e as CoreEvent: v.event(e)
+        case let pc as PriorityClass: v.priorityClass(pc)
         default: break
         }
         return v.errors
@@ -39,6 +40,12 @@ public enum Validation {
         if let o = old as? Deployment, let n = new as? Deployment, o.spec.selector != n.spec.selector {
             errors.append(FieldError(.invalid, "spec.selector", value: selectorText(n.spec.selector), "field is immutable"))
         }
+        if let o = old as? PriorityClass, let n = new as? PriorityClass {
+            if o.value != n.value { errors.append(FieldError(.invalid, "value", value: "\(n.value)", "field is immutable")) }
+            if o.preemptionPolicy != n.preemptionPolicy {
+                errors.append(FieldError(.invalid, "preemptionPolicy", value: FieldError.quoted(n.preemptionPolicy ?? ""), "field is immutable"))
+            }
+        }
         if let o = old as? ReplicaSet, let n = new as? ReplicaSet, o.spec.selector != n.spec.selector {
             errors.append(FieldError(.invalid, "spec.selector", value: selectorText(n.spec.selector), "field is immutable"))
         }
@@ -55,6 +62,26 @@ private struct Validator {
     var errors: [FieldError] = []
 
     mutating func add(_ e: FieldError) { errors.append(e) }
+
+    /// kube-apiserver's `ValidatePriorityClass`: `system-` names are the built-in classes only, user
+    /// values at most one billion, a known preemption policy.
+    mutating func priorityClass(_ pc: PriorityClass) {
+        let name = pc.metadata.name ?? ""
+        if name.hasPrefix("system-") {
+            if let builtIn = PriorityClass.systemClasses[name] {
+                if builtIn != pc.value || pc.globalDefault == true {
+                    add(FieldError(.forbidden, "metadata.name", "priority class names with 'system-' prefix are reserved for system use only. error: priority class \(name) is not compatible with the built-in one"))
+                }
+            } else {
+                add(FieldError(.forbidden, "metadata.name", "priority class names with 'system-' prefix are reserved for system use only. error: \(name) is not a known system priority class"))
+            }
+        } else if pc.value > PriorityClass.highestUserDefinablePriority {
+            add(FieldError(.forbidden, "value", "maximum allowed value of a user defined priority is \(PriorityClass.highestUserDefinablePriority)"))
+        }
+        if let policy = pc.preemptionPolicy, !["PreemptLowerPriority", "Never"].contains(policy) {
+            add(FieldError(.notSupported(["Never", "PreemptLowerPriority"]), "preemptionPolicy", value: FieldError.quoted(policy)))
+        }
+    }
 
     // MARK: metadata
 

@@ -246,6 +246,10 @@ public actor Store {
                                   name: name, group: kind.group, kind: kind.plural)
             }
         }
+        if let pod = o as? Pod {
+            o = try admitPriority(pod) as! R
+            do { j = try ValueEncoder().encode(o) } catch { throw StatusError(.internalError, "\(error)") }
+        }
         let rev = nextRevision
         var meta = j["metadata"] ?? .object([:])
         if let prefix = generatedPrefix {
@@ -467,7 +471,7 @@ public actor Store {
     }
 
     /// The newest version of `key`: a write still committing, else the applied state.
-    private func current(_ key: ObjectKey) -> ((any Resource)?, UInt64)? {
+    func current(_ key: ObjectKey) -> ((any Resource)?, UInt64)? {
         if let p = pending[key] { return p.object.map { ($0, p.revision) } }
         guard let stored = state.object(key) else { return nil }
         if let w = written[key], w.revision == stored.revision { return (w.object, w.revision) }
@@ -530,6 +534,12 @@ public actor Store {
         o.metadata.generation = old.metadata.generation
         o.metadata.namespace = old.metadata.namespace
         o.metadata.generateName = old.metadata.generateName
+        // Priority admission on update: what it set at create is kept when the update leaves it out.
+        if var pod = o as? Pod, let before = old as? Pod {
+            if pod.spec.priority == nil { pod.spec.priority = before.spec.priority }
+            if pod.spec.preemptionPolicy == nil { pod.spec.preemptionPolicy = before.spec.preemptionPolicy }
+            o = pod as! R
+        }
         return o
     }
 

@@ -13,9 +13,13 @@ struct SchedulerBench: AsyncParsableCommand {
         commandName: "scheduler",
         abstract: "Scheduling throughput (10,000 pods onto 5,000 nodes, every decision written) and a 1,000-node rollout in virtual time.",
         discussion: """
-            pods_per_s: 10,000 pending pods (100m–1 CPU, 128–512 MiB) are scheduled onto 5,000 nodes by the \
-            scheduler component, each attempt writing its SchedulingDecided event, the binding and the Scheduled \
-            event through the Store. decision_event_bytes_*: the sizes of those decision events. simulate_seconds: \
+            pods_per_s: 10,000 pending pods (100m–1 CPU, 128–512 MiB), each controlled by one of 20 ReplicaSets, \
+            are scheduled onto 5,000 nodes in 10 zones by the scheduler component with kube-scheduler's default \
+            profile (so PodTopologySpread's system default constraints are in play), each attempt writing its \
+            SchedulingDecided event, the binding and the Scheduled event through the Store. \
+            pods_per_s_spread_antiaffinity: the same pods with their own constraints as well: a DoNotSchedule \
+            zone spread (maxSkew 1) and required pod anti-affinity on the hostname within their group. \
+            decision_event_bytes_*: the sizes of the decision events. simulate_seconds: \
             wall time of a scenario in virtual time with every component — 1,000 nodes, a Deployment of 10,000 \
             replicas created, then rolled to a new image (maxSurge 25%, maxUnavailable 25%); rollout_events: the \
             events that scenario wrote.
@@ -32,7 +36,11 @@ struct SchedulerBench: AsyncParsableCommand {
         let root = (dir ?? NSTemporaryDirectory()) + "/kj-bench-scheduler-\(getpid())"
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: root) }
-        var r = try await scheduling(dir: root + "/scheduling")
+        var r = try await scheduling(dir: root + "/scheduling", constrained: false)
+        for (key, value) in try await scheduling(dir: root + "/constrained", constrained: true) where key.hasPrefix("pods_per_s") || key.hasPrefix("decision") {
+            r[key.replacingOccurrences(of: "pods_per_s", with: "pods_per_s_spread_antiaffinity")
+                .replacingOccurrences(of: "decision_event_bytes", with: "decision_event_bytes_spread_antiaffinity")] = value
+        }
         let (seconds, events) = try await rollout(dir: root + "/rollout")
         r["simulate_seconds"] = seconds
         r["rollout_events"] = Double(events)
@@ -45,22 +53,43 @@ struct SchedulerBench: AsyncParsableCommand {
         }
     }
 
-    private func scheduling(dir: String) async throws -> [String: Double] {
+    /// Schedules `pods` pods of 20 ReplicaSets onto `nodes` nodes in 10 zones; `constrained`: each pod
+    /// also spreads over zones (DoNotSchedule, maxSkew 1) and keeps off hosts its group is on.
+    private func scheduling(dir: String, constrained: Bool) async throws -> [String: Double] {
         let journal = try Journal.open(at: dir, options: JournalOptions(initialMapSize: 1 << 30, durability: .noSync))
         defer { journal.close() }
         let clock = ManualClock()
         let store = try await Store.open(journal: journal, clock: clock, options: Store.Options(snapshotInterval: 0, seed: 1))
         let admin = Store.Origin(.user("bench"))
         for i in 0..<nodes {
-            var node = Node(metadata: ObjectMeta(name: "node-\(i)", labels: ["zone": "zone-\(i % 10)"]))
+            var node = Node(metadata: ObjectMeta(name: "node-\(i)", labels: [TopologyKey.hostname: "node-\(i)", TopologyKey.zone: "zone-\(i % 10)"]))
             let capacity: [String: Quantity] = ["cpu": Quantity(32), "memory": Quantity(128 << 30, format: .binarySI), "pods": Quantity(110)]
             node.status = NodeStatus(capacity: capacity, allocatable: capacity)
             node.status?.conditions = [NodeCondition(type: "Ready", status: "True")]
             _ = try await store.create(node, by: admin)
         }
+        let groups = 20
+        var owners: [OwnerReference] = []
+        for g in 0..<groups {
+            let labels = ["app": "bench-\(g)"]
+            var rs = ReplicaSet(metadata: ObjectMeta(name: "bench-\(g)", namespace: "default"),
+                                spec: ReplicaSetSpec(replicas: 0, selector: LabelSelector(matchLabels: labels),
+                                                     template: PodTemplateSpec(metadata: ObjectMeta(labels: labels), spec: PodSpec(containers: [Container(name: "app", image: "app")]))))
+            rs = try await store.create(rs, by: admin)
+            owners.append(OwnerReference(apiVersion: ReplicaSet.apiVersion, kind: ReplicaSet.kind, name: "bench-\(g)", uid: rs.metadata.uid ?? "", controller: true))
+        }
         for i in 0..<pods {
-            var p = Pod(metadata: ObjectMeta(name: "pod-\(i)", labels: ["app": "bench-\(i % 20)"]),
+            let labels = ["app": "bench-\(i % groups)"]
+            var p = Pod(metadata: ObjectMeta(name: "pod-\(i)", labels: labels),
                         spec: PodSpec(containers: [Container(name: "app", image: "registry.example.com/app:\(i % 5)")]))
+            p.metadata.ownerReferences = [owners[i % groups]]
+            if constrained {
+                p.spec.topologySpreadConstraints = [TopologySpreadConstraint(maxSkew: 1, topologyKey: TopologyKey.zone, whenUnsatisfiable: "DoNotSchedule",
+                                                                             labelSelector: LabelSelector(matchLabels: labels))]
+                p.spec.affinity = Affinity(podAntiAffinity: PodAffinity(required: [
+                    PodAffinityTerm(labelSelector: LabelSelector(matchLabels: labels), topologyKey: TopologyKey.hostname),
+                ]))
+            }
             p.spec.containers[0].resources = ResourceRequirements(requests: [
                 "cpu": Quantity(milli: Int128(100 + (i % 10) * 100)), "memory": Quantity(Int64(128 + (i % 4) * 128) << 20, format: .binarySI)])
             _ = try await store.create(p, by: admin)

@@ -158,6 +158,16 @@ struct Why: ParsableCommand {
             out += table.split(separator: "\n").map { "    " + $0 }.joined(separator: "\n") + "\n"
             out += "    (" + columns.map { "\(Self.short($0)) = \(Self.pluginColumns[$0]?.meaning ?? $0)" }.joined(separator: ", ") + ")\n"
         }
+        if let p = d.preemption {
+            if let node = p.node {
+                out += "  Preemption: \(p.candidates) candidate node(s); nominated \(node), evicting \(p.victims.joined(separator: ", ")).\n"
+                out += "    (victims: the pods of lower priority the pod cannot fit beside, the most important kept where it can; among\n"
+                out += "    candidate nodes the one whose most important victim matters least wins, then the lowest sum of priorities,\n"
+                out += "    then the fewest victims, then the latest-started victims)\n"
+            } else if let message = p.message {
+                out += "  Preemption did not help: \(message)\n"
+            }
+        }
         if let tied = d.tied {
             out += tied > 1
                 ? "  Tie-break: \(tied) nodes shared the best total (\((d.tiedNodes ?? []).joined(separator: ", "))\(tied > (d.tiedNodes?.count ?? 0) ? ", …" : "")); the cluster seed and the pod's uid picked \(d.node ?? "?").\n"

@@ -1,6 +1,7 @@
 import ClusterModel
 import ControlPlane
 import Journal
+import Scheduler
 
 /// One line saying what an event did, in the words `kubectl describe` and the seed notes use.
 public enum EventSummary {
@@ -27,6 +28,8 @@ public enum EventSummary {
             case nil: return "fault injected: \(data["fault"]?.stringValue ?? "?") \(kind.lowercased())/\(name)"
             }
         case "ClusterInitialized": return "cluster initialised (seed \(data["seed"].flatMap(FieldDiff.compact) ?? "?"))"
+        case SchedulerConfigurations.configured:
+            return "scheduler profile \(e.object.name) configured (\(data["digest"]?.stringValue ?? ""))"
         case ClusterEventType.controlPlaneStarted:
             let previous = switch data["previousRun"]?.stringValue {
             case "clean": "after a clean stop"
@@ -64,6 +67,10 @@ public enum EventSummary {
             let ties = d["tieBreak"]?["count"]?.intValue ?? 1
             return "schedule onto \(d["node"]?.stringValue ?? "?"): \(d["feasible"]?.intValue ?? 0)/\(d["nodes"]?.intValue ?? 0) nodes feasible"
                 + (ties > 1 ? ", \(ties) tied" : "")
+        }
+        if let node = d["preemption"]?["node"]?.stringValue {
+            let victims = (d["preemption"]?["victims"]?.arrayValue ?? []).compactMap { $0["pod"]?.stringValue }
+            return "unschedulable; preempt \(victims.joined(separator: ", ")) and nominate \(node)"
         }
         return "unschedulable: \(d["message"]?.stringValue ?? "")"
     }

@@ -38,7 +38,7 @@ public struct SchedulerReplay {
         }
         let data = try JSONValue.parse(decision.data)
         self.pod = pod
-        self.cluster = ClusterSnapshot(nodes: cluster.nodes, namespaceLabels: cluster.namespaceLabels, workloads: cluster.workloads)
+        self.cluster = ClusterSnapshot(nodes: cluster.nodes, namespaceLabels: cluster.namespaceLabels, workloads: cluster.workloads, nominated: cluster.nominated)
         self.profile = try SchedulerConfigurations.profile(named: data["profile"]?.stringValue, digest: data["profileDigest"]?.stringValue,
                                                            before: decision.revision, in: view)
         self.seed = try ClusterSeed.read(in: view)
@@ -53,9 +53,14 @@ public struct SchedulerReplay {
         for n in state.list(.node) {
             if let node = try n.decode(in: view) as? Node { infos[node.metadata.name ?? ""] = NodeInfo(node) }
         }
-        for p in state.list(.pod) where p.nodeName != nil {
+        var nominated: [String: [PodInfo]] = [:]
+        for p in state.list(.pod) {
             guard let other = try p.decode(in: view) as? Pod, !["Succeeded", "Failed"].contains(other.status?.phase ?? "") else { continue }
-            infos[p.nodeName!]?.add(PodInfo(other))
+            if let node = p.nodeName {
+                infos[node]?.add(PodInfo(other))
+            } else if let node = other.status?.nominatedNodeName, !node.isEmpty {
+                nominated[node, default: []].append(PodInfo(other))
+            }
         }
         var namespaceLabels: [String: [String: String]] = [:]
         for n in state.list(.namespace) {
@@ -72,7 +77,8 @@ public struct SchedulerReplay {
                 workloads.setReplicaSet(namespace: r.key.namespace, name: r.key.name, selector: LabelSelectorExpression(rs.spec.selector))
             }
         }
-        let cluster = ClusterSnapshot(nodes: infos.values.sorted { $0.name < $1.name }, namespaceLabels: namespaceLabels, workloads: workloads)
+        let cluster = ClusterSnapshot(nodes: infos.values.sorted { $0.name < $1.name }, namespaceLabels: namespaceLabels, workloads: workloads,
+                                      nominated: nominated)
         return (cluster, state)
     }
 

@@ -64,6 +64,17 @@ public struct PodExplanation: Sendable, Equatable, Codable {
         /// The profile that decided and its configuration's digest (nil before profiles were recorded).
         public var profile: String?
         public var profileDigest: String?
+        /// What DefaultPreemption decided, when no node fit.
+        public var preemption: Preemption?
+    }
+
+    /// A preemption: the node nominated and the pods removed for it, or why preemption could not help.
+    public struct Preemption: Sendable, Equatable, Codable {
+        public var node: String?
+        /// `namespace/name (priority N)`, most important first.
+        public var victims: [String]
+        public var candidates: Int64
+        public var message: String?
     }
 
     public struct Pending: Sendable, Equatable, Codable {
@@ -195,7 +206,12 @@ extension PodExplanation {
             outcome: d["outcome"]?.stringValue ?? "", node: d["node"]?.stringValue, nodes: d["nodes"]?.intValue ?? 0,
             searched: d["searched"]?.intValue ?? 0, feasible: d["feasible"]?.intValue ?? 0, filtered: filtered, candidates: candidates,
             tied: d["tieBreak"]?["count"]?.intValue, tiedNodes: d["tieBreak"]?["tied"]?.arrayValue?.compactMap(\.stringValue),
-            message: d["message"]?.stringValue, profile: d["profile"]?.stringValue, profileDigest: d["profileDigest"]?.stringValue)
+            message: d["message"]?.stringValue, profile: d["profile"]?.stringValue, profileDigest: d["profileDigest"]?.stringValue,
+            preemption: d["preemption"].map { p in
+                Preemption(node: p["node"]?.stringValue,
+                           victims: (p["victims"]?.arrayValue ?? []).map { "\($0["pod"]?.stringValue ?? "") (priority \($0["priority"]?.intValue ?? 0))" },
+                           candidates: p["candidates"]?.intValue ?? 0, message: p["message"]?.stringValue)
+            })
     }
 
     /// From the pod's creation back to the request that started it (following each event's

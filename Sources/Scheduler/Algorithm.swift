@@ -9,6 +9,9 @@ public struct NodeVerdict: Sendable, Equatable {
     public var plugin: String?
     /// Its reasons, in kube-scheduler's words (`Insufficient cpu`).
     public var reasons: [String]
+    /// Whether removing pods could make the node fit (kube-scheduler's `Unschedulable`, as opposed
+    /// to `UnschedulableAndUnresolvable`): only such nodes are candidates for preemption.
+    public var resolvable = true
 
     public var feasible: Bool { plugin == nil }
 }
@@ -47,6 +50,8 @@ public struct SchedulingResult: Sendable, Equatable {
     /// The profile that decided, and its configuration's digest.
     public var profile: String
     public var profileDigest: String
+    /// What DefaultPreemption decided when no node fit (nil: it did not run).
+    public var preemption: PreemptionResult?
 
     /// kube-scheduler's FitError text: `0/3 nodes are available: 1 node(s) had untolerated taint
     /// {node.kubernetes.io/not-ready: }, 2 Insufficient cpu.`
@@ -54,7 +59,8 @@ public struct SchedulingResult: Sendable, Equatable {
         var counts: [String: Int] = [:]
         for v in verdicts { for r in v.reasons { counts[r, default: 0] += 1 } }
         let parts = counts.map { "\($0.value) \($0.key)" }.sorted()
-        return "0/\(totalNodes) nodes are available" + (parts.isEmpty ? "." : ": " + parts.joined(separator: ", ") + ".")
+        let fit = "0/\(totalNodes) nodes are available" + (parts.isEmpty ? "." : ": " + parts.joined(separator: ", ") + ".")
+        return fit + (preemption?.message.map { " " + $0 } ?? "")
     }
 
     /// The decision event's payload: compact however many nodes there are. Filter failures are
@@ -93,6 +99,13 @@ public struct SchedulingResult: Sendable, Equatable {
             "profile": .string(profile),
             "profileDigest": .string(profileDigest),
         ]
+        if let p = preemption {
+            var entry: [String: JSONValue] = ["candidates": .int(Int64(p.candidates))]
+            if let node = p.node { entry["node"] = .string(node) }
+            if let message = p.message { entry["message"] = .string(message) }
+            entry["victims"] = .array(p.victims.map { .object(["pod": .string("\($0.namespace)/\($0.name)"), "priority": .int(Int64($0.priority))]) })
+            data["preemption"] = .object(entry)
+        }
         if let chosen {
             data["node"] = .string(chosen)
             // The tied nodes can be thousands: keep the count and the first few; `why --full` recomputes all.
@@ -126,7 +139,7 @@ public enum SchedulingAlgorithm {
         // PreFilter: a rejection here holds for every node.
         for plugin in profile.filters {
             if let rejection = plugin.preFilter(&cycle) {
-                result.verdicts = nodes.map { NodeVerdict(node: $0.name, plugin: rejection.plugin, reasons: rejection.reasons) }
+                result.verdicts = nodes.map { NodeVerdict(node: $0.name, plugin: rejection.plugin, reasons: rejection.reasons, resolvable: rejection.resolvable) }
                 return result
             }
         }
@@ -135,7 +148,7 @@ public enum SchedulingAlgorithm {
         if profile.filters.contains(where: { $0.name == PluginName.nodeAffinity }), let named = NodeAffinityPlugin.namedNodes(pod) {
             candidates = nodes.filter { named.contains($0.name) }
             verdicts = nodes.filter { !named.contains($0.name) }.map {
-                NodeVerdict(node: $0.name, plugin: PluginName.nodeAffinity, reasons: ["node(s) didn't satisfy plugin(s) [\(PluginName.nodeAffinity)]"])
+                NodeVerdict(node: $0.name, plugin: PluginName.nodeAffinity, reasons: ["node(s) didn't satisfy plugin(s) [\(PluginName.nodeAffinity)]"], resolvable: false)
             }
         }
         let searchable = candidates.count
@@ -144,11 +157,13 @@ public enum SchedulingAlgorithm {
         feasible.reserveCapacity(min(wanted, searchable))
         var visited = 0
         let start = candidates.count == total ? startIndex : 0
+        let podInfo = PodInfo(pod)
         while visited < searchable, feasible.count < wanted {
             let n = candidates[(start + visited) % searchable]
             visited += 1
-            if let rejection = profile.filters.lazy.compactMap({ $0.filter(cycle, n) }).first {
-                verdicts.append(NodeVerdict(node: n.name, plugin: rejection.plugin, reasons: rejection.reasons))
+            let reserved = cluster.nominated.isEmpty ? n : cluster.withNominated(n, for: podInfo)
+            if let rejection = profile.filters.lazy.compactMap({ $0.filter(cycle, reserved) }).first {
+                verdicts.append(NodeVerdict(node: n.name, plugin: rejection.plugin, reasons: rejection.reasons, resolvable: rejection.resolvable))
             } else {
                 feasible.append(n)
             }
@@ -157,7 +172,12 @@ public enum SchedulingAlgorithm {
         verdicts.sort { $0.node < $1.node }
         result.verdicts = verdicts
         result.searched = visited
-        guard !feasible.isEmpty else { return result }
+        guard !feasible.isEmpty else {
+            if profile.preemption, total > 0 {
+                result.preemption = DefaultPreemption.run(pod: pod, cluster: cluster, profile: profile, verdicts: verdicts, seed: seed)
+            }
+            return result
+        }
 
         // PreScore, Score and NormalizeScore per plugin, then the weighted sum.
         var perPlugin: [(name: String, raw: [Int64], normalized: [Int64], weight: Int64)] = []
@@ -177,6 +197,13 @@ public enum SchedulingAlgorithm {
         result.tied = tied
         result.chosen = tied[Int(tieBreakIndex(seed: seed, uid: pod.metadata.uid ?? "", count: tied.count))]
         return result
+    }
+
+    /// The first filter that rejects `pod` on `node` in `cluster` (PreFilter run afresh), or nil.
+    static func rejection(of pod: Pod, on node: NodeInfo, in cluster: ClusterSnapshot, profile: SchedulerProfile) -> Rejection? {
+        var cycle = SchedulingCycle(pod: pod, cluster: cluster)
+        for plugin in profile.filters { if let r = plugin.preFilter(&cycle) { return r } }
+        return profile.filters.lazy.compactMap { $0.filter(cycle, node) }.first
     }
 
     /// `run` over `nodes` with nothing else known of the cluster (no namespaces or workloads).

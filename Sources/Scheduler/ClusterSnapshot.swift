@@ -8,13 +8,27 @@ public struct ClusterSnapshot {
     public var imageNodes: [String: Int]
     public var namespaceLabels: [String: [String: String]]
     public var workloads: WorkloadSelectors
+    /// Pods nominated to a node by preemption and not bound yet, by node: what they will take is
+    /// held for them against pods of no higher priority.
+    public var nominated: [String: [PodInfo]]
 
     public init(nodes: [NodeInfo], imageNodes: [String: Int]? = nil, namespaceLabels: [String: [String: String]] = [:],
-                workloads: WorkloadSelectors = WorkloadSelectors()) {
+                workloads: WorkloadSelectors = WorkloadSelectors(), nominated: [String: [PodInfo]] = [:]) {
         self.nodes = nodes
         self.imageNodes = imageNodes ?? Self.imageNodes(nodes)
         self.namespaceLabels = namespaceLabels
         self.workloads = workloads
+        self.nominated = nominated
+    }
+
+    /// `node` with the pods nominated to it that `pod` must leave room for (priority at least its
+    /// own, other than itself), or `node` itself when there are none.
+    func withNominated(_ node: NodeInfo, for pod: PodInfo) -> NodeInfo {
+        let ahead = (nominated[node.name] ?? []).filter { $0.priority >= pod.priority && $0.key != pod.key }
+        guard !ahead.isEmpty else { return node }
+        let copy = node.copy()
+        for p in ahead { copy.add(p) }
+        return copy
     }
 
     /// How many nodes hold each image.

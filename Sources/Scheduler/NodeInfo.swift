@@ -93,6 +93,8 @@ public struct PodInfo: Sendable, Equatable {
     public var antiAffinity: PodAffinity?
     /// Deleted and waiting for its grace period (not counted by topology spread).
     public var terminating: Bool
+    /// `status.startTime` (RFC 3339), which preemption compares.
+    public var startTime: String?
 
     public init(_ pod: Pod) {
         namespace = pod.metadata.namespace ?? "default"
@@ -103,6 +105,7 @@ public struct PodInfo: Sendable, Equatable {
         affinity = pod.spec.affinity?.podAffinity
         antiAffinity = pod.spec.affinity?.podAntiAffinity
         terminating = pod.metadata.deletionTimestamp != nil
+        startTime = pod.status?.startTime
     }
 
     /// `namespace/name`.
@@ -152,6 +155,13 @@ public final class NodeInfo {
     public private(set) var pods: [String: PodInfo] = [:]
     /// How many of them have pod affinity or anti-affinity terms; how many required anti-affinity.
     private(set) var podsWithAffinity = 0, podsWithRequiredAntiAffinity = 0
+
+    /// A node with the same state, to change without changing this one.
+    func copy() -> NodeInfo {
+        let c = NodeInfo(node)
+        for p in pods.values { c.add(p) }
+        return c
+    }
 
     /// Counts a pod assigned to the node (a pod already counted is replaced).
     public func add(_ pod: PodInfo) {

@@ -51,6 +51,8 @@ public final class SchedulerComponent: Component {
     private var contributions: [ObjectKey: (node: String, pod: PodInfo)] = [:]
     private var namespaceLabels: [String: [String: String]] = [:]
     private var workloads = WorkloadSelectors()
+    /// Unbound pods nominated to a node by preemption.
+    private var nominated: [ObjectKey: (node: String, pod: PodInfo)] = [:]
     /// Pods waiting after an attempt that need other pods (required pod affinity).
     private var waitingForPods = Set<ObjectKey>()
     /// Profiles whose configuration the journal does not hold yet (written before any decision).
@@ -135,6 +137,11 @@ public final class SchedulerComponent: Component {
         if let old = contributions[key], old.node != wanted?.0 || wanted == nil {
             nodes[old.node]?.remove(old.pod.key)
             contributions[key] = nil
+            clusterChanged(at: event.revision)
+        }
+        if let pod, (pod.spec.nodeName ?? "").isEmpty, !terminal, let node = pod.status?.nominatedNodeName, !node.isEmpty {
+            nominated[key] = (node, PodInfo(pod))
+        } else if nominated.removeValue(forKey: key) != nil {
             clusterChanged(at: event.revision)
         }
         if let (node, info) = wanted, contributions[key]?.pod != info {
@@ -248,13 +255,42 @@ public final class SchedulerComponent: Component {
         return scheduled > 0
     }
 
+    /// DefaultPreemption's `prepareCandidate`: each victim gets the `DisruptionTarget` condition, is
+    /// deleted with its grace period, and gets a `Preempted` Event — each write caused by the
+    /// scheduling decision that chose it.
+    private func preempt(_ victims: [PreemptionResult.Victim], on node: String, for pod: Pod, profile: SchedulerProfile,
+                         origin: Store.Origin, _ context: ComponentContext) async throws {
+        for v in victims {
+            guard var victim = context.cache.get(Pod.self, namespace: v.namespace, name: v.name), victim.metadata.deletionTimestamp == nil else { continue }
+            victim.metadata.resourceVersion = nil
+            var status = victim.status ?? PodStatus(phase: "Pending")
+            var conditions = (status.conditions ?? []).filter { $0.type != "DisruptionTarget" }
+            conditions.append(PodCondition(type: "DisruptionTarget", status: "True", reason: "PreemptionByScheduler",
+                                           message: "\(profile.schedulerName): preempting to accommodate a higher priority pod",
+                                           lastTransitionTime: context.now.kubernetesTime))
+            status.conditions = conditions
+            victim.status = status
+            do {
+                let marked = try await context.store.updateStatus(victim, by: origin)
+                _ = try await context.store.delete(.pod, namespace: v.namespace, name: v.name, by: origin)
+                try await context.recordEvent(
+                    about: marked, reason: "Preempted", message: "Preempted by pod \(pod.metadata.uid ?? "") on node \(node)",
+                    component: profile.schedulerName, by: Self.actor, cause: origin.cause)
+            } catch let error as StatusError where error.reason == .notFound {
+                continue  // already gone
+            }
+        }
+    }
+
     private func attempt(_ pod: Pod, _ key: ObjectKey, _ queuedPod: Queued, _ context: ComponentContext) async throws {
         let store = context.store
         let attempt = queuedPod.attempts + 1
         let nodes = nodeInfos
         if imageNodes == nil { imageNodes = ClusterSnapshot.imageNodes(nodes) }
         let profile = profiles[pod.spec.schedulerName ?? SchedulerProfile.defaultName] ?? .kubeDefault
-        let cluster = ClusterSnapshot(nodes: nodes, imageNodes: imageNodes, namespaceLabels: namespaceLabels, workloads: workloads)
+        var reserved: [String: [PodInfo]] = [:]
+        for key in nominated.keys.sorted() { let n = nominated[key]!; reserved[n.node, default: []].append(n.pod) }
+        let cluster = ClusterSnapshot(nodes: nodes, imageNodes: imageNodes, namespaceLabels: namespaceLabels, workloads: workloads, nominated: reserved)
         let result = SchedulingAlgorithm.run(pod: pod, cluster: cluster, profile: profile, seed: seed, startIndex: startIndex % max(1, nodes.count))
         startIndex = (startIndex + result.searched) % max(1, nodes.count)
         let decision = try await context.decide(
@@ -273,6 +309,12 @@ public final class SchedulerComponent: Component {
             return
         }
         let message = result.unschedulableMessage
+        let nominated = result.preemption?.node
+        if let nominated, let victims = result.preemption?.victims {
+            // Held for the pod at once: the rest of this step's pods must not take the room.
+            self.nominated[key] = (nominated, PodInfo(pod))
+            try await preempt(victims, on: nominated, for: pod, profile: profile, origin: origin, context)
+        }
         var q = queuedPod
         q.attempts = attempt
         q.failedEpoch = epoch
@@ -282,10 +324,11 @@ public final class SchedulerComponent: Component {
         q.lastMessage = message
         queued[key] = q
         if !(pod.spec.affinity?.podAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? []).isEmpty { waitingForPods.insert(key) }
-        if !repeated {
+        if !repeated || nominated != nil {
             var p = pod
             p.metadata.resourceVersion = nil
             var status = p.status ?? PodStatus(phase: "Pending")
+            if let nominated { status.nominatedNodeName = nominated }
             var conditions = (status.conditions ?? []).filter { $0.type != "PodScheduled" }
             conditions.append(PodCondition(type: "PodScheduled", status: "False", reason: "Unschedulable", message: message, lastTransitionTime: context.now.kubernetesTime))
             status.conditions = conditions

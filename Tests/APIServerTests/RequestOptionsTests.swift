@@ -95,7 +95,7 @@ import TestSupport
 
 /// The same, through `KubeAPI.handle` in process.
 @Suite struct RequestOptionsAPITests {
-    @Test(.timeLimit(.minutes(1))) func aWatchAskingForForeverStartsAndDeleteBodiesAreChecked() async throws {
+    @Test(.timeLimit(.minutes(5))) func aWatchAskingForForeverStartsAndDeleteBodiesAreChecked() async throws {
         let dir = TemporaryDirectory()
         let (api, journal) = try await WatchResponseTests.api(dir)
         defer { journal.close() }

@@ -152,10 +152,10 @@ func run(_ executable: String, _ arguments: [String], environment extra: [String
     let group = DispatchGroup()
     group.enter()
     DispatchQueue.global().async {
-        errData.data = err.fileHandleForReading.readDataToEndOfFile()
+        errData.data = err.fileHandleForReading.readAllRetryingInterrupts()
         group.leave()
     }
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    let outData = out.fileHandleForReading.readAllRetryingInterrupts()
     group.wait()
     p.waitUntilExit()
     return ProcessResult(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData.data, as: UTF8.self))

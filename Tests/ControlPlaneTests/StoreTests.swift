@@ -368,7 +368,7 @@ func pod(_ name: String, namespace: String? = nil, labels: [String: String]? = n
 /// A journal without room behaves like etcd's NOSPACE alarm: writes are refused with a clear
 /// Status, reads go on, and nothing acknowledged is lost or half-written.
 @Suite struct OutOfSpaceTests {
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(.minutes(5)))
     func aFullJournalRefusesWritesWith507AndKeepsServingReads() async throws {
         let dir = TemporaryDirectory()
         let journal = try Journal.open(at: dir.path, options: JournalOptions(initialMapSize: 256 << 10, maxMapSize: 512 << 10, durability: .noSync))

@@ -73,7 +73,7 @@ import TestSupport
         for (pipe, sink) in [(out, stdout), (err, stderr)] {
             drained.enter()
             DispatchQueue.global().async {
-                sink.set(pipe.fileHandleForReading.readDataToEndOfFile())
+                sink.set(pipe.fileHandleForReading.readAllRetryingInterrupts())
                 drained.leave()
             }
         }

@@ -31,7 +31,7 @@ import TestSupport
             kill(child.processIdentifier, SIGKILL)
             child.waitUntilExit()
             #expect(child.terminationReason == .uncaughtSignal, "round \(round): the child ended by itself")
-            received += reader.readDataToEndOfFile()
+            received += reader.readAllRetryingInterrupts()
             // Only complete lines were acknowledged.
             let text = String(decoding: received, as: UTF8.self)
             let complete = text.hasSuffix("\n") ? text : String(text[...(text.lastIndex(of: "\n") ?? text.startIndex)])

@@ -221,7 +221,7 @@ func runKJ(_ arguments: [String], within seconds: Double) throws -> ProcessResul
     let deadline = Date().addingTimeInterval(seconds)
     while p.isRunning, Date() < deadline { usleep(20_000) }
     if p.isRunning { p.terminate() }
-    let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    let text = String(decoding: err.fileHandleForReading.readAllRetryingInterrupts(), as: UTF8.self)
     p.waitUntilExit()
     return ProcessResult(status: p.terminationStatus, stdout: "", stderr: text)
 }

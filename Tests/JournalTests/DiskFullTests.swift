@@ -14,7 +14,7 @@ struct DiskFullTests {
         return d
     }
 
-    @Test(.timeLimit(.minutes(2)), arguments: [JournalOptions.Durability.sync, .noSync])
+    @Test(.timeLimit(.minutes(5)), arguments: [JournalOptions.Durability.sync, .noSync])
     func writesAreRefusedWhileTheDiskIsFullAndResumeByThemselves(durability: JournalOptions.Durability) async throws {
         let disk = try SmallDisk(megabytes: 8)
         let path = disk.path + "/journal"
@@ -54,7 +54,7 @@ struct DiskFullTests {
         #expect(try journal.verify().ok)
     }
 
-    @Test(.timeLimit(.minutes(2))) func aJournalOpensAndReadsOnAFullDisk() async throws {
+    @Test(.timeLimit(.minutes(5))) func aJournalOpensAndReadsOnAFullDisk() async throws {
         let disk = try SmallDisk(megabytes: 4)
         let path = disk.path + "/journal"
         var journal = try Journal.open(at: path)

@@ -244,7 +244,7 @@ func writeJournal(_ dir: String, events: Int) async throws {
             p.standardError = err
             p.standardOutput = FileHandle.nullDevice
             try p.run()
-            let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            let text = String(decoding: err.fileHandleForReading.readAllRetryingInterrupts(), as: UTF8.self)
             p.waitUntilExit()
             result = ProcessResult(status: p.terminationStatus, stdout: "", stderr: text)
         } else {

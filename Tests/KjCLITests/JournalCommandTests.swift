@@ -175,7 +175,7 @@ import TestSupport
         let out = Pipe()
         p.standardOutput = out
         try p.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let text = String(decoding: out.fileHandleForReading.readAllRetryingInterrupts(), as: UTF8.self)
         p.waitUntilExit()
         return ProcessResult(status: p.terminationStatus, stdout: text, stderr: "")
     }

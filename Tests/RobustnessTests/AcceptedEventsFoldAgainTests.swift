@@ -279,7 +279,7 @@ struct BoundaryWrites {
 /// An object a controller cannot make from an accepted one is reported as kube-controller-manager
 /// reports it — a Warning Event — and the controller carries on.
 @Suite struct RefusedControllerWritesTests {
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(.minutes(5)))
     func aDeploymentWhoseReplicaSetNameIsTooLongGetsAFailedCreateEvent() async throws {
         let dir = TemporaryDirectory("kj-refused")
         let journal = try Journal.open(at: dir.path, options: JournalOptions(durability: .noSync))

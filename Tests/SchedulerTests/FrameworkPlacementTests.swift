@@ -105,7 +105,7 @@ func profile(_ yaml: String) throws -> SchedulerProfile {
         let results = placeAll((1...4).map { replica($0, affinity: apart) }, on: nodes)
         #expect(counts(nodes) == ["node-1": 1, "node-2": 1, "node-3": 1])
         #expect(results[3].chosen == nil)
-        #expect(results[3].unschedulableMessage == "0/3 nodes are available: 3 node(s) didn't match pod anti-affinity rules.")
+        #expect(results[3].unschedulableMessage == "0/3 nodes are available: 3 node(s) didn't match pod anti-affinity rules. preemption: 0/3 nodes are available: 3 No preemption victims found for incoming pod.")
         #expect(results[3].verdicts.allSatisfy { $0.plugin == "InterPodAffinity" })
     }
 
@@ -159,7 +159,7 @@ func profile(_ yaml: String) throws -> SchedulerProfile {
             PodAffinityTerm(labelSelector: LabelSelector(matchLabels: ["app": "db"]), topologyKey: TopologyKey.zone),
         ]))
         let r = SchedulingAlgorithm.run(pod: stranger, cluster: ClusterSnapshot(nodes: nodes), seed: 1)
-        #expect(r.unschedulableMessage == "0/3 nodes are available: 3 node(s) didn't match pod affinity rules.")
+        #expect(r.unschedulableMessage == "0/3 nodes are available: 3 node(s) didn't match pod affinity rules. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.")
     }
 
     @Test func doNotScheduleSpreadFiltersBySkewAndMissingLabels() {

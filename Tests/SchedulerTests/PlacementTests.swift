@@ -112,7 +112,7 @@ func pod(_ name: String = "p", cpu: String? = nil, memory: String? = nil, image:
         ]
         let r = SchedulingAlgorithm.run(pod: pod(cpu: "2"), nodes: nodes, seed: 1)
         #expect(r.chosen == nil)
-        #expect(r.unschedulableMessage == "0/3 nodes are available: 1 node(s) had untolerated taint {node.kubernetes.io/not-ready: }, 2 Insufficient cpu.")
+        #expect(r.unschedulableMessage == "0/3 nodes are available: 1 node(s) had untolerated taint {node.kubernetes.io/not-ready: }, 2 Insufficient cpu. preemption: 0/3 nodes are available: 1 Preemption is not helpful for scheduling, 2 No preemption victims found for incoming pod.")
     }
 
     @Test func tiesBreakBySeedAndUidAndRerunsAgree() {
@@ -162,7 +162,7 @@ func pod(_ name: String = "p", cpu: String? = nil, memory: String? = nil, image:
         let small = node("small", cpu: "2")
         let r = SchedulingAlgorithm.run(pod: p, nodes: [small], seed: 1)
         #expect(r.chosen == nil)
-        #expect(r.unschedulableMessage == "0/1 nodes are available: 1 Insufficient cpu.")
+        #expect(r.unschedulableMessage == "0/1 nodes are available: 1 Insufficient cpu. preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod.")
         // The init container's image counts for ImageLocality too.
         let withImage = node("with", images: [("migrate:1", 800 << 20)]), without = node("without")
         var light = pod()

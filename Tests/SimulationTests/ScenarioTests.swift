@@ -18,7 +18,7 @@ func simulate(_ file: String, seed: UInt64? = nil) async throws -> (checks: [Sim
     return (checks, ndjson, dir)
 }
 
-let scenarios = ["pod-create.yaml", "restart-always.yaml", "node-failure.yaml", "pod-delete-grace.yaml", "unschedulable.yaml", "rolling-update.yaml"]
+let scenarios = ["pod-create.yaml", "restart-always.yaml", "node-failure.yaml", "pod-delete-grace.yaml", "unschedulable.yaml", "rolling-update.yaml", "preemption.yaml"]
 
 @Suite struct ScenarioTests {
     @Test(arguments: scenarios)

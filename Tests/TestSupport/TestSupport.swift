@@ -52,7 +52,9 @@ public struct ProcessResult: Sendable {
     }
 }
 
-/// Runs `kj` with `arguments` to completion.
+/// Runs `kj` with `arguments` to completion. It blocks its thread until the process ends: on two
+/// cores two such tests hold the whole cooperative pool, and in-process async tests wait — which is
+/// why the time limits of those are hang guards of minutes, not measures.
 public func runKJ(_ arguments: [String], environment: [String: String]? = nil, stdin: Data? = nil) throws -> ProcessResult {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: kjExecutable)
@@ -73,10 +75,10 @@ public func runKJ(_ arguments: [String], environment: [String: String]? = nil, s
     let group = DispatchGroup()
     group.enter()
     DispatchQueue.global().async {
-        errData.set(err.fileHandleForReading.readDataToEndOfFile())
+        errData.set(err.fileHandleForReading.readAllRetryingInterrupts())
         group.leave()
     }
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    let outData = out.fileHandleForReading.readAllRetryingInterrupts()
     group.wait()
     p.waitUntilExit()
     return ProcessResult(
@@ -140,4 +142,21 @@ public func readLine(from handle: FileHandle, of process: Process, containing te
         done.wait()
     }
     return found.line
+}
+
+extension FileHandle {
+    /// Everything up to end of file, reading again when a signal interrupts the read (Foundation's
+    /// `readDataToEndOfFile` traps on EINTR, and child processes' signals reach the test process).
+    public func readAllRetryingInterrupts() -> Data {
+        var data = Data()
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { Glibc.read(fileDescriptor, $0.baseAddress, $0.count) }
+            if n > 0 {
+                data.append(contentsOf: buffer[0..<n])
+            } else if n == 0 || errno != EINTR {
+                return data
+            }
+        }
+    }
 }
