@@ -158,6 +158,15 @@ struct Why: ParsableCommand {
             out += table.split(separator: "\n").map { "    " + $0 }.joined(separator: "\n") + "\n"
             out += "    (" + columns.map { "\(Self.short($0)) = \(Self.pluginColumns[$0]?.meaning ?? $0)" }.joined(separator: ", ") + ")\n"
         }
+        if let rows = d.topology, !rows.isEmpty {
+            out += "  Pods counted per topology domain:\n"
+            for t in rows {
+                let what = t.selector.isEmpty ? "" : " of \(t.selector)"
+                let skew = t.maxSkew.map { ", maxSkew \($0)" } ?? ""
+                let shown = t.domains.isEmpty ? "none" : t.domains.joined(separator: ", ") + (t.domainCount > Int64(t.domains.count) ? ", …" : "")
+                out += "    \(t.plugin) \(t.rule) on \(t.topologyKey)\(skew): pods\(what): \(shown)\n"
+            }
+        }
         if let p = d.preemption {
             if let node = p.node {
                 out += "  Preemption: \(p.candidates) candidate node(s); nominated \(node), evicting \(p.victims.joined(separator: ", ")).\n"
@@ -165,7 +174,7 @@ struct Why: ParsableCommand {
                 out += "    candidate nodes the one whose most important victim matters least wins, then the lowest sum of priorities,\n"
                 out += "    then the fewest victims, then the latest-started victims)\n"
             } else if let message = p.message {
-                out += "  Preemption did not help: \(message)\n"
+                out += "  Preemption did not help: \(message.hasPrefix("preemption: ") ? String(message.dropFirst("preemption: ".count)) : message)\n"
             }
         }
         if let tied = d.tied {

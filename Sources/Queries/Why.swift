@@ -66,6 +66,20 @@ public struct PodExplanation: Sendable, Equatable, Codable {
         public var profileDigest: String?
         /// What DefaultPreemption decided, when no node fit.
         public var preemption: Preemption?
+        /// The topology domains PodTopologySpread and InterPodAffinity counted pods in.
+        public var topology: [TopologyRow]?
+    }
+
+    /// One spread constraint or pod (anti-)affinity term: matching pods per topology domain.
+    public struct TopologyRow: Sendable, Equatable, Codable {
+        public var plugin: String
+        public var rule: String
+        public var topologyKey: String
+        public var selector: String
+        public var maxSkew: Int64?
+        public var domainCount: Int64
+        /// `value: count`, busiest first (at most 16).
+        public var domains: [String]
     }
 
     /// A preemption: the node nominated and the pods removed for it, or why preemption could not help.
@@ -189,6 +203,22 @@ extension PodExplanation {
         return result
     }
 
+    static func preemption(_ p: JSONValue) -> Preemption {
+        let victims: [String] = (p["victims"]?.arrayValue ?? []).map { v in
+            let pod = v["pod"]?.stringValue ?? "", priority = v["priority"]?.intValue ?? 0
+            return "\(pod) (priority \(priority))"
+        }
+        return Preemption(node: p["node"]?.stringValue, victims: victims, candidates: p["candidates"]?.intValue ?? 0, message: p["message"]?.stringValue)
+    }
+
+    static func topologyRow(_ t: JSONValue) -> TopologyRow {
+        let counts: [(String, Int64)] = (t["domains"]?.objectValue ?? [:]).map { ($0.key, $0.value.intValue ?? 0) }
+        let ordered = counts.sorted { a, b in a.1 != b.1 ? a.1 > b.1 : a.0 < b.0 }
+        return TopologyRow(plugin: t["plugin"]?.stringValue ?? "", rule: t["rule"]?.stringValue ?? "", topologyKey: t["topologyKey"]?.stringValue ?? "",
+                           selector: t["selector"]?.stringValue ?? "", maxSkew: t["maxSkew"]?.intValue,
+                           domainCount: t["domainCount"]?.intValue ?? 0, domains: ordered.map { "\($0.0): \($0.1)" })
+    }
+
     static func decision(_ e: Event) throws -> Decision {
         let d = try JSONValue.parse(e.data)
         let filtered = (d["filtered"]?.arrayValue ?? []).map { f in
@@ -207,11 +237,7 @@ extension PodExplanation {
             searched: d["searched"]?.intValue ?? 0, feasible: d["feasible"]?.intValue ?? 0, filtered: filtered, candidates: candidates,
             tied: d["tieBreak"]?["count"]?.intValue, tiedNodes: d["tieBreak"]?["tied"]?.arrayValue?.compactMap(\.stringValue),
             message: d["message"]?.stringValue, profile: d["profile"]?.stringValue, profileDigest: d["profileDigest"]?.stringValue,
-            preemption: d["preemption"].map { p in
-                Preemption(node: p["node"]?.stringValue,
-                           victims: (p["victims"]?.arrayValue ?? []).map { "\($0["pod"]?.stringValue ?? "") (priority \($0["priority"]?.intValue ?? 0))" },
-                           candidates: p["candidates"]?.intValue ?? 0, message: p["message"]?.stringValue)
-            })
+            preemption: d["preemption"].map(Self.preemption), topology: d["topology"]?.arrayValue.map { $0.map(Self.topologyRow) })
     }
 
     /// From the pod's creation back to the request that started it (following each event's
@@ -302,6 +328,25 @@ extension PodExplanation {
         }
         if reasons.contains("node(s) were unschedulable") { hints.append("uncordon a node (spec.unschedulable)") }
         if reasons.contains("node(s) didn't have free ports for the requested pod ports") { hints.append("the pod's hostPort is taken on every node that fits") }
+        let affinityMatches = reasons.contains { $0.hasPrefix("node(s) didn't") && $0.contains("affinity rules") }
+            ? PodAffinityMatches.find(for: pod, in: cluster) : []
+        func named(_ rule: String) -> String {
+            let found = affinityMatches.filter { $0.rule == rule }
+            guard !found.isEmpty else { return "" }
+            return " (" + found.prefix(5).map { "\($0.pod) on \($0.node)" }.joined(separator: ", ") + (found.count > 5 ? ", … \(found.count) in all" : "") + ")"
+        }
+        if reasons.contains(InterPodAffinityPluginReasons.antiAffinity) {
+            hints.append("every topology domain already holds a pod the pod's required anti-affinity selects\(named("anti-affinity")): add a node (a new domain), or make the rule preferred")
+        }
+        if reasons.contains(InterPodAffinityPluginReasons.existingAntiAffinity) {
+            hints.append("pods already running refuse this pod beside them: their required anti-affinity selects it\(named("existing anti-affinity"))")
+        }
+        if reasons.contains(InterPodAffinityPluginReasons.affinity) {
+            hints.append("no topology domain holds a pod the pod's required affinity selects (and the pod does not select itself)")
+        }
+        if reasons.contains(PodTopologySpreadReasons.skew) {
+            hints.append("every remaining domain would exceed the constraint's maxSkew: add capacity in the emptiest domain, or raise maxSkew")
+        }
         if nodes.isEmpty { hints.append("the cluster has no nodes: add one") }
         return hints
     }

@@ -52,6 +52,8 @@ public struct SchedulingResult: Sendable, Equatable {
     public var profileDigest: String
     /// What DefaultPreemption decided when no node fit (nil: it did not run).
     public var preemption: PreemptionResult?
+    /// The topology domains and pod counts PodTopologySpread and InterPodAffinity worked with.
+    public var topology: [TopologyCount] = []
 
     /// kube-scheduler's FitError text: `0/3 nodes are available: 1 node(s) had untolerated taint
     /// {node.kubernetes.io/not-ready: }, 2 Insufficient cpu.`
@@ -99,6 +101,17 @@ public struct SchedulingResult: Sendable, Equatable {
             "profile": .string(profile),
             "profileDigest": .string(profileDigest),
         ]
+        if !topology.isEmpty {
+            data["topology"] = .array(topology.map { t in
+                var entry: [String: JSONValue] = [
+                    "plugin": .string(t.plugin), "rule": .string(t.rule), "topologyKey": .string(t.topologyKey),
+                    "selector": .string(t.selector), "domainCount": .int(Int64(t.domains.count)),
+                    "domains": .object(Dictionary(uniqueKeysWithValues: t.domains.prefix(nodeLimit * 2).map { ($0.value, JSONValue.int($0.count)) })),
+                ]
+                if let maxSkew = t.maxSkew { entry["maxSkew"] = .int(maxSkew) }
+                return .object(entry)
+            })
+        }
         if let p = preemption {
             var entry: [String: JSONValue] = ["candidates": .int(Int64(p.candidates))]
             if let node = p.node { entry["node"] = .string(node) }
@@ -131,14 +144,14 @@ public enum SchedulingAlgorithm {
     /// Schedules `pod` with `profile` onto one of the cluster's nodes (sorted by name).
     public static func run(pod: Pod, cluster: ClusterSnapshot, profile: SchedulerProfile = .kubeDefault, seed: UInt64,
                            startIndex: Int = 0, findAll: Bool = false) -> SchedulingResult {
-        var cycle = SchedulingCycle(pod: pod, cluster: cluster)
+        let cycle = SchedulingCycle(pod: pod, cluster: cluster)
         let nodes = cluster.nodes, total = nodes.count
         var verdicts: [NodeVerdict] = []
         var result = SchedulingResult(verdicts: [], scores: [], chosen: nil, tied: [], totalNodes: total, searchStart: startIndex,
                                       searched: 0, profile: profile.schedulerName, profileDigest: profile.digest)
         // PreFilter: a rejection here holds for every node.
         for plugin in profile.filters {
-            if let rejection = plugin.preFilter(&cycle) {
+            if let rejection = plugin.preFilter(cycle) {
                 result.verdicts = nodes.map { NodeVerdict(node: $0.name, plugin: rejection.plugin, reasons: rejection.reasons, resolvable: rejection.resolvable) }
                 return result
             }
@@ -173,6 +186,7 @@ public enum SchedulingAlgorithm {
         result.verdicts = verdicts
         result.searched = visited
         guard !feasible.isEmpty else {
+            result.topology = TopologyCount.of(cycle)
             if profile.preemption, total > 0 {
                 result.preemption = DefaultPreemption.run(pod: pod, cluster: cluster, profile: profile, verdicts: verdicts, seed: seed)
             }
@@ -182,7 +196,7 @@ public enum SchedulingAlgorithm {
         // PreScore, Score and NormalizeScore per plugin, then the weighted sum.
         var perPlugin: [(name: String, raw: [Int64], normalized: [Int64], weight: Int64)] = []
         for (plugin, weight) in profile.scorers {
-            plugin.preScore(&cycle, feasible: feasible)
+            plugin.preScore(cycle, feasible: feasible)
             let raw = feasible.map { plugin.score(cycle, $0) }
             perPlugin.append((plugin.name, raw, plugin.normalize(cycle, raw, feasible: feasible), weight))
         }
@@ -195,14 +209,15 @@ public enum SchedulingAlgorithm {
         let tied = scores.prefix { $0.total == best }.map(\.node).sorted()
         result.scores = scores
         result.tied = tied
+        result.topology = TopologyCount.of(cycle)
         result.chosen = tied[Int(tieBreakIndex(seed: seed, uid: pod.metadata.uid ?? "", count: tied.count))]
         return result
     }
 
     /// The first filter that rejects `pod` on `node` in `cluster` (PreFilter run afresh), or nil.
     static func rejection(of pod: Pod, on node: NodeInfo, in cluster: ClusterSnapshot, profile: SchedulerProfile) -> Rejection? {
-        var cycle = SchedulingCycle(pod: pod, cluster: cluster)
-        for plugin in profile.filters { if let r = plugin.preFilter(&cycle) { return r } }
+        let cycle = SchedulingCycle(pod: pod, cluster: cluster)
+        for plugin in profile.filters { if let r = plugin.preFilter(cycle) { return r } }
         return profile.filters.lazy.compactMap { $0.filter(cycle, node) }.first
     }
 
@@ -229,5 +244,65 @@ public enum SchedulingAlgorithm {
         let digest = SHA256.hash(data: input)
         let v = digest.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
         return v % UInt64(count)
+    }
+}
+
+/// Pods counted per topology domain for one rule of an attempt: a spread constraint (pods its
+/// selector matches, per domain) or a required pod (anti-)affinity term (matching pods per domain).
+/// What `kj why` shows beside the scores.
+public struct TopologyCount: Sendable, Equatable {
+    public var plugin: String
+    /// `DoNotSchedule` / `ScheduleAnyway` (spread), `affinity` / `anti-affinity` / `existing anti-affinity`.
+    public var rule: String
+    public var topologyKey: String
+    public var selector: String
+    public var maxSkew: Int64?
+    /// Domains with at least one counted pod, by value, busiest first.
+    public var domains: [(value: String, count: Int64)]
+
+    public static func == (a: TopologyCount, b: TopologyCount) -> Bool {
+        (a.plugin, a.rule, a.topologyKey, a.selector, a.maxSkew) == (b.plugin, b.rule, b.topologyKey, b.selector, b.maxSkew)
+            && a.domains.elementsEqual(b.domains) { $0.value == $1.value && $0.count == $1.count }
+    }
+
+    static func sorted(_ counts: [(String, Int64)]) -> [(value: String, count: Int64)] {
+        counts.filter { $0.1 > 0 }.sorted { ($1.1, $0.0) < ($0.1, $1.0) }.map { (value: $0.0, count: $0.1) }
+    }
+
+    /// What the attempt's cycle counted.
+    static func of(_ cycle: SchedulingCycle) -> [TopologyCount] {
+        var out: [TopologyCount] = []
+        if let s = cycle.spread {
+            for (i, c) in s.constraints.enumerated() {
+                out.append(TopologyCount(plugin: PluginName.podTopologySpread, rule: "DoNotSchedule", topologyKey: c.topologyKey,
+                                         selector: c.selector?.description ?? "", maxSkew: c.maxSkew,
+                                         domains: sorted(zip(s.indexes[i].values, s.counts[i]).map { ($0, $1) })))
+            }
+        }
+        if let s = cycle.spreadScore {
+            for (i, c) in s.constraints.enumerated() where c.topologyKey != TopologyKey.hostname {
+                out.append(TopologyCount(plugin: PluginName.podTopologySpread, rule: "ScheduleAnyway", topologyKey: c.topologyKey,
+                                         selector: c.selector?.description ?? "", maxSkew: c.maxSkew,
+                                         domains: sorted(zip(s.indexes[i].values, s.counts[i]).map { ($0, $1) })))
+            }
+        }
+        if let a = cycle.podAffinity {
+            func counts(_ key: String, _ table: [TopologyPair: Int64]) -> [(value: String, count: Int64)] {
+                sorted(table.filter { $0.key.key == key }.map { ($0.key.value, $0.value) })
+            }
+            for t in a.affinity {
+                out.append(TopologyCount(plugin: PluginName.interPodAffinity, rule: "affinity", topologyKey: t.topologyKey,
+                                         selector: t.selector?.description ?? "", maxSkew: nil, domains: counts(t.topologyKey, a.affinityCounts)))
+            }
+            for t in a.antiAffinity {
+                out.append(TopologyCount(plugin: PluginName.interPodAffinity, rule: "anti-affinity", topologyKey: t.topologyKey,
+                                         selector: t.selector?.description ?? "", maxSkew: nil, domains: counts(t.topologyKey, a.antiAffinityCounts)))
+            }
+            for key in Set(a.existingAntiAffinityCounts.keys.map(\.key)).sorted() {
+                out.append(TopologyCount(plugin: PluginName.interPodAffinity, rule: "existing anti-affinity", topologyKey: key,
+                                         selector: "", maxSkew: nil, domains: counts(key, a.existingAntiAffinityCounts)))
+            }
+        }
+        return out
     }
 }

@@ -11,10 +11,17 @@ public struct ClusterSnapshot {
     /// Pods nominated to a node by preemption and not bound yet, by node: what they will take is
     /// held for them against pods of no higher priority.
     public var nominated: [String: [PodInfo]]
+    /// The nodes' topology domains, numbered (valid for these nodes and their labels).
+    let topology: TopologyIndexes
+    /// Which nodes hold pods with each label, when the caller keeps one for these nodes.
+    let labels: LabelIndex?
 
     public init(nodes: [NodeInfo], imageNodes: [String: Int]? = nil, namespaceLabels: [String: [String: String]] = [:],
-                workloads: WorkloadSelectors = WorkloadSelectors(), nominated: [String: [PodInfo]] = [:]) {
+                workloads: WorkloadSelectors = WorkloadSelectors(), nominated: [String: [PodInfo]] = [:],
+                topology: TopologyIndexes = TopologyIndexes(), labels: LabelIndex? = nil) {
         self.nodes = nodes
+        self.topology = topology
+        self.labels = labels
         self.imageNodes = imageNodes ?? Self.imageNodes(nodes)
         self.namespaceLabels = namespaceLabels
         self.workloads = workloads
@@ -75,5 +82,87 @@ public struct WorkloadSelectors: Sendable {
             requirements += selector.requirements
         }
         return LabelSelectorExpression(requirements)
+    }
+}
+
+/// For one topology key, each node's domain as a small integer (kube-scheduler's topology pairs,
+/// numbered): spreading counts pods per domain in arrays instead of hashing label values for every
+/// node of every attempt.
+final class TopologyIndex {
+    /// The domains' values, by number.
+    let values: [String]
+    /// Each node's domain (by the snapshot's node order), or -1 without the label.
+    let domainOfNode: [Int32]
+    /// The number of each value.
+    let domainOfValue: [String: Int32]
+
+    init(key: String, nodes: [NodeInfo]) {
+        var values: [String] = [], numbers: [String: Int32] = [:], ofNode: [Int32] = []
+        ofNode.reserveCapacity(nodes.count)
+        for n in nodes {
+            guard let v = n.labels[key] else { ofNode.append(-1); continue }
+            if let d = numbers[v] {
+                ofNode.append(d)
+            } else {
+                let d = Int32(values.count)
+                numbers[v] = d
+                values.append(v)
+                ofNode.append(d)
+            }
+        }
+        self.values = values
+        domainOfNode = ofNode
+        domainOfValue = numbers
+    }
+}
+
+/// The topology indexes of one set of nodes, built on first use. The scheduler keeps one while its
+/// nodes and their labels stay the same; a snapshot made elsewhere starts its own.
+public final class TopologyIndexes {
+    private var byKey: [String: TopologyIndex] = [:]
+    private var positions: [String: Int]?
+
+    public init() {}
+
+    /// Where each node is in `nodes`, by name.
+    func position(_ nodes: [NodeInfo]) -> [String: Int] {
+        if let positions, positions.count == nodes.count { return positions }
+        let p = Dictionary(nodes.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
+        positions = p
+        return p
+    }
+
+    func index(_ key: String, _ nodes: [NodeInfo]) -> TopologyIndex {
+        if let i = byKey[key], i.domainOfNode.count == nodes.count { return i }
+        let i = TopologyIndex(key: key, nodes: nodes)
+        byKey[key] = i
+        return i
+    }
+}
+
+/// Which nodes hold pods carrying each label, by namespace: spreading counts only those nodes
+/// instead of every node of the cluster. Kept by the scheduler as pods come and go.
+public final class LabelIndex {
+    private var nodes: [NodeInfo.PodLabel: Set<String>] = [:]
+
+    public init() {}
+
+    func set(_ label: NodeInfo.PodLabel, on node: String, present: Bool) {
+        if present {
+            nodes[label, default: []].insert(node)
+        } else if nodes[label]?.remove(node) != nil, nodes[label]?.isEmpty == true {
+            nodes[label] = nil
+        }
+    }
+
+    /// The nodes that may hold pods in `namespace` that `selector` matches: those holding its
+    /// rarest required label (nil: the selector requires no single label, any node may).
+    func candidates(_ selector: LabelSelectorExpression, namespace: String) -> Set<String>? {
+        var best: Set<String>?
+        for r in selector.requirements where r.op == .equals || (r.op == .in && r.values.count == 1) {
+            let holders = nodes[NodeInfo.PodLabel(namespace: namespace, key: r.key, value: r.values[0])] ?? []
+            if best == nil || holders.count < best!.count { best = holders }
+        }
+        return best
     }
 }

@@ -33,7 +33,9 @@ public struct Rejection: Sendable, Equatable {
 
 /// What the plugins of one scheduling attempt share: the pod, what it asks for, the cluster as the
 /// scheduler sees it, and each plugin's precomputed state (kube-scheduler's `CycleState`, typed).
-public struct SchedulingCycle {
+/// A class so that the thousands of filter and score calls of an attempt share it instead of
+/// copying it; it lives and dies within one attempt on one task.
+public final class SchedulingCycle {
     public let pod: Pod
     public let request: PodRequest
     public let cluster: ClusterSnapshot
@@ -57,26 +59,26 @@ public struct SchedulingCycle {
 protocol FilterPlugin: Sendable {
     var name: String { get }
     /// Computes the plugin's state for the attempt; a rejection here applies to every node.
-    func preFilter(_ cycle: inout SchedulingCycle) -> Rejection?
+    func preFilter(_ cycle: SchedulingCycle) -> Rejection?
     /// Nil if `node` passes.
     func filter(_ cycle: SchedulingCycle, _ node: NodeInfo) -> Rejection?
 }
 
 extension FilterPlugin {
-    func preFilter(_ cycle: inout SchedulingCycle) -> Rejection? { nil }
+    func preFilter(_ cycle: SchedulingCycle) -> Rejection? { nil }
 }
 
 /// A plugin at the scoring extension points: `preScore` once over the feasible nodes, `score` per
 /// node, then `normalize` across them to 0–100 (`NormalizeScore`).
 protocol ScorePlugin: Sendable {
     var name: String { get }
-    func preScore(_ cycle: inout SchedulingCycle, feasible: [NodeInfo])
+    func preScore(_ cycle: SchedulingCycle, feasible: [NodeInfo])
     func score(_ cycle: SchedulingCycle, _ node: NodeInfo) -> Int64
     func normalize(_ cycle: SchedulingCycle, _ scores: [Int64], feasible: [NodeInfo]) -> [Int64]
 }
 
 extension ScorePlugin {
-    func preScore(_ cycle: inout SchedulingCycle, feasible: [NodeInfo]) {}
+    func preScore(_ cycle: SchedulingCycle, feasible: [NodeInfo]) {}
     func normalize(_ cycle: SchedulingCycle, _ scores: [Int64], feasible: [NodeInfo]) -> [Int64] { scores }
 }
 

@@ -1,7 +1,30 @@
 import ClusterModel
 
+/// A pod's affinity and anti-affinity terms, resolved for matching (kube-scheduler's PodInfo does the same).
+struct PodAffinityTerms: Sendable, Equatable {
+    var requiredAffinity: [AffinityTerm]
+    var requiredAntiAffinity: [AffinityTerm]
+    var preferredAffinity: [AffinityTerm]
+    var preferredAntiAffinity: [AffinityTerm]
+
+    /// Nil when the pod has no pod affinity or anti-affinity.
+    init?(_ pod: Pod) {
+        let affinity = pod.spec.affinity?.podAffinity, anti = pod.spec.affinity?.podAntiAffinity
+        guard affinity != nil || anti != nil else { return nil }
+        let owner = pod.metadata.namespace ?? "default", labels = pod.metadata.labels ?? [:]
+        func required(_ terms: [PodAffinityTerm]?) -> [AffinityTerm] { (terms ?? []).map { AffinityTerm($0, owner: owner, ownerLabels: labels) } }
+        func preferred(_ terms: [WeightedPodAffinityTerm]?) -> [AffinityTerm] {
+            (terms ?? []).map { AffinityTerm($0.podAffinityTerm, owner: owner, ownerLabels: labels, weight: Int64($0.weight)) }
+        }
+        requiredAffinity = required(affinity?.requiredDuringSchedulingIgnoredDuringExecution)
+        requiredAntiAffinity = required(anti?.requiredDuringSchedulingIgnoredDuringExecution)
+        preferredAffinity = preferred(affinity?.preferredDuringSchedulingIgnoredDuringExecution)
+        preferredAntiAffinity = preferred(anti?.preferredDuringSchedulingIgnoredDuringExecution)
+    }
+}
+
 /// A pod affinity term resolved for matching: its selector and the namespaces it looks in.
-struct AffinityTerm: Sendable {
+struct AffinityTerm: Sendable, Equatable {
     var selector: LabelSelectorExpression?
     var namespaces: Set<String>
     var namespaceSelector: LabelSelectorExpression?
@@ -21,6 +44,16 @@ struct AffinityTerm: Sendable {
         if namespaces.isEmpty, namespaceSelector == nil { namespaces = [owner] }
         topologyKey = term.topologyKey
         self.weight = weight
+    }
+
+    /// False when no pod on `node` can match: the term looks in one namespace and a label it
+    /// requires is on no pod there (what lets most nodes be skipped without looking at their pods).
+    func mayMatch(on node: NodeInfo) -> Bool {
+        guard namespaceSelector == nil, namespaces.count == 1, let namespace = namespaces.first, let selector else { return selector != nil }
+        for r in selector.requirements where r.op == .equals || (r.op == .in && r.values.count == 1) {
+            if node.pods(in: namespace, labelled: r.key, r.values[0]) == 0 { return false }
+        }
+        return true
     }
 
     /// Whether the term selects a pod with `labels` in `namespace` (whose labels are `namespaceLabels`).
@@ -60,28 +93,28 @@ struct InterPodAffinityPlugin: FilterPlugin, ScorePlugin {
     let name = PluginName.interPodAffinity
     var hardPodAffinityWeight: Int64
 
-    static let existingAntiAffinityNotMatched = "node(s) didn't satisfy existing pods anti-affinity rules"
-    static let affinityNotMatched = "node(s) didn't match pod affinity rules"
-    static let antiAffinityNotMatched = "node(s) didn't match pod anti-affinity rules"
+    static let existingAntiAffinityNotMatched = InterPodAffinityPluginReasons.existingAntiAffinity
+    static let affinityNotMatched = InterPodAffinityPluginReasons.affinity
+    static let antiAffinityNotMatched = InterPodAffinityPluginReasons.antiAffinity
 
-    func preFilter(_ cycle: inout SchedulingCycle) -> Rejection? {
+    func preFilter(_ cycle: SchedulingCycle) -> Rejection? {
         let pod = cycle.pod, namespace = pod.metadata.namespace ?? "default", labels = pod.metadata.labels ?? [:]
         let namespaceLabels = cycle.cluster.namespaceLabels
-        let affinity = (pod.spec.affinity?.podAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? []).map { AffinityTerm($0, owner: namespace, ownerLabels: labels) }
-        let antiAffinity = (pod.spec.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? []).map { AffinityTerm($0, owner: namespace, ownerLabels: labels) }
+        let own = PodAffinityTerms(pod)
+        let affinity = own?.requiredAffinity ?? [], antiAffinity = own?.requiredAntiAffinity ?? []
         var state = PodAffinityState(affinity: affinity, antiAffinity: antiAffinity, affinityCounts: [:], antiAffinityCounts: [:], existingAntiAffinityCounts: [:])
         for node in cycle.cluster.nodes {
             if node.podsWithRequiredAntiAffinity > 0 {
                 for existing in node.pods.values where existing.hasRequiredAntiAffinity {
-                    for term in existing.antiAffinity!.requiredDuringSchedulingIgnoredDuringExecution! {
-                        let t = AffinityTerm(term, owner: existing.namespace, ownerLabels: existing.labels)
+                    for t in existing.terms!.requiredAntiAffinity {
                         guard let value = node.labels[t.topologyKey],
                               t.matches(namespace: namespace, labels: labels, namespaceLabels: namespaceLabels[namespace]) else { continue }
                         state.existingAntiAffinityCounts[TopologyPair(key: t.topologyKey, value: value), default: 0] += 1
                     }
                 }
             }
-            guard !affinity.isEmpty || !antiAffinity.isEmpty else { continue }
+            guard !affinity.isEmpty || !antiAffinity.isEmpty, !node.pods.isEmpty,
+                  affinity.contains(where: { $0.mayMatch(on: node) }) || antiAffinity.contains(where: { $0.mayMatch(on: node) }) else { continue }
             for existing in node.pods.values {
                 let nsLabels = namespaceLabels[existing.namespace]
                 // A pod counts for the affinity terms only if it matches all of them.
@@ -131,14 +164,11 @@ struct InterPodAffinityPlugin: FilterPlugin, ScorePlugin {
         }
     }
 
-    func preScore(_ cycle: inout SchedulingCycle, feasible: [NodeInfo]) {
+    func preScore(_ cycle: SchedulingCycle, feasible: [NodeInfo]) {
         let pod = cycle.pod, namespace = pod.metadata.namespace ?? "default", labels = pod.metadata.labels ?? [:]
         let namespaceLabels = cycle.cluster.namespaceLabels
-        func weighted(_ terms: [WeightedPodAffinityTerm]?, owner: String, ownerLabels: [String: String]) -> [AffinityTerm] {
-            (terms ?? []).map { AffinityTerm($0.podAffinityTerm, owner: owner, ownerLabels: ownerLabels, weight: Int64($0.weight)) }
-        }
-        let preferred = weighted(pod.spec.affinity?.podAffinity?.preferredDuringSchedulingIgnoredDuringExecution, owner: namespace, ownerLabels: labels)
-        let preferredAnti = weighted(pod.spec.affinity?.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution, owner: namespace, ownerLabels: labels)
+        let own = PodAffinityTerms(pod)
+        let preferred = own?.preferredAffinity ?? [], preferredAnti = own?.preferredAntiAffinity ?? []
         let hasConstraints = !preferred.isEmpty || !preferredAnti.isEmpty
         var scores: [String: [String: Int64]] = [:]
         func add(_ t: AffinityTerm, _ multiplier: Int64, nodeLabels: [String: String], matches: Bool) {
@@ -150,20 +180,16 @@ struct InterPodAffinityPlugin: FilterPlugin, ScorePlugin {
                 let existingNamespaceLabels = namespaceLabels[existing.namespace]
                 for t in preferred { add(t, 1, nodeLabels: node.labels, matches: t.matches(namespace: existing.namespace, labels: existing.labels, namespaceLabels: existingNamespaceLabels)) }
                 for t in preferredAnti { add(t, -1, nodeLabels: node.labels, matches: t.matches(namespace: existing.namespace, labels: existing.labels, namespaceLabels: existingNamespaceLabels)) }
-                guard existing.hasAffinityTerms else { continue }
+                guard let terms = existing.terms else { continue }
                 let incomingMatches = { (t: AffinityTerm) in t.matches(namespace: namespace, labels: labels, namespaceLabels: namespaceLabels[namespace]) }
                 if hardPodAffinityWeight > 0 {
-                    for term in existing.affinity?.requiredDuringSchedulingIgnoredDuringExecution ?? [] {
-                        let t = AffinityTerm(term, owner: existing.namespace, ownerLabels: existing.labels, weight: hardPodAffinityWeight)
+                    for var t in terms.requiredAffinity {
+                        t.weight = hardPodAffinityWeight
                         add(t, 1, nodeLabels: node.labels, matches: incomingMatches(t))
                     }
                 }
-                for t in weighted(existing.affinity?.preferredDuringSchedulingIgnoredDuringExecution, owner: existing.namespace, ownerLabels: existing.labels) {
-                    add(t, 1, nodeLabels: node.labels, matches: incomingMatches(t))
-                }
-                for t in weighted(existing.antiAffinity?.preferredDuringSchedulingIgnoredDuringExecution, owner: existing.namespace, ownerLabels: existing.labels) {
-                    add(t, -1, nodeLabels: node.labels, matches: incomingMatches(t))
-                }
+                for t in terms.preferredAffinity { add(t, 1, nodeLabels: node.labels, matches: incomingMatches(t)) }
+                for t in terms.preferredAntiAffinity { add(t, -1, nodeLabels: node.labels, matches: incomingMatches(t)) }
             }
         }
         if !scores.isEmpty { cycle.podAffinityScore = PodAffinityScoreState(scores: scores) }
@@ -181,5 +207,49 @@ struct InterPodAffinityPlugin: FilterPlugin, ScorePlugin {
     func normalize(_ cycle: SchedulingCycle, _ scores: [Int64], feasible: [NodeInfo]) -> [Int64] {
         guard cycle.podAffinityScore != nil, let low = scores.min(), let high = scores.max(), high > low else { return scores.map { _ in 0 } }
         return scores.map { Int64(Double(maxNodeScore) * (Double($0 - low) / Double(high - low))) }
+    }
+}
+
+/// InterPodAffinity's filter reasons, in kube-scheduler's words (shared with `kj why`).
+public enum InterPodAffinityPluginReasons {
+    public static let existingAntiAffinity = "node(s) didn't satisfy existing pods anti-affinity rules"
+    public static let affinity = "node(s) didn't match pod affinity rules"
+    public static let antiAffinity = "node(s) didn't match pod anti-affinity rules"
+}
+
+/// The pods behind InterPodAffinity's verdicts, for explanations.
+public enum PodAffinityMatches {
+    /// A pod that a required (anti-)affinity rule counts: on which node, and by which rule.
+    public struct Match: Sendable, Equatable {
+        /// `affinity`, `anti-affinity` (the pod's terms select it) or `existing anti-affinity` (its
+        /// terms select the pod).
+        public var rule: String
+        public var node: String
+        public var pod: String
+    }
+
+    /// The pods on `cluster`'s nodes that `pod`'s required affinity and anti-affinity select, and
+    /// those whose required anti-affinity selects `pod`, sorted by node and pod: what `kj why` names.
+    public static func find(for pod: Pod, in cluster: ClusterSnapshot) -> [Match] {
+        let namespace = pod.metadata.namespace ?? "default", labels = pod.metadata.labels ?? [:]
+        let own = PodAffinityTerms(pod)
+        var out: [Match] = []
+        for node in cluster.nodes {
+            for existing in node.pods.values.sorted(by: { $0.key < $1.key }) {
+                let nsLabels = cluster.namespaceLabels[existing.namespace]
+                if let own, !own.requiredAffinity.isEmpty,
+                   own.requiredAffinity.allSatisfy({ $0.matches(namespace: existing.namespace, labels: existing.labels, namespaceLabels: nsLabels) }) {
+                    out.append(Match(rule: "affinity", node: node.name, pod: existing.key))
+                }
+                if let own, own.requiredAntiAffinity.contains(where: { $0.matches(namespace: existing.namespace, labels: existing.labels, namespaceLabels: nsLabels) }) {
+                    out.append(Match(rule: "anti-affinity", node: node.name, pod: existing.key))
+                }
+                if let terms = existing.terms,
+                   terms.requiredAntiAffinity.contains(where: { $0.matches(namespace: namespace, labels: labels, namespaceLabels: cluster.namespaceLabels[namespace]) }) {
+                    out.append(Match(rule: "existing anti-affinity", node: node.name, pod: existing.key))
+                }
+            }
+        }
+        return out
     }
 }

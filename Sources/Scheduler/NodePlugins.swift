@@ -140,6 +140,10 @@ struct NodeResourcesFitPlugin: FilterPlugin, ScorePlugin {
         if node.requested.pods + 1 > node.allocatable.pods { reasons.append("Too many pods") }
         if r.requested.milliCPU > 0, r.requested.milliCPU > node.allocatable.milliCPU - node.requested.milliCPU { reasons.append("Insufficient cpu") }
         if r.requested.memory > 0, r.requested.memory > node.allocatable.memory - node.requested.memory { reasons.append("Insufficient memory") }
+        // Ephemeral storage, extended resources (nvidia.com/gpu), hugepages: by name.
+        for (resource, amount) in r.requested.scalar.sorted(by: { $0.key < $1.key }) where amount > 0 {
+            if amount > (node.allocatable.scalar[resource] ?? 0) - (node.requested.scalar[resource] ?? 0) { reasons.append("Insufficient \(resource)") }
+        }
         return reasons.isEmpty ? nil : Rejection(name, reasons)
     }
 
@@ -217,9 +221,14 @@ public struct ScoringStrategy: Sendable, Equatable, Codable {
 struct BalancedAllocationPlugin: ScorePlugin {
     let name = PluginName.nodeResourcesBalancedAllocation
 
+    /// `v` as a Double: through Int64 when it fits (the generic 128-bit conversion is slow).
+    static func double(_ v: Int128) -> Double {
+        v >= Int128(Int64.min) && v <= Int128(Int64.max) ? Double(Int64(truncatingIfNeeded: v)) : Double(v)
+    }
+
     func score(_ cycle: SchedulingCycle, _ node: NodeInfo) -> Int64 {
         func fraction(_ requested: Int128, _ allocatable: Int128) -> Double {
-            allocatable > 0 ? min(1, Double(requested) / Double(allocatable)) : 0
+            allocatable > 0 ? min(1, Self.double(requested) / Self.double(allocatable)) : 0
         }
         let r = cycle.request
         let cpu = fraction(node.requested.milliCPU + r.requested.milliCPU, node.allocatable.milliCPU)

@@ -28,6 +28,11 @@ struct SpreadConstraint: Sendable {
 
     /// How many pods on `node` in the pod's namespace, not terminating, the selector matches.
     func matchingPods(on node: NodeInfo, namespace: String) -> Int64 {
+        guard let selector, !node.pods.isEmpty else { return 0 }
+        // A required label no pod here carries: none match (the common case on most nodes).
+        for r in selector.requirements where (r.op == .equals || (r.op == .in && r.values.count == 1)) {
+            if node.pods(in: namespace, labelled: r.key, r.values[0]) == 0 { return 0 }
+        }
         var count: Int64 = 0
         for p in node.pods.values where p.namespace == namespace && !p.terminating && selects(p.labels) { count += 1 }
         return count
@@ -37,8 +42,9 @@ struct SpreadConstraint: Sendable {
 /// What PreFilter counted for the DoNotSchedule constraints.
 struct TopologySpreadState {
     var constraints: [SpreadConstraint]
-    /// Per constraint: domain (topology value) → matching pods.
-    var counts: [[String: Int64]]
+    var indexes: [TopologyIndex]
+    /// Per constraint: matching pods per domain (by number).
+    var counts: [[Int64]]
     /// Per constraint: the smallest count over its domains (0 while there are fewer than minDomains).
     var minimum: [Int64]
 }
@@ -46,7 +52,9 @@ struct TopologySpreadState {
 /// What PreScore counted for the ScheduleAnyway constraints.
 struct TopologySpreadScoreState {
     var constraints: [SpreadConstraint]
-    var counts: [[String: Int64]]
+    var indexes: [TopologyIndex]
+    /// Per constraint: matching pods per domain of the feasible nodes (by number; others 0).
+    var counts: [[Int64]]
     var weights: [Double]
     /// Feasible nodes without every topology key (scored 0).
     var ignored: Set<String>
@@ -66,8 +74,8 @@ struct PodTopologySpreadPlugin: FilterPlugin, ScorePlugin {
         TopologySpreadConstraint(maxSkew: 3, topologyKey: TopologyKey.hostname, whenUnsatisfiable: "ScheduleAnyway", labelSelector: nil),
         TopologySpreadConstraint(maxSkew: 5, topologyKey: TopologyKey.zone, whenUnsatisfiable: "ScheduleAnyway", labelSelector: nil),
     ]
-    static let constraintsNotMatched = "node(s) didn't match pod topology spread constraints"
-    static let missingLabel = "node(s) didn't match pod topology spread constraints (missing required label)"
+    static let constraintsNotMatched = PodTopologySpreadReasons.skew
+    static let missingLabel = PodTopologySpreadReasons.missingLabel
 
     /// The pod's constraints with `whenUnsatisfiable` equal to `action`, or the defaults.
     func constraints(_ cycle: SchedulingCycle, _ action: String) -> [SpreadConstraint] {
@@ -88,24 +96,31 @@ struct PodTopologySpreadPlugin: FilterPlugin, ScorePlugin {
         return defaults.map { SpreadConstraint(maxSkew: Int64($0.maxSkew), topologyKey: $0.topologyKey, selector: selector, minDomains: 1, honorNodeAffinity: true, honorNodeTaints: false) }
     }
 
-    static func hasAllKeys(_ node: NodeInfo, _ constraints: [SpreadConstraint]) -> Bool {
-        constraints.allSatisfy { node.labels[$0.topologyKey] != nil }
+    /// Whether node number `n` has every constraint's topology key.
+    static func hasAllKeys(_ n: Int, _ indexes: [TopologyIndex]) -> Bool {
+        indexes.allSatisfy { $0.domainOfNode[n] >= 0 }
     }
 
-    func preFilter(_ cycle: inout SchedulingCycle) -> Rejection? {
+    func preFilter(_ cycle: SchedulingCycle) -> Rejection? {
         let constraints = constraints(cycle, "DoNotSchedule")
         guard !constraints.isEmpty else { return nil }
         let namespace = cycle.pod.metadata.namespace ?? "default"
-        var counts = Array(repeating: [String: Int64](), count: constraints.count)
-        for node in cycle.cluster.nodes where Self.hasAllKeys(node, constraints) {
-            for (i, c) in constraints.enumerated() where c.includes(node, cycle) {
-                counts[i][node.labels[c.topologyKey]!, default: 0] += c.matchingPods(on: node, namespace: namespace)
+        let nodes = cycle.cluster.nodes
+        let indexes = constraints.map { cycle.cluster.topology.index($0.topologyKey, nodes) }
+        var counts = indexes.map { Array(repeating: Int64(0), count: $0.values.count) }
+        var present = indexes.map { Array(repeating: false, count: $0.values.count) }
+        for (n, node) in nodes.enumerated() where Self.hasAllKeys(n, indexes) {
+            for i in constraints.indices where constraints[i].includes(node, cycle) {
+                let d = Int(indexes[i].domainOfNode[n])
+                present[i][d] = true
+                counts[i][d] += constraints[i].matchingPods(on: node, namespace: namespace)
             }
         }
-        let minimum = constraints.indices.map { i in
-            Int64(counts[i].count) < constraints[i].minDomains ? 0 : counts[i].values.min() ?? 0
+        let minimum = constraints.indices.map { i -> Int64 in
+            let domains = counts[i].indices.filter { present[i][$0] }
+            return Int64(domains.count) < constraints[i].minDomains ? 0 : domains.map { counts[i][$0] }.min() ?? 0
         }
-        cycle.spread = TopologySpreadState(constraints: constraints, counts: counts, minimum: minimum)
+        cycle.spread = TopologySpreadState(constraints: constraints, indexes: indexes, counts: counts, minimum: minimum)
         return nil
     }
 
@@ -115,35 +130,51 @@ struct PodTopologySpreadPlugin: FilterPlugin, ScorePlugin {
         for (i, c) in state.constraints.enumerated() {
             guard let value = node.labels[c.topologyKey] else { return Rejection(name, [Self.missingLabel], resolvable: false) }
             let selfMatch: Int64 = c.selects(labels) ? 1 : 0
-            let skew = (state.counts[i][value] ?? 0) + selfMatch - state.minimum[i]
-            if skew > c.maxSkew { return Rejection(name, [Self.constraintsNotMatched]) }
+            let count = state.indexes[i].domainOfValue[value].map { state.counts[i][Int($0)] } ?? 0
+            if count + selfMatch - state.minimum[i] > c.maxSkew { return Rejection(name, [Self.constraintsNotMatched]) }
         }
         return nil
     }
 
-    func preScore(_ cycle: inout SchedulingCycle, feasible: [NodeInfo]) {
+    func preScore(_ cycle: SchedulingCycle, feasible: [NodeInfo]) {
         let constraints = constraints(cycle, "ScheduleAnyway")
         guard !constraints.isEmpty else { return }
+        let nodes = cycle.cluster.nodes
+        let indexes = constraints.map { cycle.cluster.topology.index($0.topologyKey, nodes) }
         let requireAllTopologies = !(cycle.pod.spec.topologySpreadConstraints ?? []).isEmpty || !systemDefaulted
         var ignored = Set<String>()
-        var counts = Array(repeating: [String: Int64](), count: constraints.count)
+        var present = indexes.map { Array(repeating: false, count: $0.values.count) }
         for node in feasible {
-            if requireAllTopologies, !Self.hasAllKeys(node, constraints) { ignored.insert(node.name); continue }
-            for (i, c) in constraints.enumerated() where c.topologyKey != TopologyKey.hostname {
-                if let value = node.labels[c.topologyKey] { counts[i][value] = 0 }
-            }
+            let domains = indexes.indices.map { i in node.labels[constraints[i].topologyKey].flatMap { indexes[i].domainOfValue[$0] } }
+            if requireAllTopologies, domains.contains(nil) { ignored.insert(node.name); continue }
+            for (i, d) in domains.enumerated() { if let d { present[i][Int(d)] = true } }
         }
         let sizes = constraints.indices.map { i in
-            constraints[i].topologyKey == TopologyKey.hostname ? feasible.count - ignored.count : counts[i].count
+            constraints[i].topologyKey == TopologyKey.hostname ? feasible.count - ignored.count : present[i].filter { $0 }.count
         }
         let namespace = cycle.pod.metadata.namespace ?? "default"
-        for node in cycle.cluster.nodes where !requireAllTopologies || Self.hasAllKeys(node, constraints) {
-            for (i, c) in constraints.enumerated() where c.topologyKey != TopologyKey.hostname {
-                guard let value = node.labels[c.topologyKey], counts[i][value] != nil, c.includes(node, cycle) else { continue }
-                counts[i][value]! += c.matchingPods(on: node, namespace: namespace)
+        var counts = indexes.map { Array(repeating: Int64(0), count: $0.values.count) }
+        // Nodes without a pod the selectors can match add nothing: with the scheduler's label index
+        // only the nodes holding the selectors' rarest label are visited.
+        var visit = Array(nodes.indices)
+        if let index = cycle.cluster.labels, constraints.allSatisfy({ $0.selector != nil }) {
+            let holders = constraints.compactMap { index.candidates($0.selector!, namespace: namespace) }
+            if holders.count == constraints.count {
+                let names = holders.dropFirst().reduce(holders[0]) { $0.union($1) }
+                let position = cycle.cluster.topology.position(nodes)
+                visit = names.compactMap { position[$0] }.sorted()
             }
         }
-        cycle.spreadScore = TopologySpreadScoreState(constraints: constraints, counts: counts, weights: sizes.map { log(Double($0 + 2)) }, ignored: ignored)
+        for n in visit where !requireAllTopologies || Self.hasAllKeys(n, indexes) {
+            let node = nodes[n]
+            for i in constraints.indices where constraints[i].topologyKey != TopologyKey.hostname {
+                let d = Int(indexes[i].domainOfNode[n])
+                guard d >= 0, present[i][d], constraints[i].includes(node, cycle) else { continue }
+                counts[i][d] += constraints[i].matchingPods(on: node, namespace: namespace)
+            }
+        }
+        cycle.spreadScore = TopologySpreadScoreState(constraints: constraints, indexes: indexes, counts: counts,
+                                                     weights: sizes.map { log(Double($0 + 2)) }, ignored: ignored)
     }
 
     /// Σ over the constraints of (matching pods in the node's domain × the domain count's weight
@@ -154,7 +185,9 @@ struct PodTopologySpreadPlugin: FilterPlugin, ScorePlugin {
         var score = 0.0
         for (i, c) in state.constraints.enumerated() {
             guard let value = node.labels[c.topologyKey] else { continue }
-            let count = c.topologyKey == TopologyKey.hostname ? c.matchingPods(on: node, namespace: namespace) : state.counts[i][value] ?? 0
+            let count = c.topologyKey == TopologyKey.hostname
+                ? c.matchingPods(on: node, namespace: namespace)
+                : state.indexes[i].domainOfValue[value].map { state.counts[i][Int($0)] } ?? 0
             score += Double(count) * state.weights[i] + Double(c.maxSkew - 1)
         }
         return Int64(score.rounded())
@@ -174,4 +207,10 @@ struct PodTopologySpreadPlugin: FilterPlugin, ScorePlugin {
             return maxNodeScore * (high + low - scores[i]) / high
         }
     }
+}
+
+/// PodTopologySpread's filter reasons, in kube-scheduler's words (shared with `kj why`).
+public enum PodTopologySpreadReasons {
+    public static let skew = "node(s) didn't match pod topology spread constraints"
+    public static let missingLabel = "node(s) didn't match pod topology spread constraints (missing required label)"
 }

@@ -47,6 +47,10 @@ public final class SchedulerComponent: Component {
 
     private var nodes: [String: NodeInfo] = [:]
     private var sortedNodes: [NodeInfo]?
+    /// The nodes' topology domains, numbered; replaced when nodes or their labels change.
+    private var topology = TopologyIndexes()
+    /// Which nodes hold pods with each label (the nodes keep it current).
+    private let labelIndex = LabelIndex()
     private var imageNodes: [String: Int]?
     private var contributions: [ObjectKey: (node: String, pod: PodInfo)] = [:]
     private var namespaceLabels: [String: [String: String]] = [:]
@@ -103,6 +107,7 @@ public final class SchedulerComponent: Component {
     private func nodesChanged() {
         sortedNodes = nil
         imageNodes = nil
+        topology = TopologyIndexes()
     }
 
     private func observeNode(_ event: Event, _ cache: ObjectCache) {
@@ -118,9 +123,10 @@ public final class SchedulerComponent: Component {
             if relevant {
                 clusterChanged(at: event.revision)
                 imageNodes = nil
+                topology = TopologyIndexes()
             }
         } else {
-            nodes[name] = NodeInfo(node)
+            nodes[name] = NodeInfo(node, labelIndex: labelIndex)
             clusterChanged(at: event.revision)
             nodesChanged()
         }
@@ -290,7 +296,8 @@ public final class SchedulerComponent: Component {
         let profile = profiles[pod.spec.schedulerName ?? SchedulerProfile.defaultName] ?? .kubeDefault
         var reserved: [String: [PodInfo]] = [:]
         for key in nominated.keys.sorted() { let n = nominated[key]!; reserved[n.node, default: []].append(n.pod) }
-        let cluster = ClusterSnapshot(nodes: nodes, imageNodes: imageNodes, namespaceLabels: namespaceLabels, workloads: workloads, nominated: reserved)
+        let cluster = ClusterSnapshot(nodes: nodes, imageNodes: imageNodes, namespaceLabels: namespaceLabels, workloads: workloads, nominated: reserved,
+                                      topology: topology, labels: labelIndex)
         let result = SchedulingAlgorithm.run(pod: pod, cluster: cluster, profile: profile, seed: seed, startIndex: startIndex % max(1, nodes.count))
         startIndex = (startIndex + result.searched) % max(1, nodes.count)
         let decision = try await context.decide(

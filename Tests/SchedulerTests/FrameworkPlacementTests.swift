@@ -2,6 +2,7 @@ import ClusterModel
 import Foundation
 import Scheduler
 import Testing
+import TestSupport
 
 /// A replica of ReplicaSet `web` (labels app=web), controlled by it.
 func replica(_ i: Int, cpu: String = "100m", memory: String = "128Mi", affinity: Affinity? = nil, spread: [TopologySpreadConstraint]? = nil) -> Pod {
@@ -272,5 +273,43 @@ func profile(_ yaml: String) throws -> SchedulerProfile {
             try SchedulerConfiguration.profiles(yaml: "apiVersion: kubescheduler.config.k8s.io/v1beta3\nkind: KubeSchedulerConfiguration\n")
         }
         #expect(error?.description == "apiVersion: Unsupported value: \"kubescheduler.config.k8s.io/v1beta3\": supported values: \"kubescheduler.config.k8s.io/v1\"")
+    }
+}
+
+/// The scheduler's label index only lets spreading skip nodes that add nothing: with or without
+/// it, every attempt decides the same.
+@Suite struct LabelIndexTests {
+    @Test(arguments: [1, 2, 3] as [UInt64])
+    func decisionsAreTheSameWithAndWithoutTheIndex(seed: UInt64) {
+        var rng = SeededGenerator(seed: seed)
+        let index = LabelIndex()
+        func cluster(_ index: LabelIndex?) -> [NodeInfo] {
+            (0..<40).map { i in
+                var n = Node(metadata: ObjectMeta(name: "node-\(i)", labels: [TopologyKey.hostname: "node-\(i)", TopologyKey.zone: "zone-\(i % 4)"]))
+                let capacity: [String: Quantity] = ["cpu": Quantity(8), "memory": Quantity(16 << 30, format: .binarySI), "pods": Quantity(110)]
+                n.status = NodeStatus(capacity: capacity, allocatable: capacity)
+                return NodeInfo(n, labelIndex: index)
+            }
+        }
+        let indexed = cluster(index), plain = cluster(nil)
+        var workloads = WorkloadSelectors()
+        for g in 0..<3 { workloads.setReplicaSet(namespace: "default", name: "rs-\(g)", selector: LabelSelectorExpression(labels: ["app": "g\(g)"])) }
+        for i in 0..<150 {
+            let g = Int.random(in: 0..<3, using: &rng)
+            var p = pod("p\(i)", cpu: "100m", memory: "64Mi", uid: "uid-\(i)")
+            p.metadata.labels = ["app": "g\(g)"]
+            p.metadata.ownerReferences = [OwnerReference(apiVersion: ReplicaSet.apiVersion, kind: ReplicaSet.kind, name: "rs-\(g)", uid: "rs-\(g)", controller: true)]
+            let a = SchedulingAlgorithm.run(pod: p, cluster: ClusterSnapshot(nodes: indexed, workloads: workloads, labels: index), seed: seed)
+            let b = SchedulingAlgorithm.run(pod: p, cluster: ClusterSnapshot(nodes: plain, workloads: workloads), seed: seed)
+            #expect(a == b, "pod \(i)")
+            guard let chosen = a.chosen else { continue }
+            p.spec.nodeName = chosen
+            indexed.first { $0.name == chosen }!.add(PodInfo(p))
+            plain.first { $0.name == chosen }!.add(PodInfo(p))
+            // Now and then a pod goes, to exercise removal.
+            if i % 7 == 0, let victim = indexed.first(where: { !$0.pods.isEmpty })?.pods.keys.sorted().first {
+                for nodes in [indexed, plain] { for n in nodes { n.remove(victim) } }
+            }
+        }
     }
 }

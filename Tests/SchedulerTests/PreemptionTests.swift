@@ -59,8 +59,7 @@ func prioritized(_ name: String, _ priority: Int32, cpu: String, start: Int = 0,
 
     @Test func aNominatedPodsRoomIsHeldAgainstPodsOfNoHigherPriority() {
         let node1 = hostNode("node-1", cpu: "2")
-        var urgent = PodInfo(prioritized("urgent", 1000, cpu: "1500m"))
-        urgent.namespace = "default"
+        let urgent = PodInfo(prioritized("urgent", 1000, cpu: "1500m"))
         let cluster = ClusterSnapshot(nodes: [node1], nominated: ["node-1": [urgent]])
         let same = SchedulingAlgorithm.run(pod: prioritized("polite", 1000, cpu: "1500m", never: true), cluster: cluster, seed: 1)
         #expect(same.chosen == nil)
@@ -68,5 +67,50 @@ func prioritized(_ name: String, _ priority: Int32, cpu: String, start: Int = 0,
         #expect(higher.chosen == "node-1")
         // The nominated pod itself is not held against itself.
         #expect(SchedulingAlgorithm.run(pod: prioritized("urgent", 1000, cpu: "1500m"), cluster: cluster, seed: 1).chosen == "node-1")
+    }
+}
+
+/// NodeResourcesFit's request as kube-scheduler 1.32 computes it: sidecars, overhead, extended resources.
+@Suite struct ResourceRequestTests {
+    func container(_ name: String, cpu: String, sidecar: Bool = false) -> Container {
+        var c = Container(name: name, image: "app:1")
+        c.resources = ResourceRequirements(requests: ["cpu": try! Quantity(parsing: cpu)])
+        if sidecar { c.restartPolicy = "Always" }
+        return c
+    }
+
+    @Test func sidecarsRunBesideTheContainersAndLaterInitContainers() {
+        var p = pod("sidecars")
+        p.spec.containers = [container("app", cpu: "1")]
+        // A sidecar of 500m, then an init container of 2: the init step needs 2.5, the run 1.5.
+        p.spec.initContainers = [container("proxy", cpu: "500m", sidecar: true), container("migrate", cpu: "2")]
+        #expect(PodRequest(p).requested.milliCPU == 2500)
+        p.spec.initContainers = [container("proxy", cpu: "500m", sidecar: true), container("warm", cpu: "1")]
+        #expect(PodRequest(p).requested.milliCPU == 1500)
+    }
+
+    @Test func overheadIsAddedToTheRequest() {
+        var p = pod("kata", cpu: "1", memory: "1Gi")
+        p.spec.overhead = ["cpu": try! Quantity(parsing: "250m"), "memory": try! Quantity(parsing: "120Mi")]
+        let r = PodRequest(p)
+        #expect(r.requested.milliCPU == 1250 && r.requested.memory == (1 << 30) + 120 * (1 << 20))
+    }
+
+    @Test func extendedResourcesMustFitByName() {
+        var gpuNode = Node(metadata: ObjectMeta(name: "gpu-1"))
+        let capacity: [String: Quantity] = ["cpu": Quantity(8), "memory": try! Quantity(parsing: "16Gi"), "pods": Quantity(110), "nvidia.com/gpu": Quantity(1)]
+        gpuNode.status = NodeStatus(capacity: capacity, allocatable: capacity)
+        var p = pod("trainer", cpu: "1")
+        p.spec.containers[0].resources?.requests?["nvidia.com/gpu"] = Quantity(1)
+        let nodes = [NodeInfo(gpuNode), node("plain")]
+        let first = SchedulingAlgorithm.run(pod: p, nodes: nodes, seed: 1)
+        #expect(first.chosen == "gpu-1")
+        nodes[0].add(PodInfo(p))
+        var second = p
+        second.metadata.name = "trainer-2"
+        second.metadata.uid = "uid-trainer-2"
+        let r = SchedulingAlgorithm.run(pod: second, nodes: nodes, seed: 1)
+        #expect(r.chosen == nil)
+        #expect(r.unschedulableMessage.hasPrefix("0/2 nodes are available: 2 Insufficient nvidia.com/gpu."), "\(r.unschedulableMessage)")
     }
 }
