@@ -79,7 +79,8 @@ public struct WorkloadSelectors: Sendable {
         var requirements = LabelSelectorExpression(labels: merged).requirements
         if let owner = pod.metadata.ownerReferences?.first(where: { $0.controller == true && $0.kind == ReplicaSet.kind && $0.apiVersion == ReplicaSet.apiVersion }),
            let selector = replicaSets[namespace]?[owner.name] {
-            requirements += selector.requirements
+            // A requirement the Services already make (app=web) would only repeat itself.
+            requirements += selector.requirements.filter { !requirements.contains($0) }
         }
         return LabelSelectorExpression(requirements)
     }
