@@ -2,8 +2,8 @@ import Foundation
 
 /// One requirement of a label selector: `app=web`, `tier!=db`, `env in (a,b)`, `env notin (c)`,
 /// `gpu`, `!gpu`.
-public struct LabelRequirement: Sendable, Equatable {
-    public enum Op: Sendable, Equatable { case equals, notEquals, `in`, notIn, exists, doesNotExist }
+public struct LabelRequirement: Sendable, Hashable {
+    public enum Op: Sendable, Hashable { case equals, notEquals, `in`, notIn, exists, doesNotExist }
     public var key: String
     public var op: Op
     public var values: [String]
@@ -39,7 +39,7 @@ public struct LabelRequirement: Sendable, Equatable {
 }
 
 /// A label selector: requirements that must all hold. The empty selector matches everything.
-public struct LabelSelectorExpression: Sendable, Equatable, CustomStringConvertible {
+public struct LabelSelectorExpression: Sendable, Hashable, CustomStringConvertible {
     public var requirements: [LabelRequirement]
 
     public init(_ requirements: [LabelRequirement] = []) { self.requirements = requirements }

@@ -14,7 +14,7 @@ public struct ClusterSnapshot {
     /// The nodes' topology domains, numbered (valid for these nodes and their labels).
     let topology: TopologyIndexes
     /// Which nodes hold pods with each label, when the caller keeps one for these nodes.
-    let labels: LabelIndex?
+    var labels: LabelIndex?
 
     public init(nodes: [NodeInfo], imageNodes: [String: Int]? = nil, namespaceLabels: [String: [String: String]] = [:],
                 workloads: WorkloadSelectors = WorkloadSelectors(), nominated: [String: [PodInfo]] = [:],
@@ -145,8 +145,16 @@ public final class TopologyIndexes {
 /// instead of every node of the cluster. Kept by the scheduler as pods come and go.
 public final class LabelIndex {
     private var nodes: [NodeInfo.PodLabel: Set<String>] = [:]
+    /// Existing pods' required anti-affinity terms: on which nodes, how many pods each.
+    private(set) var antiAffinity: [AffinityTerm: [String: Int]] = [:]
 
     public init() {}
+
+    func count(_ term: AffinityTerm, on node: String, _ delta: Int) {
+        let n = (antiAffinity[term]?[node] ?? 0) + delta
+        antiAffinity[term, default: [:]][node] = n > 0 ? n : nil
+        if antiAffinity[term]?.isEmpty == true { antiAffinity[term] = nil }
+    }
 
     func set(_ label: NodeInfo.PodLabel, on node: String, present: Bool) {
         if present {

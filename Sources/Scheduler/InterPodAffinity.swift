@@ -24,7 +24,7 @@ struct PodAffinityTerms: Sendable, Equatable {
 }
 
 /// A pod affinity term resolved for matching: its selector and the namespaces it looks in.
-struct AffinityTerm: Sendable, Equatable {
+struct AffinityTerm: Sendable, Hashable {
     var selector: LabelSelectorExpression?
     var namespaces: Set<String>
     var namespaceSelector: LabelSelectorExpression?
@@ -103,8 +103,12 @@ struct InterPodAffinityPlugin: FilterPlugin, ScorePlugin {
         let own = PodAffinityTerms(pod)
         let affinity = own?.requiredAffinity ?? [], antiAffinity = own?.requiredAntiAffinity ?? []
         var state = PodAffinityState(affinity: affinity, antiAffinity: antiAffinity, affinityCounts: [:], antiAffinityCounts: [:], existingAntiAffinityCounts: [:])
+        // Existing pods' required anti-affinity: with the scheduler's index, each distinct term once
+        // (and only the nodes holding it); without it, every such pod's terms.
+        let existing = cycle.cluster.labels.map { Self.existingAntiAffinity(pod, namespace, labels, namespaceLabels, $0, cycle.cluster) }
+        if let existing { state.existingAntiAffinityCounts = existing }
         for node in cycle.cluster.nodes {
-            if node.podsWithRequiredAntiAffinity > 0 {
+            if existing == nil, node.podsWithRequiredAntiAffinity > 0 {
                 for existing in node.pods.values where existing.hasRequiredAntiAffinity {
                     for t in existing.terms!.requiredAntiAffinity {
                         guard let value = node.labels[t.topologyKey],
@@ -130,6 +134,22 @@ struct InterPodAffinityPlugin: FilterPlugin, ScorePlugin {
         }
         cycle.podAffinity = state
         return nil
+    }
+
+    /// Domains where an existing pod's required anti-affinity term selects the incoming pod, from the
+    /// index of terms by node: each distinct term is matched once.
+    static func existingAntiAffinity(_ pod: Pod, _ namespace: String, _ labels: [String: String], _ namespaceLabels: [String: [String: String]],
+                                     _ index: LabelIndex, _ cluster: ClusterSnapshot) -> [TopologyPair: Int64] {
+        var counts: [TopologyPair: Int64] = [:]
+        let position = cluster.topology.position(cluster.nodes)
+        for (term, holders) in index.antiAffinity
+        where term.matches(namespace: namespace, labels: labels, namespaceLabels: namespaceLabels[namespace]) {
+            for (name, n) in holders {
+                guard let p = position[name], let value = cluster.nodes[p].labels[term.topologyKey] else { continue }
+                counts[TopologyPair(key: term.topologyKey, value: value), default: 0] += Int64(n)
+            }
+        }
+        return counts
     }
 
     /// kube-scheduler's order: the pod's affinity, its anti-affinity, then existing pods' anti-affinity.

@@ -246,6 +246,7 @@ public final class NodeInfo {
         for port in p.hostPorts { usedPorts[port, default: 0] += 1 }
         pods[pod.key] = pod
         count(pod, 1)
+        for term in pod.terms?.requiredAntiAffinity ?? [] { labelIndex?.count(term, on: name, 1) }
         if pod.hasAffinityTerms { podsWithAffinity += 1 }
         if pod.hasRequiredAntiAffinity { podsWithRequiredAntiAffinity += 1 }
     }
@@ -254,6 +255,7 @@ public final class NodeInfo {
     public func remove(_ key: String) {
         guard let pod = pods.removeValue(forKey: key) else { return }
         count(pod, -1)
+        for term in pod.terms?.requiredAntiAffinity ?? [] { labelIndex?.count(term, on: name, -1) }
         let p = pod.request
         requested = requested - p.requested
         nonZeroRequested = nonZeroRequested - p.nonZero

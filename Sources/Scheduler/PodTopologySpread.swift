@@ -96,6 +96,17 @@ struct PodTopologySpreadPlugin: FilterPlugin, ScorePlugin {
         return defaults.map { SpreadConstraint(maxSkew: Int64($0.maxSkew), topologyKey: $0.topologyKey, selector: selector, minDomains: 1, honorNodeAffinity: true, honorNodeTaints: false) }
     }
 
+    /// The positions of the nodes that may hold pods the constraints' selectors match, from the
+    /// scheduler's label index (nil: no index, or a selector without a single required label).
+    static func holders(_ constraints: [SpreadConstraint], _ namespace: String, _ cycle: SchedulingCycle) -> [Int]? {
+        guard let index = cycle.cluster.labels, constraints.allSatisfy({ $0.selector != nil }) else { return nil }
+        let holders = constraints.compactMap { index.candidates($0.selector!, namespace: namespace) }
+        guard holders.count == constraints.count else { return nil }
+        let names = holders.dropFirst().reduce(holders[0]) { $0.union($1) }
+        let position = cycle.cluster.topology.position(cycle.cluster.nodes)
+        return names.compactMap { position[$0] }.sorted()
+    }
+
     /// Whether node number `n` has every constraint's topology key.
     static func hasAllKeys(_ n: Int, _ indexes: [TopologyIndex]) -> Bool {
         indexes.allSatisfy { $0.domainOfNode[n] >= 0 }
@@ -109,11 +120,25 @@ struct PodTopologySpreadPlugin: FilterPlugin, ScorePlugin {
         let indexes = constraints.map { cycle.cluster.topology.index($0.topologyKey, nodes) }
         var counts = indexes.map { Array(repeating: Int64(0), count: $0.values.count) }
         var present = indexes.map { Array(repeating: false, count: $0.values.count) }
-        for (n, node) in nodes.enumerated() where Self.hasAllKeys(n, indexes) {
-            for i in constraints.indices where constraints[i].includes(node, cycle) {
-                let d = Int(indexes[i].domainOfNode[n])
-                present[i][d] = true
-                counts[i][d] += constraints[i].matchingPods(on: node, namespace: namespace)
+        if let holders = Self.holders(constraints, namespace, cycle), !constraints.contains(where: \.honorNodeTaints),
+           cycle.pod.spec.nodeSelector == nil, cycle.pod.spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution == nil {
+            // Every node with the keys counts (nothing in the pod's node selection or taints policy
+            // excludes one): domains from the numbered index, pods only where the index has holders.
+            for n in nodes.indices where Self.hasAllKeys(n, indexes) {
+                for i in constraints.indices { present[i][Int(indexes[i].domainOfNode[n])] = true }
+            }
+            for n in holders where Self.hasAllKeys(n, indexes) {
+                for i in constraints.indices {
+                    counts[i][Int(indexes[i].domainOfNode[n])] += constraints[i].matchingPods(on: nodes[n], namespace: namespace)
+                }
+            }
+        } else {
+            for (n, node) in nodes.enumerated() where Self.hasAllKeys(n, indexes) {
+                for i in constraints.indices where constraints[i].includes(node, cycle) {
+                    let d = Int(indexes[i].domainOfNode[n])
+                    present[i][d] = true
+                    counts[i][d] += constraints[i].matchingPods(on: node, namespace: namespace)
+                }
             }
         }
         let minimum = constraints.indices.map { i -> Int64 in
@@ -156,15 +181,7 @@ struct PodTopologySpreadPlugin: FilterPlugin, ScorePlugin {
         var counts = indexes.map { Array(repeating: Int64(0), count: $0.values.count) }
         // Nodes without a pod the selectors can match add nothing: with the scheduler's label index
         // only the nodes holding the selectors' rarest label are visited.
-        var visit = Array(nodes.indices)
-        if let index = cycle.cluster.labels, constraints.allSatisfy({ $0.selector != nil }) {
-            let holders = constraints.compactMap { index.candidates($0.selector!, namespace: namespace) }
-            if holders.count == constraints.count {
-                let names = holders.dropFirst().reduce(holders[0]) { $0.union($1) }
-                let position = cycle.cluster.topology.position(nodes)
-                visit = names.compactMap { position[$0] }.sorted()
-            }
-        }
+        let visit = Self.holders(constraints, namespace, cycle) ?? Array(nodes.indices)
         for n in visit where !requireAllTopologies || Self.hasAllKeys(n, indexes) {
             let node = nodes[n]
             for i in constraints.indices where constraints[i].topologyKey != TopologyKey.hostname {

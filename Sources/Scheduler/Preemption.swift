@@ -84,6 +84,8 @@ enum DefaultPreemption {
         nodes[index] = trial
         var trialCluster = cluster
         trialCluster.nodes = nodes
+        // The index describes the nodes as they are, not the trial without the victims.
+        trialCluster.labels = nil
         if let rejection = SchedulingAlgorithm.rejection(of: pod, on: trial, in: trialCluster, profile: profile) { return .failure(rejection.reasons) }
         var victims: [PodInfo] = []
         for p in lower {

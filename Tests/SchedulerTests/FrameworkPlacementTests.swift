@@ -276,8 +276,8 @@ func profile(_ yaml: String) throws -> SchedulerProfile {
     }
 }
 
-/// The scheduler's label index only lets spreading skip nodes that add nothing: with or without
-/// it, every attempt decides the same.
+/// The scheduler's label index only lets spreading skip nodes that add nothing, and matches each
+/// distinct existing anti-affinity term once: with or without it, every attempt decides the same.
 @Suite struct LabelIndexTests {
     @Test(arguments: [1, 2, 3] as [UInt64])
     func decisionsAreTheSameWithAndWithoutTheIndex(seed: UInt64) {
@@ -299,6 +299,16 @@ func profile(_ yaml: String) throws -> SchedulerProfile {
             var p = pod("p\(i)", cpu: "100m", memory: "64Mi", uid: "uid-\(i)")
             p.metadata.labels = ["app": "g\(g)"]
             p.metadata.ownerReferences = [OwnerReference(apiVersion: ReplicaSet.apiVersion, kind: ReplicaSet.kind, name: "rs-\(g)", uid: "rs-\(g)", controller: true)]
+            // Group 1 spreads over zones (DoNotSchedule); group 2 keeps one pod per zone at most.
+            if g == 1 {
+                p.spec.topologySpreadConstraints = [TopologySpreadConstraint(maxSkew: 1, topologyKey: TopologyKey.zone, whenUnsatisfiable: "DoNotSchedule",
+                                                                             labelSelector: LabelSelector(matchLabels: ["app": "g1"]))]
+            }
+            if g == 2 {
+                p.spec.affinity = Affinity(podAntiAffinity: PodAffinity(required: [
+                    PodAffinityTerm(labelSelector: LabelSelector(matchLabels: ["app": "g2"]), topologyKey: TopologyKey.zone),
+                ]))
+            }
             let a = SchedulingAlgorithm.run(pod: p, cluster: ClusterSnapshot(nodes: indexed, workloads: workloads, labels: index), seed: seed)
             let b = SchedulingAlgorithm.run(pod: p, cluster: ClusterSnapshot(nodes: plain, workloads: workloads), seed: seed)
             #expect(a == b, "pod \(i)")
