@@ -20,6 +20,7 @@ public struct ClusterSnapshot {
                 workloads: WorkloadSelectors = WorkloadSelectors(), nominated: [String: [PodInfo]] = [:],
                 topology: TopologyIndexes = TopologyIndexes(), labels: LabelIndex? = nil) {
         self.nodes = nodes
+        for (i, n) in nodes.enumerated() where n.position != i { n.position = i }
         self.topology = topology
         self.labels = labels
         self.imageNodes = imageNodes ?? Self.imageNodes(nodes)

@@ -212,6 +212,10 @@ public final class NodeInfo {
         var value: String
     }
 
+    /// Where the node is in the snapshot that last listed it (-1: in none yet): lets plugins read
+    /// per-node arrays instead of hashing labels.
+    var position = -1
+
     /// The cluster-wide index this node reports its pods' labels to (the scheduler's; nil for a
     /// node on its own, or a copy being tried by preemption).
     var labelIndex: LabelIndex?
@@ -233,6 +237,7 @@ public final class NodeInfo {
     /// A node with the same state, to change without changing this one.
     func copy() -> NodeInfo {
         let c = NodeInfo(node)
+        c.position = position
         for p in pods.values { c.add(p) }
         return c
     }

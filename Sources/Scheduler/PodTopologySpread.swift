@@ -107,6 +107,17 @@ struct PodTopologySpreadPlugin: FilterPlugin, ScorePlugin {
         return names.compactMap { position[$0] }.sorted()
     }
 
+    /// `node`'s domain in `index` (nil: it lacks the key): read at its position when the snapshot
+    /// numbered it, else looked up by its label.
+    static func domain(_ node: NodeInfo, _ index: TopologyIndex, _ key: String, _ nodes: [NodeInfo]) -> Int? {
+        let p = node.position
+        if p >= 0, p < nodes.count, nodes[p] === node {
+            let d = index.domainOfNode[p]
+            return d >= 0 ? Int(d) : nil
+        }
+        return node.labels[key].flatMap { index.domainOfValue[$0] }.map(Int.init)
+    }
+
     /// Whether node number `n` has every constraint's topology key.
     static func hasAllKeys(_ n: Int, _ indexes: [TopologyIndex]) -> Bool {
         indexes.allSatisfy { $0.domainOfNode[n] >= 0 }
@@ -152,10 +163,11 @@ struct PodTopologySpreadPlugin: FilterPlugin, ScorePlugin {
     func filter(_ cycle: SchedulingCycle, _ node: NodeInfo) -> Rejection? {
         guard let state = cycle.spread else { return nil }
         let labels = cycle.pod.metadata.labels ?? [:]
+        let nodes = cycle.cluster.nodes
         for (i, c) in state.constraints.enumerated() {
-            guard let value = node.labels[c.topologyKey] else { return Rejection(name, [Self.missingLabel], resolvable: false) }
+            guard node.labels[c.topologyKey] != nil else { return Rejection(name, [Self.missingLabel], resolvable: false) }
             let selfMatch: Int64 = c.selects(labels) ? 1 : 0
-            let count = state.indexes[i].domainOfValue[value].map { state.counts[i][Int($0)] } ?? 0
+            let count = Self.domain(node, state.indexes[i], c.topologyKey, nodes).map { state.counts[i][$0] } ?? 0
             if count + selfMatch - state.minimum[i] > c.maxSkew { return Rejection(name, [Self.constraintsNotMatched]) }
         }
         return nil
@@ -170,9 +182,9 @@ struct PodTopologySpreadPlugin: FilterPlugin, ScorePlugin {
         var ignored = Set<String>()
         var present = indexes.map { Array(repeating: false, count: $0.values.count) }
         for node in feasible {
-            let domains = indexes.indices.map { i in node.labels[constraints[i].topologyKey].flatMap { indexes[i].domainOfValue[$0] } }
+            let domains = indexes.indices.map { i in Self.domain(node, indexes[i], constraints[i].topologyKey, nodes) }
             if requireAllTopologies, domains.contains(nil) { ignored.insert(node.name); continue }
-            for (i, d) in domains.enumerated() { if let d { present[i][Int(d)] = true } }
+            for (i, d) in domains.enumerated() { if let d { present[i][d] = true } }
         }
         let sizes = constraints.indices.map { i in
             constraints[i].topologyKey == TopologyKey.hostname ? feasible.count - ignored.count : present[i].filter { $0 }.count
@@ -197,14 +209,12 @@ struct PodTopologySpreadPlugin: FilterPlugin, ScorePlugin {
     /// Σ over the constraints of (matching pods in the node's domain × the domain count's weight
     /// + maxSkew − 1): lower is better.
     func score(_ cycle: SchedulingCycle, _ node: NodeInfo) -> Int64 {
-        guard let state = cycle.spreadScore, !state.ignored.contains(node.name) else { return 0 }
-        let namespace = cycle.pod.metadata.namespace ?? "default"
+        guard let state = cycle.spreadScore, state.ignored.isEmpty || !state.ignored.contains(node.name) else { return 0 }
+        let namespace = cycle.pod.metadata.namespace ?? "default", nodes = cycle.cluster.nodes
         var score = 0.0
         for (i, c) in state.constraints.enumerated() {
-            guard let value = node.labels[c.topologyKey] else { continue }
-            let count = c.topologyKey == TopologyKey.hostname
-                ? c.matchingPods(on: node, namespace: namespace)
-                : state.indexes[i].domainOfValue[value].map { state.counts[i][Int($0)] } ?? 0
+            guard let d = Self.domain(node, state.indexes[i], c.topologyKey, nodes) else { continue }
+            let count = c.topologyKey == TopologyKey.hostname ? c.matchingPods(on: node, namespace: namespace) : state.counts[i][d]
             score += Double(count) * state.weights[i] + Double(c.maxSkew - 1)
         }
         return Int64(score.rounded())

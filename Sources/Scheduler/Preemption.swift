@@ -82,6 +82,7 @@ enum DefaultPreemption {
         for p in lower { trial.remove(p.key) }
         var nodes = cluster.nodes
         nodes[index] = trial
+        trial.position = index
         var trialCluster = cluster
         trialCluster.nodes = nodes
         // The index describes the nodes as they are, not the trial without the victims.
