@@ -38,7 +38,7 @@ public struct SchedulerReplay {
         }
         let data = try JSONValue.parse(decision.data)
         self.pod = pod
-        self.cluster = ClusterSnapshot(nodes: cluster.nodes, namespaceLabels: cluster.namespaceLabels, workloads: cluster.workloads, nominated: cluster.nominated)
+        self.cluster = cluster
         self.profile = try SchedulerConfigurations.profile(named: data["profile"]?.stringValue, digest: data["profileDigest"]?.stringValue,
                                                            before: decision.revision, in: view)
         self.seed = try ClusterSeed.read(in: view)

@@ -170,11 +170,12 @@ public enum SchedulingAlgorithm {
         feasible.reserveCapacity(min(wanted, searchable))
         var visited = 0
         let start = candidates.count == total ? startIndex : 0
-        let podInfo = PodInfo(pod)
+        // Only pods nominated by preemption need the pod's own info (to leave room for them).
+        let podInfo = cluster.nominated.isEmpty ? nil : PodInfo(pod)
         while visited < searchable, feasible.count < wanted {
             let n = candidates[(start + visited) % searchable]
             visited += 1
-            let reserved = cluster.nominated.isEmpty ? n : cluster.withNominated(n, for: podInfo)
+            let reserved = podInfo.map { cluster.withNominated(n, for: $0) } ?? n
             if let rejection = profile.filters.lazy.compactMap({ $0.filter(cycle, reserved) }).first {
                 verdicts.append(NodeVerdict(node: n.name, plugin: rejection.plugin, reasons: rejection.reasons, resolvable: rejection.resolvable))
             } else {

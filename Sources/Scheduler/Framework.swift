@@ -41,6 +41,11 @@ public final class SchedulingCycle {
     public let cluster: ClusterSnapshot
     /// The pod's tolerations.
     public let tolerations: [Toleration]
+    /// The pod's affinity and anti-affinity terms, resolved once for the attempt (nil: none).
+    let podTerms: PodAffinityTerms?
+    /// The selector of the Services and ReplicaSet that select the pod (PodTopologySpread's
+    /// default constraints), worked out once for PreFilter and PreScore.
+    lazy var defaultSelector: LabelSelectorExpression = cluster.workloads.defaultSelector(for: pod)
     var spread: TopologySpreadState?
     var spreadScore: TopologySpreadScoreState?
     var podAffinity: PodAffinityState?
@@ -51,6 +56,7 @@ public final class SchedulingCycle {
         self.request = PodRequest(pod)
         self.cluster = cluster
         self.tolerations = pod.spec.tolerations ?? []
+        self.podTerms = PodAffinityTerms(pod)
     }
 }
 

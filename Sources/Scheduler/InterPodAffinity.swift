@@ -100,7 +100,7 @@ struct InterPodAffinityPlugin: FilterPlugin, ScorePlugin {
     func preFilter(_ cycle: SchedulingCycle) -> Rejection? {
         let pod = cycle.pod, namespace = pod.metadata.namespace ?? "default", labels = pod.metadata.labels ?? [:]
         let namespaceLabels = cycle.cluster.namespaceLabels
-        let own = PodAffinityTerms(pod)
+        let own = cycle.podTerms
         let affinity = own?.requiredAffinity ?? [], antiAffinity = own?.requiredAntiAffinity ?? []
         var state = PodAffinityState(affinity: affinity, antiAffinity: antiAffinity, affinityCounts: [:], antiAffinityCounts: [:], existingAntiAffinityCounts: [:])
         // Existing pods' required anti-affinity: with the scheduler's index, each distinct term once
@@ -187,7 +187,7 @@ struct InterPodAffinityPlugin: FilterPlugin, ScorePlugin {
     func preScore(_ cycle: SchedulingCycle, feasible: [NodeInfo]) {
         let pod = cycle.pod, namespace = pod.metadata.namespace ?? "default", labels = pod.metadata.labels ?? [:]
         let namespaceLabels = cycle.cluster.namespaceLabels
-        let own = PodAffinityTerms(pod)
+        let own = cycle.podTerms
         let preferred = own?.preferredAffinity ?? [], preferredAnti = own?.preferredAntiAffinity ?? []
         let hasConstraints = !preferred.isEmpty || !preferredAnti.isEmpty
         var scores: [String: [String: Int64]] = [:]

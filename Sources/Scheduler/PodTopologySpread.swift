@@ -91,7 +91,7 @@ struct PodTopologySpreadPlugin: FilterPlugin, ScorePlugin {
         }
         let defaults = defaultConstraints.filter { $0.whenUnsatisfiable == action }
         guard !defaults.isEmpty else { return [] }
-        let selector = cycle.cluster.workloads.defaultSelector(for: pod)
+        let selector = cycle.defaultSelector
         guard !selector.isEmpty else { return [] }
         return defaults.map { SpreadConstraint(maxSkew: Int64($0.maxSkew), topologyKey: $0.topologyKey, selector: selector, minDomains: 1, honorNodeAffinity: true, honorNodeTaints: false) }
     }
