@@ -75,6 +75,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Replays of recorded journals: lockstep verification of every component's decisions.
+        .target(name: "Replay", dependencies: ["Journal", "ClusterModel", "ControlPlane", "Scheduler", "Controllers", "NodeAgent", "Simulation"]),
         // Answers from the journal: object histories, why a pod is where it is, diffs between revisions.
         .target(name: "Queries", dependencies: ["Journal", "ClusterModel", "ControlPlane", "Scheduler"]),
         // The Kubernetes API over HTTP (Hummingbird 2): discovery, REST, watch, tables, Status
@@ -111,6 +113,7 @@ let package = Package(
                 "Simulation",
                 "NodeAgent",
                 "Queries",
+                "Replay",
                 "APIServer",
                 "CLMDBBaseline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -134,6 +137,7 @@ let package = Package(
         .testTarget(name: "ControllersTests", dependencies: ["Controllers", "ClusterModel"]),
         .testTarget(name: "NodeAgentTests", dependencies: ["NodeAgent", "Simulation", "ClusterModel", "Journal", "TestSupport"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Scheduler", "ControlPlane", "ClusterModel", "Journal", "TestSupport"]),
+        .testTarget(name: "ReplayTests", dependencies: ["Replay", "Simulation", "ControlPlane", "ClusterModel", "Journal", "TestSupport"]),
         .testTarget(name: "QueriesTests", dependencies: ["Queries", "Journal", "ClusterModel", "ControlPlane", "Scheduler", "Simulation", "TestSupport", "kj"]),
         // The API without a server: protobuf request bodies captured from kubectl, and their JSON.
         .testTarget(name: "APIServerTests", dependencies: ["APIServer", "ClusterModel", "ControlPlane", "Journal", "TestSupport"], exclude: ["fixtures"]),

@@ -94,7 +94,7 @@ public enum KubeServer {
             }
         }
         metrics.observe(store.spaceAlarm)
-        try await recordStart(store: store, config: config, previousRun: lock.previousRun, logger: logger)
+        let started = try await recordStart(store: store, config: config, previousRun: lock.previousRun, logger: logger)
         let api = KubeAPI(store: store, tokens: tokens, metrics: metrics, minRequestTimeout: limits.minRequestTimeout)
 
         let chain = requestChain(api: api, metrics: metrics, limits: limits, logger: logger)
@@ -112,7 +112,7 @@ public enum KubeServer {
             responder: responder,
             server: server,
             configuration: ApplicationConfiguration(address: .hostname(config.host, port: config.port), serverName: "kubejournal"),
-            services: [DriverService(store: store, nodes: config.nodes, settings: config.settings, metrics: metrics, clock: clock, logger: logger)],
+            services: [DriverService(store: store, nodes: config.nodes, settings: config.settings, started: started.time, metrics: metrics, clock: clock, logger: logger)],
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? config.port
                 let url = "https://\(config.host.contains(":") ? "[\(config.host)]" : config.host):\(port)"
@@ -132,9 +132,11 @@ public enum KubeServer {
         await store.flushSnapshots()
     }
 
-    /// Appends `ControlPlaneStarted`: the run's nodes, how long after the journal's last event it
-    /// starts, and how the previous run ended (the components then resume from the journal).
-    static func recordStart(store: Store, config: ServeConfiguration, previousRun: ServeLock.PreviousRun, logger: Logger) async throws {
+    /// Appends `ControlPlaneStarted`: the run's nodes and settings (what a replay needs to run the
+    /// same components), how long after the journal's last event it starts, and how the previous
+    /// run ended (the components then resume from the journal).
+    @discardableResult
+    static func recordStart(store: Store, config: ServeConfiguration, previousRun: ServeLock.PreviousRun, logger: Logger) async throws -> Event {
         let head = try store.journal.head()
         let now = store.clock.now()
         var data: [String: JSONValue] = [
@@ -142,11 +144,15 @@ public enum KubeServer {
             "nodes": .array(config.nodes.map { .string($0.name) }),
             "previousRun": .string(previousRun.rawValue), "resumedAt": .int(Int64(head.revision)),
         ]
+        data.merge(config.settings.journalled(nodes: config.nodes)) { $1 }
+        data["defaultNotReadyTolerationSeconds"] = .int(config.admission.notReadyTolerationSeconds)
+        data["defaultUnreachableTolerationSeconds"] = .int(config.admission.unreachableTolerationSeconds)
         if head.revision > 0 { data["sinceLastEventSeconds"] = .int(max(0, head.time.microseconds(until: now)) / 1_000_000) }
-        _ = try await store.record(EventDraft(
+        let event = try await store.record(EventDraft(
             time: now, type: ClusterEventType.controlPlaneStarted, actor: Actor(kind: "controlplane", name: "kj-serve"),
             object: ObjectRef(kind: "Cluster", name: "cluster"), observed: head.revision, data: JSONValue.object(data).serialized()))
         if previousRun == .unclean { logger.notice("the previous kj serve on this journal did not stop cleanly; resuming from the journal") }
+        return event
     }
 
     /// The middleware every request passes, outermost first.
@@ -166,19 +172,21 @@ struct DriverService: ServiceLifecycle.Service {
     let store: Store
     let nodes: [SimulatedNode]
     let settings: Driver.Settings
+    /// When `ControlPlaneStarted` says this run started: the components start from then.
+    let started: Timestamp
     let metrics: ServerMetrics
     let clock: WallClock
     let logger: Logger
 
     func run() async throws {
-        let (store, nodes, settings, metrics, clock, logger) = (self.store, self.nodes, self.settings, self.metrics, self.clock, self.logger)
+        let (store, nodes, settings, started, metrics, clock, logger) = (self.store, self.nodes, self.settings, self.started, self.metrics, self.clock, self.logger)
         try await cancelOnGracefulShutdown {
-            let kubelets = KubeletFleet(nodes: nodes, start: clock.now())
+            let kubelets = KubeletFleet(nodes: nodes, start: started)
             let components = Driver.standardComponents(seed: store.seed, kubelets: kubelets, settings: settings) + [DecisionMetrics(metrics)]
             let driver = try Driver(store: store, components: components, kubelets: kubelets, now: { clock.now() })
             driver.logger = logger
             do {
-                try await driver.runLive()
+                try await driver.runLive(startingAt: started)
             } catch is CancellationError {
             } catch {
                 logger.error("the components stopped", metadata: ["error": .string("\(error)")])

@@ -42,6 +42,28 @@ public enum Fault: Sendable, Equatable {
             self.images = images
             self.index = index
         }
+
+        /// The node as the journal writes it (`node`, `capacity`, `labels`, `taints`, `images`,
+        /// `index`): in an `add-node` fault and in `ControlPlaneStarted`'s `nodeSpecs`.
+        public var json: JSONValue {
+            var d: [String: JSONValue] = ["node": .string(name), "capacity": .object(capacity.mapValues { .string($0.description) })]
+            if !labels.isEmpty { d["labels"] = .object(labels.mapValues { .string($0) }) }
+            if !taints.isEmpty { d["taints"] = (try? ValueEncoder().encode(taints)) ?? .array([]) }
+            if !images.isEmpty { d["images"] = (try? ValueEncoder().encode(images)) ?? .array([]) }
+            if let index { d["index"] = .int(Int64(index)) }
+            return .object(d)
+        }
+
+        /// Reads `json` back; what is missing or malformed is left out (`name` when `node` is absent).
+        public init(json d: JSONValue, name: String? = nil) {
+            var capacity: [String: Quantity] = [:]
+            for (k, v) in d["capacity"]?.objectValue ?? [:] { if let q = v.stringValue.flatMap({ try? Quantity(parsing: $0) }) { capacity[k] = q } }
+            let labels = (d["labels"]?.objectValue ?? [:]).compactMapValues(\.stringValue)
+            let taints = (try? d["taints"].map { try ValueDecoder(strict: false).decode([Taint].self, from: $0) }) ?? nil
+            let images = (try? d["images"].map { try ValueDecoder(strict: false).decode([ContainerImage].self, from: $0) }) ?? nil
+            let index = d["index"]?.intValue.flatMap { Int(exactly: $0) }.flatMap { (1...65_000).contains($0) ? $0 : nil }
+            self.init(name: d["node"]?.stringValue ?? name ?? "", capacity: capacity, labels: labels, taints: taints ?? [], images: images ?? [], index: index)
+        }
     }
 
     /// The `fault` field of the event's data.
@@ -76,12 +98,7 @@ public enum Fault: Sendable, Equatable {
             d["exitCode"] = .int(Int64(code))
             if let container { d["container"] = .string(container) }
         case .addNode(let a):
-            d["node"] = .string(a.name)
-            d["capacity"] = .object(a.capacity.mapValues { .string($0.description) })
-            if !a.labels.isEmpty { d["labels"] = .object(a.labels.mapValues { .string($0) }) }
-            if !a.taints.isEmpty { d["taints"] = (try? ValueEncoder().encode(a.taints)) ?? .array([]) }
-            if !a.images.isEmpty { d["images"] = (try? ValueEncoder().encode(a.images)) ?? .array([]) }
-            if let index = a.index { d["index"] = .int(Int64(index)) }
+            d.merge(a.json.objectValue ?? [:]) { $1 }
         }
         return .object(d)
     }
@@ -100,13 +117,7 @@ public enum Fault: Sendable, Equatable {
             let code = d["exitCode"]?.intValue.flatMap { Int32(exactly: $0) } ?? 137
             self = .kill(namespace: event.object.namespace, pod: event.object.name, container: d["container"]?.stringValue, exitCode: code)
         case "add-node":
-            var capacity: [String: Quantity] = [:]
-            for (k, v) in d["capacity"]?.objectValue ?? [:] { if let q = v.stringValue.flatMap({ try? Quantity(parsing: $0) }) { capacity[k] = q } }
-            let labels = (d["labels"]?.objectValue ?? [:]).compactMapValues(\.stringValue)
-            let taints = (try? d["taints"].map { try ValueDecoder(strict: false).decode([Taint].self, from: $0) }) ?? nil
-            let images = (try? d["images"].map { try ValueDecoder(strict: false).decode([ContainerImage].self, from: $0) }) ?? nil
-            let index = d["index"]?.intValue.flatMap { Int(exactly: $0) }.flatMap { (1...65_000).contains($0) ? $0 : nil }
-            self = .addNode(AddedNode(name: node, capacity: capacity, labels: labels, taints: taints ?? [], images: images ?? [], index: index))
+            self = .addNode(AddedNode(json: d, name: node))
         default: return nil
         }
     }

@@ -25,14 +25,18 @@ public actor Store {
         public var spaceRetryInterval: Duration
         /// The tolerations admission gives every new pod.
         public var admission: Defaults.Admission
+        /// Set when this Store re-runs a recording (`kj replay verify`): the recording's inputs are
+        /// appended where they were recorded, and every other append is checked against it.
+        public var replay: (any ReplayGate)?
 
         public init(snapshotInterval: UInt64 = 10_000, seed: UInt64? = nil, synchronousAppends: Bool = false, spaceRetryInterval: Duration = .seconds(1),
-                    admission: Defaults.Admission = Defaults.Admission()) {
+                    admission: Defaults.Admission = Defaults.Admission(), replay: (any ReplayGate)? = nil) {
             self.snapshotInterval = snapshotInterval
             self.seed = seed
             self.synchronousAppends = synchronousAppends
             self.spaceRetryInterval = spaceRetryInterval
             self.admission = admission
+            self.replay = replay
         }
     }
 
@@ -56,6 +60,9 @@ public actor Store {
     public nonisolated let signal: HeadSignal
     /// The seed recorded at revision 1.
     public nonisolated let seed: UInt64
+    /// The tolerations admission gives every new pod (`Options.admission`, until a replay sets
+    /// those of the run it re-runs).
+    private nonisolated let admission: Mutex<Defaults.Admission>
     /// The typed objects of recent writes by revision, so an in-process cache (the components'
     /// driver) need not decode them from the journal again.
     public nonisolated let recent = RecentObjects()
@@ -122,6 +129,13 @@ public actor Store {
         self.seed = seed
         self.nextRevision = state.revision + 1
         self.signal = HeadSignal(head: state.revision)
+        self.admission = Mutex(options.admission)
+    }
+
+    /// Gives new pods the tolerations `admission` says from now on (a replay entering a run of
+    /// `kj serve` that was started with other DefaultTolerationSeconds settings).
+    public nonisolated func admit(with admission: Defaults.Admission) {
+        self.admission.withLock { $0 = admission }
     }
 
     // MARK: reading
@@ -209,7 +223,7 @@ public actor Store {
     /// Defaulting, validation and encoding run in the caller's task, in parallel with other
     /// writers; only the checks against the current state and the append are serialized.
     public nonisolated func create<R: Resource>(_ object: R, by origin: Origin, dryRun: Bool = false) async throws(StatusError) -> R {
-        var o = Defaults.apply(object, admission: options.admission).withTypeMeta()
+        var o = Defaults.apply(object, admission: admission.withLock { $0 }).withTypeMeta()
         if R.namespaced {
             if (o.metadata.namespace ?? "").isEmpty { o.metadata.namespace = "default" }
         } else {
@@ -234,6 +248,7 @@ public actor Store {
 
     /// The serialized part of `create`: checks against the state, then identity, then the append.
     private func admit<R: Resource>(_ object: R, _ json: JSONValue, generatedPrefix: String?, _ origin: Origin, dryRun: Bool) async throws(StatusError) -> R {
+        try await appendRecordedInputs(unless: dryRun)
         let kind = ResourceKind(of: R.self)
         var o = object, j = json
         if R.namespaced, let ns = o.metadata.namespace {
@@ -276,6 +291,7 @@ public actor Store {
     /// `metadata.resourceVersion` must be the current one, else Conflict. An update that changes
     /// nothing appends nothing and returns the object as it is.
     public func update<R: Resource>(_ object: R, by origin: Origin, dryRun: Bool = false) async throws(StatusError) -> R {
+        try await appendRecordedInputs(unless: dryRun)
         let (old, oldRevision) = try existing(object)
         var o = Defaults.apply(object).withTypeMeta()
         try precondition(o, old, oldRevision)
@@ -288,6 +304,7 @@ public actor Store {
 
     /// Replaces the status of an existing object (`…/status`); spec and metadata are kept.
     public func updateStatus<R: Resource>(_ object: R, by origin: Origin, dryRun: Bool = false) async throws(StatusError) -> R {
+        try await appendRecordedInputs(unless: dryRun)
         let (old, oldRevision) = try existing(object)
         try precondition(object, old, oldRevision)
         let o = old.withStatus(of: object)
@@ -307,6 +324,7 @@ public actor Store {
         _ kind: ResourceKind, namespace: String?, name: String, type: PatchType, body: JSONValue,
         status: Bool = false, by origin: Origin, dryRun: Bool = false, strict: Bool = false
     ) async throws(StatusError) -> any Resource {
+        try await appendRecordedInputs(unless: dryRun)
         let key = Self.key(kind, namespace, name)
         guard let (old, oldRevision) = current(key), let old else { throw Self.notFound(kind, name) }
         var doc: JSONValue
@@ -348,6 +366,7 @@ public actor Store {
     /// `pods/binding`: sets `spec.nodeName` once and the PodScheduled condition; a pod already
     /// bound is a Conflict.
     public func bind(namespace: String, pod name: String, to node: String, by origin: Origin, dryRun: Bool = false) async throws(StatusError) -> Pod {
+        try await appendRecordedInputs(unless: dryRun)
         let key = ObjectKey(kind: Pod.kind, namespace: namespace, name: name)
         guard let (obj, revision) = current(key), var pod = obj as? Pod else { throw Self.notFound(.pod, name) }
         if let bound = pod.spec.nodeName, !bound.isEmpty {
@@ -379,6 +398,7 @@ public actor Store {
         _ kind: ResourceKind, namespace: String?, name: String, gracePeriodSeconds: Int64? = nil,
         preconditionUID: String? = nil, preconditionResourceVersion: String? = nil, by origin: Origin, dryRun: Bool = false
     ) async throws(StatusError) -> any Resource {
+        try await appendRecordedInputs(unless: dryRun)
         let key = Self.key(kind, namespace, name)
         guard let (found, revision) = current(key), let object = found else { throw Self.notFound(kind, name) }
         if let uid = preconditionUID, uid != object.metadata.uid {
@@ -430,6 +450,7 @@ public actor Store {
     /// Removes a terminating namespace once it holds nothing (the namespace controller's last step,
     /// kube-apiserver's `namespaces/finalize`). Conflict while anything is left in it.
     public func finalizeNamespace(_ name: String, by origin: Origin) async throws(StatusError) {
+        try await appendRecordedInputs()
         let key = ObjectKey(kind: Namespace.kind, name: name)
         guard let (found, revision) = current(key), let ns = found as? Namespace else { throw Self.notFound(.namespace, name) }
         guard ns.metadata.deletionTimestamp != nil else {
@@ -444,7 +465,16 @@ public actor Store {
 
     /// Appends an event that is not a write — a component's decision — in order with the writes.
     public func record(_ draft: EventDraft) async throws(StatusError) -> Event {
-        try await append(draft, pendingKey: nil, pendingObject: nil)
+        try await appendRecordedInputs()
+        return try await append(draft, pendingKey: nil, pendingObject: nil)
+    }
+
+    /// In a replay (`Options.replay`), appends the recorded inputs due at the next revision — a
+    /// user's write, a fault, a restart — so that a component's write meets the state it met when
+    /// it was recorded.
+    public func appendRecordedInputs(unless dryRun: Bool = false) async throws(StatusError) {
+        guard let gate = options.replay, !dryRun else { return }
+        while let input = gate.input(at: nextRevision) { _ = try await append(input, pendingKey: nil, pendingObject: nil) }
     }
 
     // MARK: internals
@@ -593,6 +623,7 @@ public actor Store {
             outOfSpace?.lastTry = .now
         }
         let revision = nextRevision
+        try options.replay?.check(draft, at: revision)
         nextRevision += 1
         if let pendingKey { pending[pendingKey] = (pendingObject, revision) }
         let events: [Event]
@@ -626,6 +657,7 @@ public actor Store {
             throw StatusError(.internalError, "the journal assigned an unexpected revision; restart to recover")
         }
         completed[event.revision] = event
+        options.replay?.appended(event)
         await applyCompleted(until: event.revision)
         settleAfterRefusals()
         return event

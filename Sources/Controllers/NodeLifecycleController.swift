@@ -25,7 +25,10 @@ public final class NodeLifecycleController: Component {
     /// controller has known the pod must go (the start of its toleration, as the taint eviction
     /// controller counts it).
     private var evictions: [ObjectKey: (at: Timestamp, taint: Taint, tolerationSeconds: Int64?, trigger: UInt64, since: Timestamp)] = [:]
-    private var pendingEvictionCheck: [String: UInt64] = [:]
+    /// Nodes whose pods to check for evictions, with the latest event that asked for it (its
+    /// revision and time: a toleration is counted from that event, so that the count does not
+    /// depend on when the controller next runs and a replay counts alike).
+    private var pendingEvictionCheck: [String: (revision: UInt64, time: Timestamp)] = [:]
     /// Nodes whose pods may have evictions planned.
     private var evictionNodes: Set<String> = []
     /// Nodes the controller has registered (and their last version, to name one that is gone).
@@ -63,14 +66,14 @@ public final class NodeLifecycleController: Component {
             }
             if node.condition("Ready")?.status == "Unknown" { watched.remove(name) } else { watched.insert(name) }
             dirtyNodes[name] = event.revision
-            pendingEvictionCheck[name] = event.revision
+            pendingEvictionCheck[name] = (event.revision, event.time)
         case Pod.kind:
             let key = event.object.key
             guard let pod = cache.get(Pod.self, namespace: key.namespace, name: key.name), pod.metadata.deletionTimestamp == nil else {
                 evictions[key] = nil
                 return
             }
-            if let node = pod.spec.nodeName { pendingEvictionCheck[node] = event.revision }
+            if let node = pod.spec.nodeName { pendingEvictionCheck[node] = (event.revision, event.time) }
         default:
             break
         }
@@ -106,7 +109,7 @@ public final class NodeLifecycleController: Component {
         // 2. Which pods to evict, and when.
         for node in pendingEvictionCheck.keys.sorted() {
             let trigger = pendingEvictionCheck.removeValue(forKey: node)!
-            planEvictions(on: node, trigger: trigger, cache, now: context.now)
+            planEvictions(on: node, trigger: trigger.revision, cache, now: trigger.time)
         }
         // 3. Evictions that are due, soonest first.
         var wrote = false
@@ -247,8 +250,8 @@ public final class NodeLifecycleController: Component {
 
     /// kube-controller-manager's taint eviction controller: a pod that tolerates none of its node's
     /// NoExecute taints goes now; one that tolerates them for a while goes that long after the
-    /// controller first found it on the tainted node (not after the taint's `timeAdded`); one that
-    /// tolerates them for ever stays.
+    /// controller first found it on the tainted node (not after the taint's `timeAdded`), counted
+    /// from the event that showed it (`now`); one that tolerates them for ever stays.
     private func planEvictions(on nodeName: String, trigger: UInt64, _ cache: ObjectCache, now: Timestamp) {
         guard let node = cache.get(Node.self, name: nodeName) else { return }
         let noExecute = (node.spec?.taints ?? []).filter { $0.effect == "NoExecute" }

@@ -8,7 +8,9 @@ public class Reconciler: Component {
     public let name: String
     let actor: Actor
     var dirty: [ObjectKey: UInt64] = [:]
-    var timers: [ObjectKey: Timestamp] = [:]
+    /// Keys to reconcile again at a time, with the event that started the wait (the trigger of the
+    /// decision the timer leads to, so that it does not depend on when the component next runs).
+    var timers: [ObjectKey: (time: Timestamp, trigger: UInt64)] = [:]
 
     init(name: String) {
         self.name = name
@@ -19,19 +21,21 @@ public class Reconciler: Component {
         dirty[key] = max(dirty[key] ?? 0, trigger)
     }
 
-    /// Reconciles `key` again at `time` (for waits such as minReadySeconds).
-    func requeue(_ key: ObjectKey, at time: Timestamp) {
-        timers[key] = min(timers[key] ?? time, time)
+    /// Reconciles `key` again at `time` (for waits such as minReadySeconds), naming `trigger` as
+    /// what woke it.
+    func requeue(_ key: ObjectKey, at time: Timestamp, trigger: UInt64) {
+        if let t = timers[key], t.time <= time { return }
+        timers[key] = (time, trigger)
     }
 
     public func observe(_ event: Event, cache: ObjectCache) {}
 
-    public func nextWakeup() -> Timestamp? { timers.values.min() }
+    public func nextWakeup() -> Timestamp? { timers.values.map(\.time).min() }
 
     public func step(_ context: ComponentContext) async throws -> Bool {
-        for (key, time) in timers where time <= context.now {
+        for (key, timer) in timers where timer.time <= context.now {
             timers[key] = nil
-            markDirty(key, context.observed)
+            markDirty(key, timer.trigger)
         }
         // Every dirty key, most urgent first; what they write comes back as events before the next step.
         let keys = dirty.keys.map { (urgency($0, context.cache), $0) }.sorted { $0 < $1 }.map(\.1)
@@ -69,7 +73,7 @@ public class Reconciler: Component {
         refusals[key] = count
         try await context.recordEvent(about: object, reason: reason, message: message, type: "Warning",
                                       component: "\(name)-controller", by: actor, cause: cause)
-        requeue(key, at: context.now.adding(seconds: min(300, Int64(10) << Int64(min(count - 1, 5)))))
+        requeue(key, at: context.now.adding(seconds: min(300, Int64(10) << Int64(min(count - 1, 5)))), trigger: cause ?? context.observed)
     }
 
     /// Forgets `key`'s refusals after a write of it succeeded.

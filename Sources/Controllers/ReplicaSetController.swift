@@ -128,7 +128,7 @@ public final class ReplicaSetController: Reconciler {
             updated.status = status
             _ = try await context.store.updateStatus(updated, by: origin)
         }
-        if let wait = Self.nextAvailability(readyPods, minReadySeconds: minReady, now: context.now) { requeue(key, at: wait) }
+        if let wait = Self.nextAvailability(readyPods, minReadySeconds: minReady, now: context.now) { requeue(key, at: wait, trigger: trigger) }
         return true
     }
 

@@ -17,7 +17,7 @@ public struct Kj: AsyncParsableCommand {
             CommandGroup(name: "Cluster", subcommands: [Serve.self, Kubeconfig.self, Get.self, Describe.self, Apply.self, Delete.self]),
             CommandGroup(name: "Staging an incident", subcommands: [FaultCommand.self, NodeCommand.self]),
             CommandGroup(name: "Asking the journal", subcommands: [Why.self, History.self, Events.self, Diff.self]),
-            CommandGroup(name: "Simulation", subcommands: [Simulate.self]),
+            CommandGroup(name: "Simulation and replay", subcommands: [Simulate.self, ReplayCommand.self]),
             CommandGroup(name: "Journal", subcommands: [JournalCommand.self]),
             CommandGroup(name: "Measuring", subcommands: [Bench.self]),
         ]

@@ -62,10 +62,7 @@ public final class KubeletFleet: Component {
             schedule(now, node, key)
         case .addNode(let added):
             guard kubelets[added.name] == nil else { return }
-            let index = added.index ?? (kubelets.values.map(\.spec.index).max() ?? 0) + 1
-            let images = added.images.flatMap { i in (i.names ?? []).prefix(1).map { (name: $0, size: i.sizeBytes ?? 0) } }
-            let k = Kubelet(spec: SimulatedNode(name: added.name, capacity: added.capacity, labels: added.labels, taints: added.taints,
-                                                images: images, index: index))
+            let k = Kubelet(spec: SimulatedNode(added, defaultIndex: (kubelets.values.map(\.spec.index).max() ?? 0) + 1))
             k.addedBy = revision
             kubelets[added.name] = k
             schedule(now, added.name, nil)
@@ -215,8 +212,8 @@ public final class KubeletFleet: Component {
         return due.min?.time
     }
 
-    /// Everything due now, each pod and node at most once (their next step needs the cache to
-    /// show what this one wrote).
+    /// Everything due now, each pod and node at most once once it wrote (its next step needs the
+    /// cache to show what this one wrote).
     public func step(_ context: ComponentContext) async throws -> Bool {
         var wrote = false
         var touched: Set<ObjectKey> = []
@@ -226,14 +223,22 @@ public final class KubeletFleet: Component {
         while let top = due.min, top.time <= context.now {
             _ = due.popMin()
             guard isCurrent(top), let k = kubelets[top.node], k.up, k.reachable else { continue }
+            // A simulated node acts at the time its work fell due, even when the driver gets to it
+            // later: every time it writes is then a function of the journal's event times (what a
+            // replay re-makes), not of how busy the control plane was.
+            let at = ComponentContext(store: context.store, now: top.time, cache: context.cache)
             do {
                 try Task.checkCancellation()
                 if let key = top.pod {
-                    guard touched.insert(key).inserted else { later.append(top); continue }
-                    if try await advance(key, on: k, context) { wrote = true }
+                    guard !touched.contains(key) else { later.append(top); continue }
+                    // A pod whose step wrote nothing (it only waits longer) may take its next one now.
+                    if try await advance(key, on: k, at) {
+                        wrote = true
+                        touched.insert(key)
+                    }
                 } else {
                     guard beatNodes.insert(top.node).inserted else { later.append(top); continue }
-                    if try await heartbeat(k, context) { wrote = true }
+                    if try await heartbeat(k, at) { wrote = true }
                 }
             } catch {
                 // Not done (a write failed, or shutdown): due again, for the next step.
@@ -648,7 +653,8 @@ struct PodWriter {
         s.containerStatuses = pod.spec.containers.map { c in
             var cs = ContainerStatus(name: c.name, image: c.image ?? "", ready: ready, restartCount: run.restarts)
             cs.imageID = waiting == "ContainerCreating" || waiting == "ImagePullBackOff" ? "" : "sim://\(c.image ?? "")"
-            cs.containerID = run.startedAt.map { "sim://\(run.uid.prefix(8))-\(c.name)-\(run.restarts)-\($0.microseconds % 1_000_000)" }
+            // Names the container instance: the pod, the container and how often it was restarted.
+            cs.containerID = run.startedAt.map { _ in "sim://\(run.uid.prefix(8))-\(c.name)-\(run.restarts)" }
             if let waiting {
                 cs.state = ContainerState(waiting: ContainerStateWaiting(reason: waiting, message: message))
                 cs.started = false

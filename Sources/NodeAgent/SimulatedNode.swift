@@ -1,4 +1,5 @@
 import ClusterModel
+import ControlPlane
 import Foundation
 
 /// A simulated node's hardware and what its kubelet registers.
@@ -22,6 +23,32 @@ public struct SimulatedNode: Sendable {
     }
 
     var address: String { "10.0.\(index / 250).\(index % 250 + 1)" }
+
+    /// A node added while the cluster runs, placed at `index` when it names none.
+    public init(_ added: Fault.AddedNode, defaultIndex: Int) {
+        let images = added.images.flatMap { i in (i.names ?? []).prefix(1).map { (name: $0, size: i.sizeBytes ?? 0) } }
+        self.init(name: added.name, capacity: added.capacity, labels: added.labels, taints: added.taints, images: images, index: added.index ?? defaultIndex)
+    }
+
+    /// The node as the journal writes a node's hardware (`ControlPlaneStarted`'s `nodeSpecs`).
+    public var added: Fault.AddedNode {
+        Fault.AddedNode(name: name, capacity: capacity, labels: labels, taints: taints,
+                        images: images.map { ContainerImage(names: [$0.name], sizeBytes: $0.size) }, index: index)
+    }
+
+    /// The labels every simulated kubelet adds to its node.
+    static let kubeletLabels: Set<String> = ["kubernetes.io/hostname", "kubernetes.io/os", "kubernetes.io/arch"]
+
+    /// The hardware a kubelet registered, read back from its Node object (for journals whose
+    /// `ControlPlaneStarted` does not list the nodes' hardware, and for simulations).
+    public init(registered node: Node) {
+        let cidr = node.spec?.podCIDR ?? ""
+        let index = cidr.split(separator: ".").dropFirst(2).first.flatMap { Int($0) } ?? 1
+        self.init(
+            name: node.metadata.name ?? "", capacity: node.status?.capacity ?? [:],
+            labels: (node.metadata.labels ?? [:]).filter { !Self.kubeletLabels.contains($0.key) }, taints: node.spec?.taints ?? [],
+            images: (node.status?.images ?? []).compactMap { i in i.names?.first.map { (name: $0, size: i.sizeBytes ?? 0) } }, index: index)
+    }
 
     /// The Node object the kubelet registers.
     func registration(at now: String) -> Node {

@@ -29,26 +29,27 @@ public enum FieldDiff {
 
     /// The changes from `old` to `new`, sorted by path. Objects are compared key by key, lists of
     /// objects by their `type` or `name` key when every item has one, other lists as a whole.
-    public static func changes(from old: JSONValue?, to new: JSONValue?, limit: Int = .max) -> [FieldChange] {
+    /// `exact`: every difference, including the fields a reader of history does not need.
+    public static func changes(from old: JSONValue?, to new: JSONValue?, limit: Int = .max, exact: Bool = false) -> [FieldChange] {
         var out: [FieldChange] = []
-        walk(old, new, path: "", into: &out)
+        walk(old, new, path: "", exact: exact, into: &out)
         out.sort { $0.path < $1.path }
         return Array(out.prefix(limit))
     }
 
-    private static func walk(_ a: JSONValue?, _ b: JSONValue?, path: String, into out: inout [FieldChange]) {
-        if ignored.contains(path) { return }
-        if let last = path.split(separator: ".").last, ignoredLeaves.contains(String(last)) { return }
+    private static func walk(_ a: JSONValue?, _ b: JSONValue?, path: String, exact: Bool, into out: inout [FieldChange]) {
+        if !exact, ignored.contains(path) { return }
+        if !exact, let last = path.split(separator: ".").last, ignoredLeaves.contains(String(last)) { return }
         if a == b { return }
         switch (a, b) {
         case (.object(let x)?, .object(let y)?):
             for key in Set(x.keys).union(y.keys).sorted() {
-                walk(x[key], y[key], path: path.isEmpty ? key : path + "." + key, into: &out)
+                walk(x[key], y[key], path: path.isEmpty ? key : path + "." + key, exact: exact, into: &out)
             }
         case (.array(let x)?, .array(let y)?):
             if let kx = keyed(x), let ky = keyed(y) {
                 for key in Set(kx.keys).union(ky.keys).sorted() {
-                    walk(kx[key], ky[key], path: "\(path)[\(key)]", into: &out)
+                    walk(kx[key], ky[key], path: "\(path)[\(key)]", exact: exact, into: &out)
                 }
             } else {
                 out.append(FieldChange(path: path, old: compact(a), new: compact(b)))

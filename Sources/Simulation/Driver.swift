@@ -60,8 +60,10 @@ public final class Driver {
     }
 
     /// Loads the cache from the journal's state, shows every existing object to the components as
-    /// if it had just been created, then lets each resume from the journal (`Component.resume`).
-    public func prime() async throws {
+    /// if it had just been created, then lets each resume from the journal (`Component.resume`) as
+    /// of `start` (default: now) — the time the journal gives the run's start, so that what the
+    /// components resume with can be derived from the journal again.
+    public func prime(startingAt start: Timestamp? = nil) async throws {
         let state = await store.state
         try journal.read { view in try cache.load(state, from: view) }
         for kind in ResourceKind.allCases {
@@ -72,15 +74,16 @@ public final class Driver {
                 for c in components { c.observe(e, cache: cache) }
             }
         }
-        let start = self.now()
+        let start = start ?? self.now()
         try journal.read { view in
             for c in components { try c.resume(from: view, cache: cache, now: start) }
         }
     }
 
-    /// Brings the cache up to the Store's applied head, showing each event to every component.
-    public func catchUp() throws {
-        let head = store.signal.head
+    /// Brings the cache up to the Store's applied head (or to `revision`, if earlier), showing each
+    /// event to every component.
+    public func catchUp(through revision: UInt64? = nil) throws {
+        let head = min(store.signal.head, revision ?? .max)
         guard head > cache.revision else { return }
         let events = try journal.read { try $0.events(in: (cache.revision + 1)...head) }
         for e in events {
@@ -126,13 +129,14 @@ public final class Driver {
     /// trying again, doubling up to `longestRetryWait`.
     static let firstRetryWait: Int64 = 100_000, longestRetryWait: Int64 = 5_000_000
 
-    /// Runs on the wall clock until cancelled: settle, then wait for a write or the next due time.
+    /// Runs on the wall clock until cancelled, from `start` (`prime`): settle, then wait for a write
+    /// or the next due time.
     ///
     /// Never ends for a component's error: a failed step (a conflicting write, a full disk, an
     /// object a component cannot handle) is logged and retried after a wait that
     /// grows while failures repeat. Returns promptly once cancelled, between two steps.
-    public func runLive() async throws {
-        try await prime()
+    public func runLive(startingAt start: Timestamp? = nil) async throws {
+        try await prime(startingAt: start)
         var retryWait: Int64 = 0
         while !Task.isCancelled {
             var failed = false
@@ -178,4 +182,20 @@ extension Driver {
 public struct SimulationError: Error, CustomStringConvertible, Sendable {
     public var description: String
     public init(_ d: String) { description = d }
+}
+
+
+extension Driver.Settings {
+    /// The settings and nodes as `ControlPlaneStarted` records them, so that a replay runs the same
+    /// components: `nodeSpecs` (each node's hardware), `schedulerProfiles` (name and digest; any
+    /// profile other than kube-scheduler's default is in a `SchedulerConfigured` event),
+    /// `nodeMonitorGracePeriodMicroseconds` and `eventTTLMicroseconds`.
+    public func journalled(nodes: [SimulatedNode]) -> [String: JSONValue] {
+        [
+            "nodeSpecs": .array(nodes.map(\.added.json)),
+            "schedulerProfiles": .array(schedulerProfiles.map { .object(["name": .string($0.schedulerName), "digest": .string($0.digest)]) }),
+            "nodeMonitorGracePeriodMicroseconds": .int(nodeMonitorGracePeriod),
+            "eventTTLMicroseconds": .int(eventTTL),
+        ]
+    }
 }
