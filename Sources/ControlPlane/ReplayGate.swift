@@ -13,3 +13,14 @@ public protocol ReplayGate: Sendable {
     /// Called after each append, with the event as stored.
     func appended(_ event: Event)
 }
+
+/// Where a re-run (`kj replay run`) gets the identities the recording gave: the n-th object the
+/// re-run creates under a `generateName` gets the name the n-th such object got when recorded, and
+/// the n-th object of a name gets its recorded uid. Two timelines of one incident then name the
+/// same pods alike (and break the scheduler's ties alike), however many events each took.
+public protocol RecordedIdentities: Sendable {
+    /// The recorded name of the next object of `kind` created in `namespace` with `generateName`.
+    func nextName(kind: String, namespace: String, generateName: String) -> String?
+    /// The recorded uid of the next object created as `key`.
+    func nextUID(for key: ObjectKey) -> String?
+}

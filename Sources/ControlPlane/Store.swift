@@ -28,15 +28,19 @@ public actor Store {
         /// Set when this Store re-runs a recording (`kj replay verify`): the recording's inputs are
         /// appended where they were recorded, and every other append is checked against it.
         public var replay: (any ReplayGate)?
+        /// Set when this Store re-runs a recording from its inputs (`kj replay run`): new objects
+        /// get the names and uids the recording gave them, where it has them.
+        public var identities: (any RecordedIdentities)?
 
         public init(snapshotInterval: UInt64 = 10_000, seed: UInt64? = nil, synchronousAppends: Bool = false, spaceRetryInterval: Duration = .seconds(1),
-                    admission: Defaults.Admission = Defaults.Admission(), replay: (any ReplayGate)? = nil) {
+                    admission: Defaults.Admission = Defaults.Admission(), replay: (any ReplayGate)? = nil, identities: (any RecordedIdentities)? = nil) {
             self.snapshotInterval = snapshotInterval
             self.seed = seed
             self.synchronousAppends = synchronousAppends
             self.spaceRetryInterval = spaceRetryInterval
             self.admission = admission
             self.replay = replay
+            self.identities = identities
         }
     }
 
@@ -269,15 +273,16 @@ public actor Store {
         var meta = j["metadata"] ?? .object([:])
         if let prefix = generatedPrefix {
             // Like the API server (RetryGenerateName), another suffix when the first is taken.
+            let recorded = options.identities?.nextName(kind: R.kind, namespace: o.metadata.namespace ?? "", generateName: prefix)
             for attempt in 0..<7 {
-                o.metadata.name = prefix + Identifiers.nameSuffix(seed: seed, revision: rev, attempt: attempt)
+                o.metadata.name = (attempt == 0 ? recorded : nil) ?? prefix + Identifiers.nameSuffix(seed: seed, revision: rev, attempt: attempt)
                 if !exists(o.objectKey) { break }
             }
             meta["name"] = .string(o.metadata.name!)
         }
         let key = o.objectKey
         if exists(key) { throw StatusError(.alreadyExists, "\(kind.plural) \"\(key.name)\" already exists", name: key.name, group: kind.group, kind: kind.plural) }
-        o.metadata.uid = Identifiers.uid(seed: seed, revision: rev)
+        o.metadata.uid = options.identities?.nextUID(for: key) ?? Identifiers.uid(seed: seed, revision: rev)
         o.metadata.creationTimestamp = clock.now().kubernetesTime
         o.metadata.generation = 1
         meta["uid"] = .string(o.metadata.uid!)

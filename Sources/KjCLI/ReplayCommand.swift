@@ -1,5 +1,7 @@
 import ArgumentParser
 import ClusterModel
+import NodeAgent
+import Scheduler
 import Foundation
 import Journal
 import Queries
@@ -9,8 +11,8 @@ import Replay
 struct ReplayCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "replay",
-        abstract: "Re-run what a journal recorded: check every decision again.",
-        subcommands: [VerifyReplay.self]
+        abstract: "Re-run what a journal recorded: check every decision again, or run the incident again with changes.",
+        subcommands: [VerifyReplay.self, RunReplay.self]
     )
 }
 
@@ -163,4 +165,170 @@ struct VerificationReport: Encodable {
                          produced: d.produced.map(VerifyReplay.summary), error: d.error, differences: Array(VerifyReplay.sides(d).dropFirst(2)))
         }
     }
+}
+
+/// `kj replay run`: the recording's inputs fed into a fresh control plane, with what-if changes.
+struct RunReplay: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a recorded incident again from its inputs, in virtual time, into a new journal — as recorded or with changes — and compare the two timelines.",
+        discussion: """
+            The recording's inputs — users' writes, faults, nodes added and removed, control plane \
+            starts — are fed at their recorded times into a fresh control plane whose components decide \
+            everything again. Without changes, a recording made by kj simulate is written again byte for \
+            byte, and one made by kj serve ends with every pod on the same node, in the same phase, with \
+            the same restarts (its timings differ by the wall clock's jitter, each difference listed); \
+            exit 1 if not. The what-if options change the cluster or the inputs; the report then lists \
+            every pod placed elsewhere, evicted, restarted or ready at another time. Compare the states \
+            with kj diff --journal RECORDING --against OUT.
+            """)
+
+    @OptionGroup var location: JournalLocation
+    @Option(help: ArgumentHelp("Write the re-run's journal here (a new or empty directory).", valueName: "dir")) var out: String
+    @Option(help: ArgumentHelp("Start from the recorded state at this point (revision or time) instead of from the beginning.", valueName: "rev|time"))
+    var from: String?
+    @Option(help: ArgumentHelp("Re-run the recording up to this point (revision or time).", valueName: "rev|time")) var to: String?
+    @Option(name: .customLong("scheduler-config"), help: ArgumentHelp("The scheduler's profiles from a KubeSchedulerConfiguration file.", valueName: "file"))
+    var schedulerConfig: String?
+    @Option(name: .customLong("add-node"), help: ArgumentHelp("A node more: NAME,cpu=4,memory=8Gi,pods=110,label=k=v,taint=k=v:Effect (repeatable).", valueName: "spec"))
+    var addNode: [String] = []
+    @Option(name: .customLong("remove-node"), help: ArgumentHelp("A recorded node left out (repeatable).", valueName: "name")) var removeNode: [String] = []
+    @Option(name: .customLong("node"), help: ArgumentHelp("A recorded node with another capacity: NAME,cpu=…,memory=…,pods=… (repeatable).", valueName: "spec"))
+    var resize: [String] = []
+    @Option(help: ArgumentHelp("Leave out the recorded input at this revision, as if it had not happened (repeatable).", valueName: "rev")) var drop: [UInt64] = []
+    @Option(name: .shortAndLong, help: "Output format: table or json.") var output: OutputFormat = .table
+
+    func run() async throws {
+        let whatIf = try makeWhatIf()
+        let recording = try location.openReadOnly()
+        defer { recording.close() }
+        let (first, last) = try recording.read { view in
+            (try from.map { try point($0, "--from").revision(in: view) }, try to.map { try point($0, "--to").revision(in: view) })
+        }
+        if let existing = try? Journal.open(at: out, options: .reader) {
+            let head = try existing.head().revision
+            existing.close()
+            guard head == 0 else { throw CLIError("\(out) already holds a journal; re-run into a new directory") }
+        }
+        let journal = try Journal.open(at: out, options: JournalOptions(durability: .noSync))
+        defer { journal.close() }
+        let started = ContinuousClock.now
+        let rerun: Rerun
+        do {
+            rerun = try await Rerun(recording: recording, output: journal, whatIf: whatIf, from: first, to: last)
+            _ = try await rerun.run()
+        } catch let e as ReplayError {
+            throw CLIError(e.description)
+        }
+        try journal.sync()
+        let end = try last ?? recording.head().revision
+        let comparison = try TimelineComparison.compare(recorded: recording, through: end, rerun: journal)
+        let seconds = (ContinuousClock.now - started).seconds
+        if output == .json {
+            print(try jsonText(RerunReport(comparison: comparison, skipped: rerun.skipped, whatIf: !whatIf.isEmpty, journal: out, seconds: seconds)))
+        } else {
+            print(Self.render(comparison, skipped: rerun.skipped, whatIf: !whatIf.isEmpty, out: out, seconds: seconds))
+        }
+        if whatIf.isEmpty, !comparison.sameOutcomes { throw ExitCode.failure }
+    }
+
+    func point(_ text: String, _ option: String) throws -> PointInTime {
+        guard let p = PointInTime(text) else { throw CLIError("\(option): not a revision or an RFC 3339 time: \(text)") }
+        return p
+    }
+
+    func makeWhatIf() throws -> WhatIf {
+        var w = WhatIf()
+        if let schedulerConfig {
+            guard let data = FileManager.default.contents(atPath: schedulerConfig) else { throw CLIError("cannot read \(schedulerConfig)") }
+            do {
+                w.schedulerProfiles = try SchedulerConfiguration.profiles(try Manifest.documents(String(decoding: data, as: UTF8.self)).first ?? .object([:]))
+                    .map(SchedulerProfile.init)
+            } catch {
+                throw CLIError("\(schedulerConfig): \(error)")
+            }
+        }
+        w.addedNodes = try addNode.map { try Self.node($0, option: "--add-node") }
+        w.removedNodes = Set(removeNode)
+        for spec in resize {
+            let n = try Self.node(spec, option: "--node", defaults: false)
+            w.resized[n.name] = n.capacity
+        }
+        w.dropped = Set(drop)
+        return w
+    }
+
+    /// `NAME,cpu=4,memory=8Gi,pods=110,label=k=v,taint=k=v:Effect`.
+    static func node(_ spec: String, option: String, defaults: Bool = true) throws -> SimulatedNode {
+        let parts = spec.split(separator: ",").map(String.init)
+        guard let name = parts.first, !name.isEmpty, !name.contains("=") else { throw CLIError("\(option) wants NAME,key=value…, got \(spec)") }
+        var capacity: [String: Quantity] = [:]
+        if defaults { capacity = ["cpu": try Quantity(parsing: "4"), "memory": try Quantity(parsing: "8Gi"), "pods": try Quantity(parsing: "110")] }
+        var labels: [String: String] = [:], taints: [Taint] = []
+        for part in parts.dropFirst() {
+            let kv = part.split(separator: "=", maxSplits: 1).map(String.init)
+            guard kv.count == 2 else { throw CLIError("\(option): \(part) is not key=value") }
+            switch kv[0] {
+            case "cpu", "memory", "pods":
+                do { capacity[kv[0]] = try Quantity(parsing: kv[1]) } catch { throw CLIError("\(option): \(kv[0])=\(kv[1]): \(error)") }
+            case "label":
+                let l = kv[1].split(separator: "=", maxSplits: 1).map(String.init)
+                guard l.count == 2, !l[0].isEmpty else { throw CLIError("\(option): label wants label=key=value, got \(part)") }
+                labels[l[0]] = l[1]
+            case "taint":
+                guard let colon = kv[1].lastIndex(of: ":") else { throw CLIError("\(option): taint wants taint=key[=value]:Effect, got \(part)") }
+                let effect = String(kv[1][kv[1].index(after: colon)...])
+                let t = kv[1][..<colon].split(separator: "=", maxSplits: 1).map(String.init)
+                guard let key = t.first, ["NoSchedule", "PreferNoSchedule", "NoExecute"].contains(effect) else {
+                    throw CLIError("\(option): taint wants taint=key[=value]:Effect with Effect NoSchedule, PreferNoSchedule or NoExecute, got \(part)")
+                }
+                taints.append(Taint(key: key, value: t.count == 2 ? t[1] : nil, effect: effect))
+            default:
+                throw CLIError("\(option): unknown field \(kv[0]) (cpu, memory, pods, label, taint)")
+            }
+        }
+        return SimulatedNode(name: name, capacity: capacity, labels: labels, taints: taints, index: 0)
+    }
+
+    static func render(_ c: TimelineComparison, skipped: [SkippedInput], whatIf: Bool, out: String, seconds: Double) -> String {
+        var lines = ["Re-ran \(c.recordedEvents) recorded event(s) into \(out) in \(String(format: "%.2f", seconds)) s: \(c.rerunEvents) event(s) written, \(c.pods) pod(s) compared."]
+        if c.identical {
+            lines.append(Style.green("The re-run wrote the recording again, byte for byte."))
+        } else if let d = c.firstDivergence {
+            lines.append("First divergence at revision \(d.revision):")
+            lines.append("  recorded: \(d.recorded ?? "(the recording ends)")")
+            lines.append("  re-run:   \(d.rerun ?? "(the re-run ends)")")
+        }
+        for s in skipped { lines.append(Style.yellow("Input at revision \(s.revision) not applied (\(s.input)): \(s.reason)")) }
+        if c.differences.isEmpty {
+            lines.append((whatIf ? "" : Style.green("")) + "Same outcomes: every pod on the same node, in the same phase, with the same restarts.")
+        } else {
+            lines.append("")
+            lines.append(Style.bold("Pods whose outcome differs (\(c.differences.count)):"))
+            for d in c.differences {
+                let names = [d.recorded?.name, d.rerun?.name].compactMap { $0 }
+                lines.append("  \(d.identity) (\(Array(Set(names)).sorted().joined(separator: " / "))): \(d.what.joined(separator: "; "))")
+            }
+        }
+        if !c.timing.isEmpty {
+            let beyond = c.timing.filter { abs($0.deltaSeconds) > TimelineComparison.jitterTolerance }
+            lines.append("")
+            lines.append(Style.bold("Timing differences (\(c.timing.count); \(beyond.count) beyond the \(Int(TimelineComparison.jitterTolerance)) s jitter tolerance):"))
+            let rows = c.timing.map { t in
+                [t.identity, t.point, String(format: "%.3f", t.recordedSeconds), String(format: "%.3f", t.rerunSeconds),
+                 String(format: "%+.3f", t.deltaSeconds) + (abs(t.deltaSeconds) > TimelineComparison.jitterTolerance ? " !" : "")]
+            }
+            lines.append(TextTable.render(header: ["POD", "POINT", "RECORDED S", "RE-RUN S", "DELTA"], rows: rows).trimmingCharacters(in: .newlines))
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// `kj replay run -o json`.
+struct RerunReport: Encodable {
+    var comparison: TimelineComparison
+    var skipped: [SkippedInput]
+    var whatIf: Bool
+    var journal: String
+    var seconds: Double
 }

@@ -62,6 +62,37 @@ public struct StateDiff: Sendable, Equatable, Codable {
         return diff
     }
 
+    /// Compares the state of one journal at `revision` with another journal's state at `otherRevision`
+    /// (a recording and its re-run): objects only in the second are added, only in the first
+    /// removed, in both with other contents modified. `from` and `to` are the two revisions.
+    public static func across(_ view: JournalView, at revision: UInt64, _ other: JournalView, at otherRevision: UInt64,
+                              kind: ResourceKind? = nil, namespace: String? = nil) throws -> StateDiff {
+        let a = try Projection.state(in: view, at: revision), b = try Projection.state(in: other, at: otherRevision)
+        var diff = StateDiff(from: revision, to: otherRevision, added: [], removed: [], modified: [])
+        for k in kind.map({ [$0] }) ?? ResourceKind.allCases {
+            let left = Dictionary(uniqueKeysWithValues: a.list(k, namespace: namespace).map { ($0.key, $0) })
+            let right = Dictionary(uniqueKeysWithValues: b.list(k, namespace: namespace).map { ($0.key, $0) })
+            for key in Set(left.keys).union(right.keys).sorted() {
+                switch (left[key], right[key]) {
+                case (nil, let n?):
+                    diff.added.append(Change(object: key.description, fromRevision: nil, toRevision: n.revision,
+                                             lastActor: try other.event(at: n.revision)?.actor.description, changes: []))
+                case (let o?, nil):
+                    diff.removed.append(Change(object: key.description, fromRevision: o.revision, toRevision: nil,
+                                               lastActor: try view.event(at: o.revision)?.actor.description, changes: []))
+                case (let o?, let n?):
+                    let changes = FieldDiff.changes(from: try o.json(in: view), to: try n.json(in: other))
+                    if !changes.isEmpty {
+                        diff.modified.append(Change(object: key.description, fromRevision: o.revision, toRevision: n.revision,
+                                                    lastActor: try other.event(at: n.revision)?.actor.description, changes: changes))
+                    }
+                default: break
+                }
+            }
+        }
+        return diff
+    }
+
     /// Who removed the object written at `revision`: the actor of its first `Deleted` event after it.
     static func remover(of key: ObjectKey, after revision: UInt64, upTo to: UInt64, in view: JournalView) throws -> String? {
         for r in try view.history(of: key) where r > revision && r <= to {
