@@ -137,6 +137,9 @@ extension Component {
 public struct ComponentContext {
     public let store: Store
     public let now: Timestamp
+    /// When the driver asked the component to step: what its decisions are stamped with. The same
+    /// as `now`, unless the component acts at an earlier, planned time (`acting(at:)`).
+    public let stepTime: Timestamp
     /// The objects as of `observed`, the revision the component decides on.
     public let cache: ObjectCache
     public var observed: UInt64 { cache.revision }
@@ -144,13 +147,25 @@ public struct ComponentContext {
     public init(store: Store, now: Timestamp, cache: ObjectCache) {
         self.store = store
         self.now = now
+        self.stepTime = now
         self.cache = cache
     }
+
+    private init(_ other: ComponentContext, now: Timestamp) {
+        store = other.store
+        self.now = now
+        stepTime = other.stepTime
+        cache = other.cache
+    }
+
+    /// The same step, acting as of `time` (a simulated node doing what fell due then); its
+    /// decisions keep the step's time.
+    public func acting(at time: Timestamp) -> ComponentContext { ComponentContext(self, now: time) }
 
     /// Appends a decision event and returns its revision, to name as the cause of its writes.
     public func decide(_ type: String, by actor: Actor, about object: ObjectRef, trigger: UInt64?, _ data: JSONValue) async throws -> UInt64 {
         let draft = EventDraft(
-            time: now, type: type, actor: actor, object: object, observed: observed, trigger: trigger,
+            time: stepTime, type: type, actor: actor, object: object, observed: observed, trigger: trigger,
             data: data.serialized())
         return try await store.record(draft).revision
     }

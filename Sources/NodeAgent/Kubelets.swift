@@ -226,7 +226,7 @@ public final class KubeletFleet: Component {
             // A simulated node acts at the time its work fell due, even when the driver gets to it
             // later: every time it writes is then a function of the journal's event times (what a
             // replay re-makes), not of how busy the control plane was.
-            let at = ComponentContext(store: context.store, now: top.time, cache: context.cache)
+            let at = context.acting(at: top.time)
             do {
                 try Task.checkCancellation()
                 if let key = top.pod {
