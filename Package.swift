@@ -32,6 +32,13 @@ let package = Package(
             pkgConfig: "lmdb",
             providers: [.apt(["liblmdb-dev"])]
         ),
+        // libedit from the system (Debian: libedit-dev, BSD-licensed): line editing and history for
+        // kj debug on a terminal.
+        .systemLibrary(
+            name: "CEditLine",
+            pkgConfig: "libedit",
+            providers: [.apt(["libedit-dev"])]
+        ),
         // The raw-liblmdb baseline the journal benchmark compares against.
         .target(
             name: "CLMDBBaseline",
@@ -116,6 +123,7 @@ let package = Package(
                 "Replay",
                 "APIServer",
                 "CLMDBBaseline",
+                "CEditLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 // The API benchmark's own HTTP client (watchers, paced writers).

@@ -8,7 +8,7 @@ enum CLIReference {
         var out = """
             # kj command reference
 
-            Generated from `kj --help` of every command by `swift run kj debug cli-reference > docs/cli.md`;
+            Generated from `kj --help` of every command by `swift run kj dev cli-reference > docs/cli.md`;
             a test fails when this file and the commands disagree. For a guided tour see
             [getting started](getting-started.md).
 

@@ -11,12 +11,12 @@ public struct Kj: AsyncParsableCommand {
             ${XDG_DATA_HOME:-$HOME/.local/share}/kubejournal/journal.
             """,
         version: "0.1.0",
-        subcommands: [Debug.self],
+        subcommands: [DevTools.self],
         groupedSubcommands: [
             CommandGroup(name: "Getting started", subcommands: [Demo.self]),
             CommandGroup(name: "Cluster", subcommands: [Serve.self, Kubeconfig.self, Get.self, Describe.self, Apply.self, Delete.self]),
             CommandGroup(name: "Staging an incident", subcommands: [FaultCommand.self, NodeCommand.self]),
-            CommandGroup(name: "Asking the journal", subcommands: [Why.self, History.self, Events.self, Diff.self]),
+            CommandGroup(name: "Asking the journal", subcommands: [Why.self, History.self, Events.self, Diff.self, DebugCommand.self]),
             CommandGroup(name: "Simulation and replay", subcommands: [Simulate.self, ReplayCommand.self]),
             CommandGroup(name: "Journal", subcommands: [JournalCommand.self]),
             CommandGroup(name: "Measuring", subcommands: [Bench.self]),

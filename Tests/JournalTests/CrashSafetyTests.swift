@@ -14,7 +14,7 @@ import TestSupport
             let child = Process()
             child.executableURL = URL(fileURLWithPath: kjExecutable)
             // A small initial map, so some kills land while the map is growing.
-            child.arguments = ["debug", "append-loop", "--journal", dir.path, "--writers", "4", "--initial-map-mib", "1"]
+            child.arguments = ["dev", "append-loop", "--journal", dir.path, "--writers", "4", "--initial-map-mib", "1"]
             let out = Pipe()
             child.standardOutput = out
             child.standardError = FileHandle.nullDevice

@@ -80,7 +80,7 @@ import TestSupport
         try Journal.open(at: dir.path).close()
         let child = Process()
         child.executableURL = URL(fileURLWithPath: kjExecutable)
-        child.arguments = ["debug", "append-loop", "--journal", dir.path, "--writers", "2", "--count", "300"]
+        child.arguments = ["dev", "append-loop", "--journal", dir.path, "--writers", "2", "--count", "300"]
         child.standardOutput = FileHandle.nullDevice
         try child.run()
         let reader = try Journal.open(at: dir.path, options: .reader)

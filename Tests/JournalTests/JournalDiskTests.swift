@@ -152,7 +152,7 @@ func writeJournal(_ dir: String, events: Int) async throws {
         let reader = try Journal.open(at: dir.path, options: .reader)
         defer { reader.close() }
         let before = try reader.head()
-        let result = try runKJ(["debug", "append-loop", "--journal", dir.path, "--writers", "1", "--count", "3000", "--no-sync"])
+        let result = try runKJ(["dev", "append-loop", "--journal", dir.path, "--writers", "1", "--count", "3000", "--no-sync"])
         #expect(result.status == 0, "\(result.stderr)")
         let after = try reader.head()
         #expect(after.revision > before.revision + 3000)

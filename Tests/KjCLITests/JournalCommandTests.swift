@@ -185,7 +185,7 @@ import TestSupport
         // A larger journal written and exported by kj.
         let dir = TemporaryDirectory()
         let journal = dir.sub("j")
-        #expect(try runKJ(["debug", "append-loop", "--journal", journal, "--writers", "2", "--count", "20", "--no-sync"]).status == 0)
+        #expect(try runKJ(["dev", "append-loop", "--journal", journal, "--writers", "2", "--count", "20", "--no-sync"]).status == 0)
         let export = dir.sub("all.ndjson")
         #expect(try runKJ(["journal", "export", "--journal", journal, "-f", export]).status == 0)
         let result = try validate(export)
@@ -207,7 +207,7 @@ import TestSupport
 @Suite struct CLIReferenceTests {
     @Test func docsCLIMatchesEveryCommandsHelp() throws {
         let committed = try String(contentsOfFile: packageRoot + "/docs/cli.md", encoding: .utf8)
-        #expect(committed == CLIReference.markdown(), "docs/cli.md is stale: run `swift run kj debug cli-reference > docs/cli.md`")
+        #expect(committed == CLIReference.markdown(), "docs/cli.md is stale: run `swift run kj dev cli-reference > docs/cli.md`")
         for (path, _) in CLIReference.visible(Kj.self, path: ["kj"]) {
             #expect(committed.contains("\n## \(path.joined(separator: " "))\n"))
         }

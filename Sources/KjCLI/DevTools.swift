@@ -2,9 +2,10 @@ import ArgumentParser
 import Foundation
 import Journal
 
-/// `kj debug …`: tools for testing kj itself (hidden from help).
-struct Debug: AsyncParsableCommand {
+/// `kj dev …`: tools for testing kj itself (hidden from help).
+struct DevTools: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "dev",
         abstract: "Tools for testing kj itself.",
         shouldDisplay: false,
         subcommands: [AppendLoop.self, CLIReferenceCommand.self]
