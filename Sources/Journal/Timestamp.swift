@@ -147,18 +147,22 @@ extension Int64 {
 }
 
 extension Timestamp {
-    /// A duration like `90s`, `5m`, `1h30m` or `2d` in microseconds; with `bareSeconds`, a trailing
-    /// number without a unit counts as seconds (`1m30`). Nil for anything else, including a
-    /// duration too long for the clock (more than about 292,000 years).
+    /// A duration like `90s`, `5m`, `1h30m`, `2d` or `1s250ms` in microseconds; with `bareSeconds`,
+    /// a trailing number without a unit counts as seconds (`1m30`). Nil for anything else,
+    /// including a duration too long for the clock (more than about 292,000 years).
     public static func duration(_ s: String, bareSeconds: Bool = false) -> Int64? {
         var total: Int64 = 0, number: Int64 = 0, sawDigit = false
-        func add(_ count: Int64, _ unit: Int64) -> Bool {
-            let (micros, o1) = count.multipliedReportingOverflow(by: unit * 1_000_000)
+        func add(_ count: Int64, micros unit: Int64) -> Bool {
+            let (micros, o1) = count.multipliedReportingOverflow(by: unit)
             let (sum, o2) = total.addingReportingOverflow(micros)
             total = sum
             return !(o1 || o2)
         }
-        for c in s {
+        let chars = Array(s)
+        var i = 0
+        while i < chars.count {
+            let c = chars[i]
+            i += 1
             if let d = c.wholeNumberValue, c.isASCII {
                 let (n1, o1) = number.multipliedReportingOverflow(by: 10)
                 let (n2, o2) = n1.addingReportingOverflow(Int64(d))
@@ -170,18 +174,21 @@ extension Timestamp {
             guard sawDigit else { return nil }
             let unit: Int64
             switch c {
-            case "s": unit = 1
-            case "m": unit = 60
-            case "h": unit = 3600
-            case "d": unit = 86_400
+            case "m" where i < chars.count && chars[i] == "s":
+                i += 1
+                unit = 1000
+            case "s": unit = 1_000_000
+            case "m": unit = 60_000_000
+            case "h": unit = 3_600_000_000
+            case "d": unit = 86_400_000_000
             default: return nil
             }
-            guard add(number, unit) else { return nil }
+            guard add(number, micros: unit) else { return nil }
             number = 0
             sawDigit = false
         }
         if sawDigit {
-            guard bareSeconds, add(number, 1) else { return nil }
+            guard bareSeconds, add(number, micros: 1_000_000) else { return nil }
         }
         return s.isEmpty || (!bareSeconds && total == 0) ? nil : total
     }

@@ -12,7 +12,7 @@ struct ReplayCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "replay",
         abstract: "Re-run what a journal recorded: check every decision again, or run the incident again with changes.",
-        subcommands: [VerifyReplay.self, RunReplay.self]
+        subcommands: [VerifyReplay.self, RunReplay.self, ExtractScenario.self]
     )
 }
 
@@ -331,4 +331,35 @@ struct RerunReport: Encodable {
     var whatIf: Bool
     var journal: String
     var seconds: Double
+}
+
+/// `kj replay extract`: a recording as a scenario file, so an incident becomes a regression test.
+struct ExtractScenario: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "extract",
+        abstract: "Write a recording's cluster and inputs as a replay/ scenario, with expectations that held at its end.",
+        discussion: "kj simulate then runs the incident again and checks it ends as recorded. What a scenario cannot say (a control plane restart, a user's status write) is listed on standard error and in the scenario's description.")
+
+    @OptionGroup var location: JournalLocation
+    @Option(name: .shortAndLong, help: ArgumentHelp("Write the scenario here ('-' for standard output).", valueName: "file")) var output: String = "-"
+    @Option(help: "The scenario's name (default: the journal directory's name).") var name: String?
+    @Option(help: ArgumentHelp("Extract up to this revision.", valueName: "rev")) var to: UInt64?
+
+    func run() throws {
+        let journal = try location.openReadOnly()
+        defer { journal.close() }
+        let scenarioName = name ?? URL(fileURLWithPath: location.path).lastPathComponent
+        let extraction: ScenarioExtraction
+        do {
+            extraction = try ScenarioExtraction.extract(from: journal, name: scenarioName, to: to)
+        } catch let e as ReplayError {
+            throw CLIError(e.description)
+        }
+        for note in extraction.notes { printError("note: \(note)") }
+        if output == "-" {
+            print(extraction.yaml, terminator: "")
+        } else {
+            do { try extraction.yaml.write(toFile: output, atomically: true, encoding: .utf8) } catch { throw CLIError("cannot write \(output): \(error.localizedDescription)") }
+        }
+    }
 }

@@ -1,4 +1,5 @@
 import ClusterModel
+import Controllers
 import ControlPlane
 import Foundation
 import Journal
@@ -19,6 +20,11 @@ public struct Scenario: Sendable {
     /// The scheduler's profiles: the `scheduler:` section (a `KubeSchedulerConfiguration`), else
     /// kube-scheduler's default profile.
     public var schedulerProfiles: [SchedulerProfile]
+    /// The `controlPlane:` section: kube-controller-manager's node monitor grace period,
+    /// kube-apiserver's event TTL and DefaultTolerationSeconds (kj serve's flags of those names).
+    public var nodeMonitorGracePeriod = NodeLifecycleController.defaultMonitorGracePeriod
+    public var eventTTL = EventTTLController.defaultTTL
+    public var admission = Defaults.Admission()
     public var steps: [Step]
 
     /// One timeline entry: an input or a check, at `at` microseconds after the start.
@@ -52,11 +58,32 @@ public struct Scenario: Sendable {
         let docs = try Manifest.documents(text)
         guard docs.count == 1, case .object(let root) = docs[0] else { throw ReadError(description: "a scenario is one YAML mapping") }
         func fail(_ s: String) -> ReadError { ReadError(description: s) }
-        let known: Set<String> = ["name", "description", "seed", "start", "duration", "cluster", "timeline", "user", "scheduler"]
+        let known: Set<String> = ["name", "description", "seed", "start", "duration", "cluster", "timeline", "user", "scheduler", "controlPlane"]
         if let unknown = root.keys.sorted().first(where: { !known.contains($0) }) { throw fail("unknown key \"\(unknown)\"") }
         name = root["name"]?.stringValue ?? "scenario"
         description = root["description"]?.stringValue ?? ""
-        seed = root["seed"]?.intValue.map { UInt64($0) } ?? 1
+        // A seed is a whole number up to 2^64-1; one beyond Int64 is written as a string.
+        guard let seed = root["seed"].map({ $0.intValue.map { UInt64(bitPattern: $0) } ?? $0.stringValue.flatMap { UInt64($0) } }) ?? 1 else {
+            throw fail("seed: a whole number from 0 to 18446744073709551615")
+        }
+        self.seed = seed
+        if let cp = root["controlPlane"] {
+            let keys: Set<String> = ["nodeMonitorGracePeriod", "eventTTL", "defaultNotReadyTolerationSeconds", "defaultUnreachableTolerationSeconds"]
+            if let unknown = cp.objectValue?.keys.sorted().first(where: { !keys.contains($0) }) { throw fail("controlPlane: unknown key \"\(unknown)\"") }
+            func duration(_ k: String) throws -> Int64? {
+                guard let v = cp[k] else { return nil }
+                guard let d = v.stringValue.flatMap(Self.duration), d > 0 else { throw fail("controlPlane.\(k): a duration is required (40s, 1m)") }
+                return d
+            }
+            if let d = try duration("nodeMonitorGracePeriod") { nodeMonitorGracePeriod = d }
+            if let d = try duration("eventTTL") { eventTTL = d }
+            for (k, path) in [("defaultNotReadyTolerationSeconds", \Defaults.Admission.notReadyTolerationSeconds),
+                              ("defaultUnreachableTolerationSeconds", \Defaults.Admission.unreachableTolerationSeconds)] {
+                guard let v = cp[k] else { continue }
+                guard let n = v.intValue, n >= 0 else { throw fail("controlPlane.\(k): a number of seconds is required") }
+                admission[keyPath: path] = n
+            }
+        }
         let startText = root["start"]?.stringValue ?? "2026-01-01T10:00:00Z"
         guard let t = Timestamp(rfc3339: startText) else { throw fail("start: not an RFC 3339 time: \(startText)") }
         start = t

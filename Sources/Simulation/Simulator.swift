@@ -33,10 +33,10 @@ public final class Simulator {
         self.journal = journal
         clock = ManualClock(scenario.start)
         let seed = seed ?? scenario.seed
-        store = try await Store.open(journal: journal, clock: clock, options: Store.Options(snapshotInterval: snapshotInterval, seed: seed, synchronousAppends: true))
+        store = try await Store.open(journal: journal, clock: clock, options: Store.Options(snapshotInterval: snapshotInterval, seed: seed, synchronousAppends: true, admission: scenario.admission))
         kubelets = KubeletFleet(nodes: scenario.nodes, start: scenario.start)
         let clock = self.clock
-        driver = try Driver(store: store, components: Driver.standardComponents(seed: seed, kubelets: kubelets, settings: Driver.Settings(schedulerProfiles: scenario.schedulerProfiles)), kubelets: kubelets, now: { clock.now() })
+        driver = try Driver(store: store, components: Driver.standardComponents(seed: seed, kubelets: kubelets, settings: Driver.Settings(nodeMonitorGracePeriod: scenario.nodeMonitorGracePeriod, eventTTL: scenario.eventTTL, schedulerProfiles: scenario.schedulerProfiles)), kubelets: kubelets, now: { clock.now() })
         try await driver.prime()
     }
 

@@ -54,5 +54,14 @@ import TestSupport
         #expect(rerun.stdout.contains("Timing differences"), "a live recording's timings differ from virtual time's: \(rerun.stdout)")
         let diff = try runKJ(["diff", "--journal", cluster.journal, "--against", out, "--kind", "pods"])
         #expect(diff.status == 0 && diff.stdout.contains("0 only in the second, 0 only in the first"), "\(diff.stdout)")
+
+        // The incident as a scenario: kj simulate runs it and it ends as recorded.
+        let file = cluster.directory.sub("incident.yaml")
+        let extracted = try cluster.kj(["replay", "extract", "-o", file])
+        #expect(extracted.status == 0, "\(extracted.stderr)")
+        #expect(extracted.stderr.contains("the control plane restarted"), "the restart is named as what a scenario cannot say: \(extracted.stderr)")
+        let simulated = try runKJ(["simulate", file, "--journal", cluster.directory.sub("simulated")])
+        #expect(simulated.status == 0, "\(simulated.stdout)\(simulated.stderr)")
+        #expect(simulated.stdout.contains("node node-2 ready=Unknown"), "the crash is in the scenario: \(simulated.stdout)")
     }
 }

@@ -105,3 +105,18 @@ func ndjson(_ path: String) throws -> [String] {
         #expect(c.sameOutcomes, "\(c.differences.map(\.what))")
     }
 }
+
+@Suite struct ExtractTests {
+    @Test(arguments: scenarioFiles)
+    func anExtractedScenarioSimulatesAndPassesItsOwnExpectations(file: String) async throws {
+        let dir = TemporaryDirectory()
+        let path = try await record(try scenario(file), in: dir)
+        let journal = try Journal.open(at: path, options: .reader)
+        let extraction = try ScenarioExtraction.extract(from: journal, name: "extracted")
+        journal.close()
+        let parsed = try Scenario(yaml: extraction.yaml)
+        #expect(parsed.steps.contains { if case .expect = $0.action { return true }; return false })
+        // `record` checks every expectation of the extracted scenario.
+        _ = try await record(extraction.yaml, in: dir, name: "again")
+    }
+}
