@@ -52,19 +52,7 @@ struct QueriesBench: AsyncParsableCommand {
             temporary = path
         }
         defer { if let temporary { try? FileManager.default.removeItem(atPath: temporary) } }
-        if try Self.isEmpty(path) {
-            let scenario = Self.churn(events: events, pods: pods, seed: seed)
-            progress("simulating about \(events) events into \(path): \(scenario.summary)")
-            let start = ContinuousClock.now
-            // About 8 KiB of map per event (snapshots included) up front: a no-sync journal reserves its
-            // whole map on disk, so a small run must not ask for the 8 GiB a million events need.
-            let writer = try Journal.open(at: path, options: JournalOptions(initialMapSize: max(64 << 20, min(8 << 30, events * 8 << 10)), durability: .noSync))
-            let simulator = try await Simulator(scenario: try Scenario(yaml: scenario.yaml), journal: writer)
-            try await simulator.run()
-            try writer.sync()
-            writer.close()
-            r["generate_seconds"] = (ContinuousClock.now - start).seconds
-        }
+        if let seconds = try await Self.simulateChurn(into: path, events: events, pods: pods, seed: seed) { r["generate_seconds"] = seconds }
         let reader = try Journal.open(at: path, options: .reader)
         defer { reader.close() }
         let head = try reader.head().revision
@@ -156,6 +144,23 @@ struct QueriesBench: AsyncParsableCommand {
         }
     }
 
+    /// Simulates the churn scenario into `path` when that holds no journal yet; returns how long it
+    /// took (nil: a journal was there).
+    static func simulateChurn(into path: String, events: Int, pods: Int?, seed: UInt64) async throws -> Double? {
+        guard try isEmpty(path) else { return nil }
+        let scenario = churn(events: events, pods: pods, seed: seed)
+        printError("simulating about \(events) events into \(path): \(scenario.summary)")
+        let start = ContinuousClock.now
+        // About 8 KiB of map per event (snapshots included) up front: a no-sync journal reserves its
+        // whole map on disk, so a small run must not ask for the 8 GiB a million events need.
+        let writer = try Journal.open(at: path, options: JournalOptions(initialMapSize: max(64 << 20, min(8 << 30, events * 8 << 10)), durability: .noSync))
+        let simulator = try await Simulator(scenario: try Scenario(yaml: scenario.yaml), journal: writer)
+        try await simulator.run()
+        try writer.sync()
+        writer.close()
+        return (ContinuousClock.now - start).seconds
+    }
+
     /// Times `n` runs of `query` (each returning the size of what it rendered, which must not be 0):
     /// wall time, and the CPU time of this thread (which leaves out waiting for a CPU on a busy
     /// machine, and any waiting for the disk).
@@ -201,7 +206,7 @@ struct QueriesBench: AsyncParsableCommand {
         sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, sorted.count * p / 100)]
     }
 
-    private static func isEmpty(_ path: String) throws -> Bool {
+    static func isEmpty(_ path: String) throws -> Bool {
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: path), !entries.isEmpty else { return true }
         let journal = try Journal.open(at: path, options: .reader)
         defer { journal.close() }
