@@ -170,6 +170,11 @@ public struct ComponentContext {
         return try await store.record(draft).revision
     }
 
+    /// Appends a decision with typed data (its event type is the data's).
+    public func decide<D: DecisionData>(_ data: D, by actor: Actor, about object: ObjectRef, trigger: UInt64?) async throws -> UInt64 {
+        try await decide(D.eventType, by: actor, about: object, trigger: trigger, data.json)
+    }
+
     /// Records a core/v1 Event about `object` (what `kubectl describe` shows). A repeat of the
     /// same reason and message about the same object raises the existing event's count. Like
     /// client-go's event recorder, an Event the API refuses (its namespace is being deleted or is

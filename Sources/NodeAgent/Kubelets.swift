@@ -142,26 +142,26 @@ public final class KubeletFleet: Component {
         guard pod.metadata.deletionTimestamp != nil else { return run }
         // Terminating: go on from the kubelet's last decisions about it.
         for d in decisions {
-            guard let data = try? JSONValue.parse(d.data), let action = data["action"]?.stringValue else { continue }
-            switch action {
-            case "terminate":
-                let deadline = data["deadline"]?.stringValue.flatMap { Timestamp(rfc3339: $0) } ?? d.time
+            guard let data = KubeletDecision.from(d) else { continue }
+            switch data.action {
+            case .terminate:
+                let deadline = data.deadline.flatMap { Timestamp(rfc3339: $0) } ?? d.time
                 var t = Termination(started: d.time, deadline: deadline)
-                if let preStop = data["preStopSeconds"]?.doubleValue { t.preStopUntil = d.time.adding(seconds: preStop) }
+                if let preStop = data.preStopSeconds { t.preStopUntil = d.time.adding(seconds: preStop) }
                 if run.stage != .running { t.stopAt = d.time }
                 run.termination = t
-            case "SIGTERM":
+            case .sigterm:
                 guard var t = run.termination else { continue }
                 t.sigtermAt = d.time
                 t.killAt = max(t.deadline, d.time)
-                let ignored = data["ignored"] == .bool(true)
+                let ignored = data.ignored == true
                 let stop = d.time.adding(seconds: run.behavior.stopSeconds)
                 if !ignored, stop < t.killAt! { t.stopAt = stop; t.exitCode = 0 }
                 run.termination = t
-            case "SIGKILL":
+            case .sigkill:
                 run.termination?.stopAt = d.time
                 run.termination?.exitCode = 137
-            case "remove":
+            case .remove:
                 run.stage = .removing
             default:
                 break
@@ -270,10 +270,9 @@ public final class KubeletFleet: Component {
         schedule(next, k.spec.name, nil)
         let now = ctx.now.kubernetesTime
         if k.registration == nil || k.recovered || ctx.cache.get(Node.self, name: k.spec.name) == nil {
-            k.registration = try await ctx.decide(
-                DecisionType.kubelet, by: actor, about: ObjectRef(kind: Node.kind, name: k.spec.name),
-                trigger: k.addedBy, .object(["action": .string(k.recovered ? "re-register" : "register"),
-                                       "heartbeatSeconds": .int(Self.heartbeatSeconds)]))
+            var d = KubeletDecision(k.recovered ? .reRegister : .register)
+            d.heartbeatSeconds = Self.heartbeatSeconds
+            k.registration = try await ctx.decide(d, by: actor, about: ObjectRef(kind: Node.kind, name: k.spec.name), trigger: k.addedBy)
         }
         let origin = Store.Origin(actor, cause: k.registration)
         guard var node = ctx.cache.get(Node.self, name: k.spec.name) else {
@@ -344,8 +343,11 @@ public final class KubeletFleet: Component {
         let image = w.pod.spec.containers.first?.image ?? ""
         switch run.stage {
         case .admitted:
-            run.cause = try await w.decide("start", ["containers": .array(w.pod.spec.containers.map { .string($0.name) }),
-                                                      "imagePresent": .bool(w.kubelet.images.contains(image))])
+            let (containers, present) = (w.pod.spec.containers.map(\.name), w.kubelet.images.contains(image))
+            run.cause = try await w.decide(.start) {
+                $0.containers = containers
+                $0.imagePresent = present
+            }
             run.ip = w.kubelet.nextIP()
             run.startTime = now
             try await w.status(run, waiting: "ContainerCreating")
@@ -395,7 +397,7 @@ public final class KubeletFleet: Component {
             }
         case .backoff:
             run.restarts += 1
-            run.cause = try await w.decide("restart", ["restartCount": .int(Int64(run.restarts))])
+            run.cause = try await w.decide(.restart) { [restarts = run.restarts] in $0.restartCount = Int64(restarts) }
             try await w.event("Pulled", "Container image \"\(image)\" already present on machine", run.cause)
             run.stage = .starting
             run.due = now.adding(seconds: b.startupSeconds)
@@ -416,10 +418,12 @@ public final class KubeletFleet: Component {
         let policy = w.pod.spec.restartPolicy ?? "Always"
         if policy == "Always" || (policy == "OnFailure" && code != 0) {
             let backoff = min(Self.maxBackoff, Self.initialBackoff << Int64(min(Int(run.restarts), 20)))
-            run.cause = try await w.decide("backoff", [
-                "exitCode": .int(Int64(code)), "restartCount": .int(Int64(run.restarts)), "backoffSeconds": .int(backoff / 1_000_000),
-                "restartPolicy": .string(policy),
-            ])
+            run.cause = try await w.decide(.backoff) { [restarts = run.restarts] in
+                $0.exitCode = Int64(code)
+                $0.restartCount = Int64(restarts)
+                $0.backoffSeconds = backoff / 1_000_000
+                $0.restartPolicy = policy
+            }
             run.stage = .backoff
             let container = w.pod.spec.containers.first?.name ?? ""
             try await w.status(run, waiting: "CrashLoopBackOff",
@@ -427,7 +431,10 @@ public final class KubeletFleet: Component {
             try await w.event("BackOff", "Back-off restarting failed container \(container) in pod \(w.pod.metadata.name ?? "")_\(w.pod.metadata.namespace ?? "")(\(run.uid))", run.cause, type: "Warning")
             run.due = now.adding(microseconds: backoff)
         } else {
-            run.cause = try await w.decide("completed", ["exitCode": .int(Int64(code)), "restartPolicy": .string(policy)])
+            run.cause = try await w.decide(.completed) {
+                $0.exitCode = Int64(code)
+                $0.restartPolicy = policy
+            }
             run.stage = .completed
             try await w.status(run, phase: code == 0 ? "Succeeded" : "Failed")
         }
@@ -439,19 +446,21 @@ public final class KubeletFleet: Component {
         let deadline = now.adding(seconds: grace)
         let running = run.stage == .running || run.stage == .starting
         var t = Termination(started: now, deadline: deadline)
-        var plan: [String: JSONValue] = ["gracePeriodSeconds": .int(grace), "deadline": .string(deadline.rfc3339)]
+        var plan = KubeletDecision(.terminate)
+        plan.gracePeriodSeconds = grace
+        plan.deadline = deadline.rfc3339
         if running, let preStop = run.behavior.preStopSeconds {
             t.preStopUntil = now.adding(seconds: preStop)
-            plan["preStopSeconds"] = .double(preStop)
+            plan.preStopSeconds = preStop
         }
-        run.cause = try await w.decide("terminate", plan)
+        run.cause = try await w.decide(plan)
         if running {
             for c in w.pod.spec.containers { try await w.event("Killing", "Stopping container \(c.name)", run.cause) }
         }
         if !running {
             t.stopAt = now  // nothing is running: go straight to removal
         } else if t.preStopUntil != nil {
-            run.cause = try await w.decide("preStop", ["seconds": plan["preStopSeconds"]!])
+            run.cause = try await w.decide(.preStop) { $0.seconds = plan.preStopSeconds }
         }
         run.termination = t
         run.due = now
@@ -472,7 +481,7 @@ public final class KubeletFleet: Component {
                 run.due = now
                 return
             }
-            run.cause = try await w.decide("remove", ["exitCode": .int(Int64(t.exitCode))])
+            run.cause = try await w.decide(.remove) { [code = t.exitCode] in $0.exitCode = Int64(code) }
             run.stage = .removing
             let key = w.pod.objectRef
             _ = try await w.ctx.store.delete(.pod, namespace: key.namespace, name: key.name, gracePeriodSeconds: 0,
@@ -488,7 +497,7 @@ public final class KubeletFleet: Component {
         }
         if t.sigtermAt == nil {
             t.sigtermAt = now
-            run.cause = try await w.decide("SIGTERM", ["ignored": .bool(b.ignoreSIGTERM)])
+            run.cause = try await w.decide(.sigterm) { $0.ignored = b.ignoreSIGTERM }
             let killAt = t.killAt ?? max(t.deadline, now)
             t.killAt = killAt
             let stop = now.adding(seconds: b.stopSeconds)
@@ -502,7 +511,7 @@ public final class KubeletFleet: Component {
             return
         }
         if let killAt = t.killAt, killAt <= now {
-            run.cause = try await w.decide("SIGKILL", ["afterSeconds": .double(Double(t.started.microseconds(until: now)) / 1e6)])
+            run.cause = try await w.decide(.sigkill) { [started = t.started] in $0.afterSeconds = Double(started.microseconds(until: now)) / 1e6 }
             t.stopAt = now
             t.exitCode = 137
             run.due = now
@@ -606,12 +615,19 @@ struct PodWriter {
 
     func origin(_ cause: UInt64?) -> Store.Origin { Store.Origin(actor, cause: cause) }
 
-    mutating func decide(_ action: String, _ details: [String: JSONValue]) async throws -> UInt64 {
-        var data = details
-        data["action"] = .string(action)
-        data["node"] = .string(kubelet.spec.name)
+    /// A `KubeletDecided` about the pod: `decision` from this kubelet's node.
+    mutating func decide(_ decision: KubeletDecision) async throws -> UInt64 {
+        var d = decision
+        d.node = kubelet.spec.name
         wrote = true
-        return try await ctx.decide(DecisionType.kubelet, by: actor, about: pod.objectRef, trigger: trigger, .object(data))
+        return try await ctx.decide(d, by: actor, about: pod.objectRef, trigger: trigger)
+    }
+
+    /// A `KubeletDecided` of `action`, with the details `fill` sets.
+    mutating func decide(_ action: KubeletDecision.Action, _ fill: (inout KubeletDecision) -> Void = { _ in }) async throws -> UInt64 {
+        var d = KubeletDecision(action)
+        fill(&d)
+        return try await decide(d)
     }
 
     mutating func event(_ reason: String, _ message: String, _ cause: UInt64?, type: String = "Normal") async throws {

@@ -76,24 +76,24 @@ public enum EventSummary {
     }
 
     static func kubelet(_ e: Event, _ d: JSONValue) -> String {
-        let node = d["node"]?.stringValue ?? e.object.name
-        switch d["action"]?.stringValue ?? "" {
-        case "register": return "register node \(node)"
-        case "start":
-            let containers = (d["containers"]?.arrayValue ?? []).compactMap(\.stringValue).joined(separator: ", ")
-            return "start \(containers) on \(node)" + (d["imagePresent"] == .bool(false) ? " (pull the image first)" : " (image present)")
-        case "backoff":
-            return "container exited with code \(d["exitCode"]?.intValue ?? 0): CrashLoopBackOff, restart in \(d["backoffSeconds"]?.intValue ?? 0)s"
-        case "restart": return "restart the container"
-        case "completed": return "container completed"
-        case "terminate":
-            let preStop = d["preStopSeconds"]?.doubleValue ?? 0
-            return "terminate: grace period \(d["gracePeriodSeconds"]?.intValue ?? 0)s" + (preStop > 0 ? ", preStop first" : ", SIGTERM now")
-        case "preStop": return "run the preStop hook (\(seconds(d["seconds"])))"
-        case "SIGTERM": return "send SIGTERM" + (d["ignored"] == .bool(true) ? " (the container ignores it)" : "")
-        case "SIGKILL": return "send SIGKILL: grace period over after \(seconds(d["afterSeconds"]))"
-        case "remove": return "containers stopped (exit code \(d["exitCode"]?.intValue ?? 0)): remove the pod"
-        case let other: return "kubelet: \(other)"
+        guard let k = try? ValueDecoder(strict: false).decode(KubeletDecision.self, from: d) else { return "kubelet decision" }
+        let node = k.node ?? e.object.name
+        switch k.action {
+        case .register: return "register node \(node)"
+        case .start:
+            let containers = (k.containers ?? []).joined(separator: ", ")
+            return "start \(containers) on \(node)" + (k.imagePresent == false ? " (pull the image first)" : " (image present)")
+        case .backoff:
+            return "container exited with code \(k.exitCode ?? 0): CrashLoopBackOff, restart in \(k.backoffSeconds ?? 0)s"
+        case .restart: return "restart the container"
+        case .completed: return "container completed"
+        case .terminate:
+            return "terminate: grace period \(k.gracePeriodSeconds ?? 0)s" + ((k.preStopSeconds ?? 0) > 0 ? ", preStop first" : ", SIGTERM now")
+        case .preStop: return "run the preStop hook (\(seconds(k.seconds.map(JSONValue.double))))"
+        case .sigterm: return "send SIGTERM" + (k.ignored == true ? " (the container ignores it)" : "")
+        case .sigkill: return "send SIGKILL: grace period over after \(seconds(k.afterSeconds.map(JSONValue.double)))"
+        case .remove: return "containers stopped (exit code \(k.exitCode ?? 0)): remove the pod"
+        default: return "kubelet: \(k.action)"
         }
     }
 
