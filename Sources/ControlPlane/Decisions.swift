@@ -89,3 +89,135 @@ public struct KubeletDecision: DecisionData, Equatable {
         self.node = node
     }
 }
+
+/// `NodeLifecycleDecided`: kube-controller-manager's node lifecycle and taint eviction controllers.
+public struct NodeLifecycleDecision: DecisionData, Equatable {
+    public static let eventType = DecisionType.nodeLifecycle
+
+    public struct Action: DecisionAction {
+        public let rawValue: String
+        public init(rawValue: String) { self.rawValue = rawValue }
+        /// A Node appeared or went away (the `RegisteredNode` / `RemovingNode` Events follow).
+        public static let register: Action = "register", forget: Action = "forget"
+        /// The node's Ready condition and taints set from its heartbeats.
+        public static let markReady: Action = "mark-ready", markUnreachable: Action = "mark-unreachable", markNotReady: Action = "mark-not-ready"
+        /// A pod evicted from a node with a NoExecute taint it does not tolerate (any longer).
+        public static let evict: Action = "evict"
+    }
+
+    public var action: Action
+    public var node: String
+    /// mark-*: the Ready status set, the node's taints after (`key:Effect`), and the silence measured.
+    public var ready: String?
+    public var taints: [String]?
+    public var lastHeartbeat: String?
+    public var silentSeconds: Int64?
+    public var gracePeriodSeconds: Int64?
+    /// evict: the taint (`key:Effect`), the pod's toleration of it (null: none) and why.
+    public var taint: String?
+    public var tolerationSeconds: Int64?
+    public var reason: String?
+
+    public init(_ action: Action, node: String) {
+        self.action = action
+        self.node = node
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case action, node, ready, taints, lastHeartbeat, silentSeconds, gracePeriodSeconds, taint, tolerationSeconds, reason
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(action, forKey: .action)
+        try c.encode(node, forKey: .node)
+        try c.encodeIfPresent(ready, forKey: .ready)
+        try c.encodeIfPresent(taints, forKey: .taints)
+        try c.encodeIfPresent(lastHeartbeat, forKey: .lastHeartbeat)
+        try c.encodeIfPresent(silentSeconds, forKey: .silentSeconds)
+        try c.encodeIfPresent(gracePeriodSeconds, forKey: .gracePeriodSeconds)
+        try c.encodeIfPresent(taint, forKey: .taint)
+        // An eviction says whether the pod tolerated the taint at all: null when it did not.
+        if action == .evict, tolerationSeconds == nil { try c.encodeNil(forKey: .tolerationSeconds) } else { try c.encodeIfPresent(tolerationSeconds, forKey: .tolerationSeconds) }
+        try c.encodeIfPresent(reason, forKey: .reason)
+    }
+}
+
+/// `ControllerDecided`: a controller of kube-controller-manager (ReplicaSet, Deployment,
+/// Endpoints, garbage collector, namespace) or kube-apiserver's Event expiry.
+public struct ControllerDecision: DecisionData, Equatable {
+    public static let eventType = DecisionType.controller
+
+    /// What the controller does: one action (`create`, `delete`, `update-status`, `finalize`,
+    /// `expire` …), or the Deployment controller's list of steps.
+    public enum Actions: Codable, Sendable, Equatable {
+        case one(String)
+        case steps([String])
+
+        public var all: [String] {
+            switch self {
+            case .one(let a): [a]
+            case .steps(let s): s
+            }
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.singleValueContainer()
+            if let list = try? c.decode([String].self) { self = .steps(list) } else { self = .one(try c.decode(String.self)) }
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.singleValueContainer()
+            switch self {
+            case .one(let a): try c.encode(a)
+            case .steps(let s): try c.encode(s)
+            }
+        }
+    }
+
+    /// What the controller saw of the object it reconciles.
+    public struct Observed: Codable, Sendable, Equatable {
+        public var replicas: Int64
+        public var updated: Int64?
+        public var available: Int64?
+        public var ready: Int64?
+
+        public init(replicas: Int64, updated: Int64? = nil, available: Int64? = nil, ready: Int64? = nil) {
+            self.replicas = replicas
+            self.updated = updated
+            self.available = available
+            self.ready = ready
+        }
+    }
+
+    /// The controller's name (`replicaset`, `deployment`, `endpoints`, `garbage-collector`, `namespace`, `event-ttl`).
+    public var controller: String
+    public var action: Actions
+    public var reason: String?
+    /// replicaset: the pods created (`count`) or deleted (`pods`); event-ttl: the Events expired (`count`, `events`).
+    public var count: Int64?
+    public var pods: [String]?
+    /// replicaset, deployment: the replicas wanted and what was observed.
+    public var desired: Int64?
+    public var observed: Observed?
+    /// deployment: its strategy and its newest ReplicaSet.
+    public var strategy: String?
+    public var newReplicaSet: String?
+    /// endpoints: the addresses (`pod ip`) ready and not, and the ready ones added and removed.
+    public var ready: [String]?
+    public var notReady: [String]?
+    public var added: [String]?
+    public var removed: [String]?
+    /// garbage-collector: the owners that are gone (`kind/name (uid)`).
+    public var owners: [String]?
+    /// namespace: the objects left, by kind.
+    public var objects: [String: Int64]?
+    /// event-ttl: the TTL and the Events expired (`namespace/name`, at most 20).
+    public var ttlSeconds: Int64?
+    public var events: [String]?
+
+    public init(controller: String, action: Actions) {
+        self.controller = controller
+        self.action = action
+    }
+}

@@ -58,7 +58,7 @@ public final class DeploymentController: Reconciler {
         let maxOldRevision = old.map(Self.revision).max() ?? 0
         let desired = Int(d.spec.replicas ?? 1)
         let strategy = d.spec.strategy?.type ?? "RollingUpdate"
-        var actions: [JSONValue] = []
+        var actions: [String] = []
         var writes: [(String, ReplicaSet, Bool)] = []  // (what, replica set, create?)
 
         // The ReplicaSet of the current template, and its revision.
@@ -78,13 +78,13 @@ public final class DeploymentController: Reconciler {
             let initial = strategy == "Recreate" ? (oldTotal == 0 ? desired : 0)
                 : min(desired, max(0, desired + Self.maxSurge(d, desired) - oldTotal))
             let rs = ReplicaSet(metadata: meta, spec: ReplicaSetSpec(replicas: Int32(initial), selector: selector, template: template))
-            actions.append(.string("create ReplicaSet \(meta.name!) (revision \(maxOldRevision + 1)) with \(initial) replica(s)"))
+            actions.append("create ReplicaSet \(meta.name!) (revision \(maxOldRevision + 1)) with \(initial) replica(s)")
             writes.append(("create", rs, true))
             newRS = rs
         } else if Self.revision(newRS!) <= maxOldRevision {
             var rs = newRS!
             rs.metadata.annotations = (rs.metadata.annotations ?? [:]).merging([Deployment.revisionAnnotation: String(maxOldRevision + 1)]) { $1 }
-            actions.append(.string("roll back to ReplicaSet \(rs.metadata.name ?? "") as revision \(maxOldRevision + 1)"))
+            actions.append("roll back to ReplicaSet \(rs.metadata.name ?? "") as revision \(maxOldRevision + 1)")
             writes.append(("revision", rs, false))
             newRS = rs
         }
@@ -133,7 +133,7 @@ public final class DeploymentController: Reconciler {
         }
         for name in scaled.keys.sorted() {
             let rs = name == new.metadata.name ? new : old.first { $0.metadata.name == name }!
-            actions.append(.string("scale ReplicaSet \(name) from \(rs.spec.replicas ?? 0) to \(scaled[name]!)"))
+            actions.append("scale ReplicaSet \(name) from \(rs.spec.replicas ?? 0) to \(scaled[name]!)")
             if let i = writes.firstIndex(where: { $0.1.metadata.name == name }) {
                 writes[i].1.spec.replicas = Int32(scaled[name]!)
                 if name == new.metadata.name { new = writes[i].1 }
@@ -148,7 +148,7 @@ public final class DeploymentController: Reconciler {
         let idle = old.filter { ($0.spec.replicas ?? 0) == 0 && ($0.status?.replicas ?? 0) == 0 && scaled[$0.metadata.name!] == nil }
             .sorted { Self.revision($0) < Self.revision($1) }
         let expired = idle.count > limit ? Array(idle.prefix(idle.count - limit)) : []
-        for rs in expired { actions.append(.string("delete old ReplicaSet \(rs.metadata.name ?? "") (revision \(Self.revision(rs)))")) }
+        for rs in expired { actions.append("delete old ReplicaSet \(rs.metadata.name ?? "") (revision \(Self.revision(rs)))") }
 
         // Status and the revision annotation.
         let everyRS = all.filter { rs in !expired.contains { $0.metadata.uid == rs.metadata.uid } }
@@ -178,16 +178,14 @@ public final class DeploymentController: Reconciler {
         let annotate = d.metadata.annotations?[Deployment.revisionAnnotation] != revisionText
         let statusChanged = status != d.status
         guard !writes.isEmpty || !expired.isEmpty || annotate || statusChanged else { return false }
-        if annotate { actions.append(.string("set revision \(revisionText)")) }
-        if actions.isEmpty { actions.append(.string("update status")) }
-        let origin = try await decide(context, about: d.objectRef, trigger: trigger, [
-            "action": .array(actions),
-            "desired": .int(Int64(desired)),
-            "observed": .object(["replicas": .int(Int64(status.replicas ?? 0)), "updated": .int(Int64(status.updatedReplicas ?? 0)),
-                                 "available": .int(Int64(status.availableReplicas ?? 0))]),
-            "strategy": .string(strategy),
-            "newReplicaSet": .string(new.metadata.name ?? ""),
-        ])
+        if annotate { actions.append("set revision \(revisionText)") }
+        if actions.isEmpty { actions.append("update status") }
+        let origin = try await decide(context, about: d.objectRef, trigger: trigger, .steps(actions)) {
+            $0.desired = Int64(desired)
+            $0.observed = .init(replicas: Int64(status.replicas ?? 0), updated: Int64(status.updatedReplicas ?? 0), available: Int64(status.availableReplicas ?? 0))
+            $0.strategy = strategy
+            $0.newReplicaSet = new.metadata.name ?? ""
+        }
         for (_, rs, create) in writes {
             do {
                 if create { _ = try await store.create(rs, by: origin) } else { _ = try await store.update(rs, by: origin) }

@@ -25,7 +25,7 @@ public final class EndpointsController: Reconciler {
         let existing = context.cache.get(Endpoints.self, namespace: key.namespace, name: key.name)
         guard let svc = context.cache.get(Service.self, namespace: key.namespace, name: key.name) else {
             guard let existing, existing.metadata.labels?["endpoints.kubejournal.io/managed"] == "true" else { return false }
-            let origin = try await decide(context, about: existing.objectRef, trigger: trigger, ["action": .string("delete"), "reason": .string("the service is gone")])
+            let origin = try await decide(context, about: existing.objectRef, trigger: trigger, .one("delete")) { $0.reason = "the service is gone" }
             _ = try? await context.store.delete(.endpoints, namespace: key.namespace, name: key.name, by: origin)
             return true
         }
@@ -56,13 +56,12 @@ public final class EndpointsController: Reconciler {
         guard existing == nil || existing?.subsets != subsets else { return false }
         let before = Set((existing?.subsets ?? []).flatMap { ($0.addresses ?? []).map(\.ip) })
         let after = Set(ready.map(\.ip))
-        let origin = try await decide(context, about: svc.objectRef, trigger: trigger, [
-            "action": .string(existing == nil ? "create" : "update"),
-            "ready": .array(ready.map { .string("\($0.targetRef?.name ?? "") \($0.ip)") }),
-            "notReady": .array(notReady.map { .string("\($0.targetRef?.name ?? "") \($0.ip)") }),
-            "added": .array(after.subtracting(before).sorted().map(JSONValue.string)),
-            "removed": .array(before.subtracting(after).sorted().map(JSONValue.string)),
-        ])
+        let origin = try await decide(context, about: svc.objectRef, trigger: trigger, .one(existing == nil ? "create" : "update")) {
+            $0.ready = ready.map { "\($0.targetRef?.name ?? "") \($0.ip)" }
+            $0.notReady = notReady.map { "\($0.targetRef?.name ?? "") \($0.ip)" }
+            $0.added = after.subtracting(before).sorted()
+            $0.removed = before.subtracting(after).sorted()
+        }
         if var endpoints = existing {
             endpoints.subsets = subsets
             _ = try await context.store.update(endpoints, by: origin)
@@ -105,11 +104,10 @@ public final class GarbageCollector: Reconciler {
               let refs = object.metadata.ownerReferences, !refs.isEmpty,
               refs.allSatisfy({ uids[$0.uid] == nil }), let kind = ResourceKind(rawValue: key.kind)
         else { return false }
-        let origin = try await decide(context, about: object.objectRef, trigger: trigger, [
-            "action": .string("delete"),
-            "reason": .string("all owners are gone"),
-            "owners": .array(refs.map { .string("\($0.kind.lowercased())/\($0.name) (\($0.uid))") }),
-        ])
+        let origin = try await decide(context, about: object.objectRef, trigger: trigger, .one("delete")) {
+            $0.reason = "all owners are gone"
+            $0.owners = refs.map { "\($0.kind.lowercased())/\($0.name) (\($0.uid))" }
+        }
         _ = try? await context.store.delete(kind, namespace: key.namespace, name: key.name, by: origin)
         return true
     }

@@ -56,13 +56,13 @@ public final class EventTTLController: Component {
         }
         guard let first = due.first else { return false }
         do {
-            let rev = try await context.decide(DecisionType.controller, by: Self.actor, about: ObjectRef(kind: CoreEvent.kind, namespace: first.key.namespace, name: first.key.name),
-                                               trigger: due.map(\.revision).max(), .object([
-                "controller": .string(name), "action": .string("expire"), "count": .int(Int64(due.count)),
-                "ttlSeconds": .int(ttl / 1_000_000),
-                "reason": .string("not written for \(ttl / 1_000_000)s (kube-apiserver's --event-ttl)"),
-                "events": .array(due.prefix(20).map { .string("\($0.key.namespace)/\($0.key.name)") }),
-            ]))
+            var decision = ControllerDecision(controller: name, action: .one("expire"))
+            decision.count = Int64(due.count)
+            decision.ttlSeconds = ttl / 1_000_000
+            decision.reason = "not written for \(ttl / 1_000_000)s (kube-apiserver's --event-ttl)"
+            decision.events = due.prefix(20).map { "\($0.key.namespace)/\($0.key.name)" }
+            let rev = try await context.decide(decision, by: Self.actor, about: ObjectRef(kind: CoreEvent.kind, namespace: first.key.namespace, name: first.key.name),
+                                               trigger: due.map(\.revision).max())
             for e in due {
                 try Task.checkCancellation()
                 _ = try? await context.store.delete(.event, namespace: e.key.namespace, name: e.key.name, by: Store.Origin(Self.actor, cause: rev))

@@ -33,9 +33,7 @@ public final class NamespaceController: Reconciler {
         let contents = ResourceKind.allCases.filter(\.namespaced).flatMap { context.cache.list($0.type, namespace: key.name) }
         let remaining = contents.filter { $0.metadata.deletionTimestamp == nil }
         if contents.isEmpty {
-            let origin = try await decide(context, about: ns.objectRef, trigger: trigger, [
-                "action": .string("finalize"), "reason": .string("namespace \(key.name) is empty"),
-            ])
+            let origin = try await decide(context, about: ns.objectRef, trigger: trigger, .one("finalize")) { $0.reason = "namespace \(key.name) is empty" }
             try await context.store.finalizeNamespace(key.name, by: origin)
             return true
         }
@@ -44,11 +42,10 @@ public final class NamespaceController: Reconciler {
         guard !remaining.isEmpty else { return false }
         var counts: [String: Int] = [:]
         for o in remaining { counts[type(of: o).plural, default: 0] += 1 }
-        let origin = try await decide(context, about: ns.objectRef, trigger: trigger, [
-            "action": .string("delete-content"),
-            "reason": .string("namespace \(key.name) is being deleted"),
-            "objects": .object(counts.mapValues { .int(Int64($0)) }),
-        ])
+        let origin = try await decide(context, about: ns.objectRef, trigger: trigger, .one("delete-content")) {
+            $0.reason = "namespace \(key.name) is being deleted"
+            $0.objects = counts.mapValues { Int64($0) }
+        }
         for o in remaining.sorted(by: { ($0.objectKey) < ($1.objectKey) }) {
             try Task.checkCancellation()
             _ = try? await context.store.delete(ResourceKind(of: type(of: o)), namespace: key.name, name: o.metadata.name ?? "", by: origin)

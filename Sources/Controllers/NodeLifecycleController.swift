@@ -120,12 +120,11 @@ public final class NodeLifecycleController: Component {
                 continue
             }
             // Forgotten only once decided: a failed write leaves the eviction due for the next step.
-            let rev = try await context.decide(DecisionType.nodeLifecycle, by: Self.actor, about: pod.objectRef, trigger: e.trigger, .object([
-                "action": .string("evict"), "node": .string(pod.spec.nodeName ?? ""),
-                "taint": .string("\(e.taint.key):\(e.taint.effect)"),
-                "tolerationSeconds": e.tolerationSeconds.map { .int($0) } ?? .null,
-                "reason": .string(e.tolerationSeconds == nil ? "the pod does not tolerate the taint" : "the pod tolerated the taint for \(e.tolerationSeconds!)s"),
-            ]))
+            var decision = NodeLifecycleDecision(.evict, node: pod.spec.nodeName ?? "")
+            decision.taint = "\(e.taint.key):\(e.taint.effect)"
+            decision.tolerationSeconds = e.tolerationSeconds
+            decision.reason = e.tolerationSeconds == nil ? "the pod does not tolerate the taint" : "the pod tolerated the taint for \(e.tolerationSeconds!)s"
+            let rev = try await context.decide(decision, by: Self.actor, about: pod.objectRef, trigger: e.trigger)
             evictions[key] = nil
             let origin = Store.Origin(Self.actor, cause: rev)
             try await context.recordEvent(about: pod, reason: "TaintManagerEviction", message: "Marking for deletion Pod \(key.namespace)/\(key.name)",
@@ -160,17 +159,15 @@ public final class NodeLifecycleController: Component {
         }
         let statusChange = ready == nil || wantStatus != ready?.status
         guard statusChange || newTaints != taints else { return false }
-        let action = wantStatus == "True" ? "mark-ready" : (wantStatus == "Unknown" ? "mark-unreachable" : "mark-not-ready")
-        var data: [String: JSONValue] = [
-            "action": .string(action), "node": .string(name), "ready": .string(wantStatus),
-            "taints": .array(newTaints.map { .string("\($0.key):\($0.effect)") }),
-        ]
+        var data = NodeLifecycleDecision(wantStatus == "True" ? .markReady : (wantStatus == "Unknown" ? .markUnreachable : .markNotReady), node: name)
+        data.ready = wantStatus
+        data.taints = newTaints.map { "\($0.key):\($0.effect)" }
         if let last = heartbeats[name] {
-            data["lastHeartbeat"] = .string(last.time.rfc3339)
-            data["silentSeconds"] = .int(silentFor / 1_000_000)
-            data["gracePeriodSeconds"] = .int(monitorGracePeriod / 1_000_000)
+            data.lastHeartbeat = last.time.rfc3339
+            data.silentSeconds = silentFor / 1_000_000
+            data.gracePeriodSeconds = monitorGracePeriod / 1_000_000
         }
-        let rev = try await context.decide(DecisionType.nodeLifecycle, by: Self.actor, about: node.objectRef, trigger: trigger, .object(data))
+        let rev = try await context.decide(data, by: Self.actor, about: node.objectRef, trigger: trigger)
         let origin = Store.Origin(Self.actor, cause: rev)
         var updated = node
         if statusChange {
@@ -214,9 +211,8 @@ public final class NodeLifecycleController: Component {
         while let change = membership.first {
             try Task.checkCancellation()
             guard let node = registered[change.name] else { membership.removeFirst(); continue }
-            let rev = try await context.decide(DecisionType.nodeLifecycle, by: Self.actor, about: node.objectRef, trigger: change.revision, .object([
-                "action": .string(change.added ? "register" : "forget"), "node": .string(change.name),
-            ]))
+            let rev = try await context.decide(NodeLifecycleDecision(change.added ? .register : .forget, node: change.name),
+                                               by: Self.actor, about: node.objectRef, trigger: change.revision)
             let verb = change.added ? "Registered Node \(change.name) in Controller" : "Removing Node \(change.name) from Controller"
             try await context.recordEvent(about: node, reason: change.added ? "RegisteredNode" : "RemovingNode",
                                           message: "Node \(change.name) event: \(verb)", component: Self.component, by: Self.actor, cause: rev)

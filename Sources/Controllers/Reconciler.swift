@@ -85,11 +85,12 @@ public class Reconciler: Component {
     /// Brings `key` to its desired state; returns true if anything was written.
     func reconcile(_ key: ObjectKey, trigger: UInt64, _ context: ComponentContext) async throws -> Bool { false }
 
-    /// A `ControllerDecided` event about `object`.
-    func decide(_ context: ComponentContext, about object: ObjectRef, trigger: UInt64, _ data: [String: JSONValue]) async throws -> Store.Origin {
-        var d = data
-        d["controller"] = .string(name)
-        let rev = try await context.decide(DecisionType.controller, by: actor, about: object, trigger: trigger, .object(d))
+    /// A `ControllerDecided` event about `object`: `action`, with the details `fill` sets.
+    func decide(_ context: ComponentContext, about object: ObjectRef, trigger: UInt64, _ action: ControllerDecision.Actions,
+                _ fill: (inout ControllerDecision) -> Void = { _ in }) async throws -> Store.Origin {
+        var d = ControllerDecision(controller: name, action: action)
+        fill(&d)
+        let rev = try await context.decide(d, by: actor, about: object, trigger: trigger)
         return Store.Origin(actor, cause: rev)
     }
 }

@@ -72,29 +72,27 @@ public final class ReplicaSetController: Reconciler {
         status.observedGeneration = rs.metadata.generation
         guard diff != 0 || status != rs.status else { return false }
 
-        var data: [String: JSONValue] = [
-            "observed": .object(["replicas": .int(Int64(activeKeys.count)), "ready": .int(Int64(status.readyReplicas ?? 0))]),
-            "desired": .int(Int64(desired)),
-        ]
         var doomed: [Pod] = []
         // At most `burstReplicas` pods per reconcile, as kube-controller-manager; the pods' own
         // events bring the ReplicaSet back for the rest.
         let creates = min(diff, Self.burstReplicas)
+        let action: String
         if diff > 0 {
-            data["action"] = .string("create")
-            data["count"] = .int(Int64(creates))
-            data["reason"] = .string("\(activeKeys.count) active pod(s), \(desired) wanted")
+            action = "create"
         } else if diff < 0 {
             let pods = activeKeys.sorted().compactMap { context.cache.get($0) as? Pod }
             doomed = Array(Self.deletionOrder(pods).prefix(min(-diff, Self.burstReplicas)))
-            data["action"] = .string("delete")
-            data["pods"] = .array(doomed.map { .string($0.metadata.name ?? "") })
-            data["reason"] = .string("\(activeKeys.count) active pod(s), \(desired) wanted")
+            action = "delete"
         } else {
-            data["action"] = .string("update-status")
-            data["reason"] = .string("status differs from the pods")
+            action = "update-status"
         }
-        let origin = try await decide(context, about: rs.objectRef, trigger: trigger, data)
+        let origin = try await decide(context, about: rs.objectRef, trigger: trigger, .one(action)) { [doomed] in
+            $0.observed = .init(replicas: Int64(activeKeys.count), ready: Int64(status.readyReplicas ?? 0))
+            $0.desired = Int64(desired)
+            $0.reason = diff == 0 ? "status differs from the pods" : "\(activeKeys.count) active pod(s), \(desired) wanted"
+            if diff > 0 { $0.count = Int64(creates) }
+            if diff < 0 { $0.pods = doomed.map { $0.metadata.name ?? "" } }
+        }
         if diff > 0 {
             for _ in 0..<creates {
                 try Task.checkCancellation()

@@ -95,7 +95,7 @@ struct Demo: AsyncParsableCommand {
         var evicted = false
         var found: String?
         try view.forEach(in: 1...UInt64.max) { e in
-            if e.type == DecisionType.nodeLifecycle, (try? JSONValue.parse(e.data))?["action"]?.stringValue == "evict" { evicted = true }
+            if NodeLifecycleDecision.from(e)?.action == .evict { evicted = true }
             if evicted, e.type == WriteType.created.rawValue, e.object.kind == Pod.kind {
                 found = e.object.name
                 return false

@@ -107,17 +107,20 @@ public enum EventSummary {
     }
 
     static func controller(_ e: Event, _ d: JSONValue) -> String {
-        let who = d["controller"]?.stringValue ?? e.actor.name
-        let actions = d["action"]?.arrayValue?.compactMap(\.stringValue) ?? [d["action"]?.stringValue ?? "?"]
-        var line = "\(who): \(actions.joined(separator: "; "))"
-        if let count = d["count"]?.intValue { line += " \(count)" }
-        if let pods = d["pods"]?.arrayValue { line += " " + pods.compactMap(\.stringValue).joined(separator: ", ") }
-        if who == "endpoints" {
-            let added = (d["added"]?.arrayValue ?? []).compactMap(\.stringValue), removed = (d["removed"]?.arrayValue ?? []).compactMap(\.stringValue)
+        let decoder = ValueDecoder(strict: false)
+        if e.type == DecisionType.nodeLifecycle, let n = try? decoder.decode(NodeLifecycleDecision.self, from: d) {
+            return "node-lifecycle: \(n.action)" + (n.reason.map { " (\($0))" } ?? "")
+        }
+        guard let c = try? decoder.decode(ControllerDecision.self, from: d) else { return "\(e.actor.name): \(d["action"]?.stringValue ?? "?")" }
+        var line = "\(c.controller): \(c.action.all.joined(separator: "; "))"
+        if let count = c.count { line += " \(count)" }
+        if let pods = c.pods { line += " " + pods.joined(separator: ", ") }
+        if c.controller == "endpoints" {
+            let added = c.added ?? [], removed = c.removed ?? []
             if !added.isEmpty { line += ", add \(added.joined(separator: ", "))" }
             if !removed.isEmpty { line += ", remove \(removed.joined(separator: ", "))" }
         }
-        if let reason = d["reason"]?.stringValue { line += " (\(reason))" }
+        if let reason = c.reason { line += " (\(reason))" }
         return line
     }
 
