@@ -72,8 +72,8 @@ public final class DecisionMetrics: Component {
     public init(_ metrics: ServerMetrics) { self.metrics = metrics }
 
     public func observe(_ event: Event, cache: ObjectCache) {
-        guard event.type == DecisionType.scheduling, let outcome = try? JSONValue.parse(event.data)["outcome"]?.stringValue else { return }
-        metrics.schedulingAttempt(outcome: outcome)
+        guard let decision = SchedulingDecision.from(event) else { return }
+        metrics.schedulingAttempt(outcome: decision.outcome.rawValue)
     }
 
     public func step(_ context: ComponentContext) async throws -> Bool { false }

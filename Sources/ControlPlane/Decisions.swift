@@ -221,3 +221,164 @@ public struct ControllerDecision: DecisionData, Equatable {
         self.action = action
     }
 }
+
+/// `SchedulingDecided`: one scheduling attempt of kube-scheduler's framework, compact however many
+/// nodes there are (`kj why --full` recomputes the full table from the observed state).
+public struct SchedulingDecision: DecisionData, Equatable {
+    public static let eventType = DecisionType.scheduling
+
+    public struct Outcome: DecisionAction {
+        public let rawValue: String
+        public init(rawValue: String) { self.rawValue = rawValue }
+        public static let bound: Outcome = "bound", unschedulable: Outcome = "unschedulable"
+    }
+
+    /// Nodes filtered out for one reason: by which plugin, how many, and the first few.
+    public struct FilterGroup: Codable, Sendable, Equatable {
+        public var reason: String
+        public var plugin: String
+        public var count: Int64
+        public var nodes: [String]
+        public init(reason: String, plugin: String, count: Int64, nodes: [String]) {
+            self.reason = reason
+            self.plugin = plugin
+            self.count = count
+            self.nodes = nodes
+        }
+    }
+
+    /// One of the best candidates, with each score plugin's raw, normalised and weight.
+    public struct Candidate: Codable, Sendable, Equatable {
+        public struct PluginScore: Codable, Sendable, Equatable {
+            public var plugin: String
+            public var raw: Int64
+            public var score: Int64
+            public var weight: Int64
+            public init(plugin: String, raw: Int64, score: Int64, weight: Int64) {
+                self.plugin = plugin
+                self.raw = raw
+                self.score = score
+                self.weight = weight
+            }
+        }
+
+        public var node: String
+        public var total: Int64
+        public var plugins: [PluginScore]
+        public init(node: String, total: Int64, plugins: [PluginScore]) {
+            self.node = node
+            self.total = total
+            self.plugins = plugins
+        }
+    }
+
+    /// Pods counted per topology domain by a spreading or affinity rule.
+    public struct Topology: Codable, Sendable, Equatable {
+        public var plugin: String
+        public var rule: String
+        public var topologyKey: String
+        public var selector: String
+        public var domainCount: Int64
+        public var domains: [String: Int64]
+        public var maxSkew: Int64?
+        public init(plugin: String, rule: String, topologyKey: String, selector: String, domainCount: Int64, domains: [String: Int64], maxSkew: Int64?) {
+            self.plugin = plugin
+            self.rule = rule
+            self.topologyKey = topologyKey
+            self.selector = selector
+            self.domainCount = domainCount
+            self.domains = domains
+            self.maxSkew = maxSkew
+        }
+    }
+
+    /// What preemption found when no node fit: the nominated node and its victims, or why not.
+    public struct Preemption: Codable, Sendable, Equatable {
+        public struct Victim: Codable, Sendable, Equatable {
+            /// `namespace/name`.
+            public var pod: String
+            public var priority: Int64
+            public init(pod: String, priority: Int64) {
+                self.pod = pod
+                self.priority = priority
+            }
+        }
+
+        public var candidates: Int64
+        public var node: String?
+        public var message: String?
+        public var victims: [Victim]
+        public init(candidates: Int64, node: String?, message: String?, victims: [Victim]) {
+            self.candidates = candidates
+            self.node = node
+            self.message = message
+            self.victims = victims
+        }
+    }
+
+    /// The tied best nodes: how many, the first few, and the one the seed picked.
+    public struct TieBreak: Codable, Sendable, Equatable {
+        public var count: Int64
+        public var tied: [String]
+        public var picked: String
+        public init(count: Int64, tied: [String], picked: String) {
+            self.count = count
+            self.tied = tied
+            self.picked = picked
+        }
+    }
+
+    /// `namespace/name`.
+    public var pod: String?
+    public var outcome: Outcome
+    /// bound: the node; unschedulable: kube-scheduler's message.
+    public var node: String?
+    public var message: String?
+    public var nodes: Int64
+    public var searched: Int64?
+    public var searchStart: Int64?
+    public var feasible: Int64
+    public var filtered: [FilterGroup]
+    public var scores: [Candidate]
+    public var attempt: Int64?
+    /// The profile that decided (absent in journals written before profiles).
+    public var profile: String?
+    public var profileDigest: String?
+    public var topology: [Topology]?
+    public var preemption: Preemption?
+    public var tieBreak: TieBreak?
+
+    public init(pod: String?, outcome: Outcome, nodes: Int64, feasible: Int64, filtered: [FilterGroup] = [], scores: [Candidate] = []) {
+        self.pod = pod
+        self.outcome = outcome
+        self.nodes = nodes
+        self.feasible = feasible
+        self.filtered = filtered
+        self.scores = scores
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case pod, outcome, node, message, nodes, searched, searchStart, feasible, filtered, scores, attempt, profile, profileDigest, topology, preemption, tieBreak
+    }
+
+    /// Older journals may lack the lists; a decision without them had none.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        pod = try c.decodeIfPresent(String.self, forKey: .pod)
+        outcome = try c.decode(Outcome.self, forKey: .outcome)
+        node = try c.decodeIfPresent(String.self, forKey: .node)
+        message = try c.decodeIfPresent(String.self, forKey: .message)
+        nodes = try c.decodeIfPresent(Int64.self, forKey: .nodes) ?? 0
+        searched = try c.decodeIfPresent(Int64.self, forKey: .searched)
+        searchStart = try c.decodeIfPresent(Int64.self, forKey: .searchStart)
+        feasible = try c.decodeIfPresent(Int64.self, forKey: .feasible) ?? 0
+        filtered = try c.decodeIfPresent([FilterGroup].self, forKey: .filtered) ?? []
+        scores = try c.decodeIfPresent([Candidate].self, forKey: .scores) ?? []
+        attempt = try c.decodeIfPresent(Int64.self, forKey: .attempt)
+        profile = try c.decodeIfPresent(String.self, forKey: .profile)
+        profileDigest = try c.decodeIfPresent(String.self, forKey: .profileDigest)
+        topology = try c.decodeIfPresent([Topology].self, forKey: .topology)
+        preemption = try c.decodeIfPresent(Preemption.self, forKey: .preemption)
+        tieBreak = try c.decodeIfPresent(TieBreak.self, forKey: .tieBreak)
+    }
+}

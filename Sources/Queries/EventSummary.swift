@@ -62,17 +62,16 @@ public enum EventSummary {
         }
     }
 
-    static func scheduling(_ d: JSONValue) -> String {
-        if d["outcome"]?.stringValue == "bound" {
-            let ties = d["tieBreak"]?["count"]?.intValue ?? 1
-            return "schedule onto \(d["node"]?.stringValue ?? "?"): \(d["feasible"]?.intValue ?? 0)/\(d["nodes"]?.intValue ?? 0) nodes feasible"
-                + (ties > 1 ? ", \(ties) tied" : "")
+    static func scheduling(_ data: JSONValue) -> String {
+        guard let d = try? ValueDecoder(strict: false).decode(SchedulingDecision.self, from: data) else { return "scheduling decision" }
+        if d.outcome == .bound {
+            let ties = d.tieBreak?.count ?? 1
+            return "schedule onto \(d.node ?? "?"): \(d.feasible)/\(d.nodes) nodes feasible" + (ties > 1 ? ", \(ties) tied" : "")
         }
-        if let node = d["preemption"]?["node"]?.stringValue {
-            let victims = (d["preemption"]?["victims"]?.arrayValue ?? []).compactMap { $0["pod"]?.stringValue }
-            return "unschedulable; preempt \(victims.joined(separator: ", ")) and nominate \(node)"
+        if let p = d.preemption, let node = p.node {
+            return "unschedulable; preempt \(p.victims.map(\.pod).joined(separator: ", ")) and nominate \(node)"
         }
-        return "unschedulable: \(d["message"]?.stringValue ?? "")"
+        return "unschedulable: \(d.message ?? "")"
     }
 
     static func kubelet(_ e: Event, _ d: JSONValue) -> String {

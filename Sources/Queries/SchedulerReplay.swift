@@ -36,13 +36,12 @@ public struct SchedulerReplay {
                 return true
             }
         }
-        let data = try JSONValue.parse(decision.data)
+        guard let data = SchedulingDecision.from(decision) else { throw QueryError.invalid("revision \(decision.revision) is not a scheduling decision kj can read") }
         self.pod = pod
         self.cluster = cluster
-        self.profile = try SchedulerConfigurations.profile(named: data["profile"]?.stringValue, digest: data["profileDigest"]?.stringValue,
-                                                           before: decision.revision, in: view)
+        self.profile = try SchedulerConfigurations.profile(named: data.profile, digest: data.profileDigest, before: decision.revision, in: view)
         self.seed = try ClusterSeed.read(in: view)
-        self.searchStart = Int(data["searchStart"]?.intValue ?? 0)
+        self.searchStart = Int(data.searchStart ?? 0)
     }
 
     /// The cluster as the scheduler sees it at `revision` (nodes with their non-terminal pods,

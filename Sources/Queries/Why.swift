@@ -203,41 +203,29 @@ extension PodExplanation {
         return result
     }
 
-    static func preemption(_ p: JSONValue) -> Preemption {
-        let victims: [String] = (p["victims"]?.arrayValue ?? []).map { v in
-            let pod = v["pod"]?.stringValue ?? "", priority = v["priority"]?.intValue ?? 0
-            return "\(pod) (priority \(priority))"
-        }
-        return Preemption(node: p["node"]?.stringValue, victims: victims, candidates: p["candidates"]?.intValue ?? 0, message: p["message"]?.stringValue)
+    static func preemption(_ p: SchedulingDecision.Preemption) -> Preemption {
+        Preemption(node: p.node, victims: p.victims.map { "\($0.pod) (priority \($0.priority))" }, candidates: p.candidates, message: p.message)
     }
 
-    static func topologyRow(_ t: JSONValue) -> TopologyRow {
-        let counts: [(String, Int64)] = (t["domains"]?.objectValue ?? [:]).map { ($0.key, $0.value.intValue ?? 0) }
-        let ordered = counts.sorted { a, b in a.1 != b.1 ? a.1 > b.1 : a.0 < b.0 }
-        return TopologyRow(plugin: t["plugin"]?.stringValue ?? "", rule: t["rule"]?.stringValue ?? "", topologyKey: t["topologyKey"]?.stringValue ?? "",
-                           selector: t["selector"]?.stringValue ?? "", maxSkew: t["maxSkew"]?.intValue,
-                           domainCount: t["domainCount"]?.intValue ?? 0, domains: ordered.map { "\($0.0): \($0.1)" })
+    static func topologyRow(_ t: SchedulingDecision.Topology) -> TopologyRow {
+        let ordered = t.domains.map { ($0.key, $0.value) }.sorted { a, b in a.1 != b.1 ? a.1 > b.1 : a.0 < b.0 }
+        return TopologyRow(plugin: t.plugin, rule: t.rule, topologyKey: t.topologyKey, selector: t.selector, maxSkew: t.maxSkew,
+                           domainCount: t.domainCount, domains: ordered.map { "\($0.0): \($0.1)" })
     }
 
     static func decision(_ e: Event) throws -> Decision {
-        let d = try JSONValue.parse(e.data)
-        let filtered = (d["filtered"]?.arrayValue ?? []).map { f in
-            FilterGroup(plugin: f["plugin"]?.stringValue ?? "", reason: f["reason"]?.stringValue ?? "",
-                        count: Int(f["count"]?.intValue ?? 0), nodes: (f["nodes"]?.arrayValue ?? []).compactMap(\.stringValue))
-        }
-        let candidates = (d["scores"]?.arrayValue ?? []).map { s in
-            CandidateScore(node: s["node"]?.stringValue ?? "", total: s["total"]?.intValue ?? 0, plugins: (s["plugins"]?.arrayValue ?? []).map { p in
-                let score = p["score"]?.intValue ?? 0, weight = p["weight"]?.intValue ?? 0
-                return PluginScoreRow(plugin: p["plugin"]?.stringValue ?? "", raw: p["raw"]?.intValue ?? 0, score: score, weight: weight, weighted: score * weight)
-            })
-        }
+        guard let d = SchedulingDecision.from(e) else { throw QueryError.journal("revision \(e.revision) is not a scheduling decision kj can read") }
         return Decision(
-            revision: e.revision, time: e.time.rfc3339, observed: e.observed, attempt: d["attempt"]?.intValue ?? 1,
-            outcome: d["outcome"]?.stringValue ?? "", node: d["node"]?.stringValue, nodes: d["nodes"]?.intValue ?? 0,
-            searched: d["searched"]?.intValue ?? 0, feasible: d["feasible"]?.intValue ?? 0, filtered: filtered, candidates: candidates,
-            tied: d["tieBreak"]?["count"]?.intValue, tiedNodes: d["tieBreak"]?["tied"]?.arrayValue?.compactMap(\.stringValue),
-            message: d["message"]?.stringValue, profile: d["profile"]?.stringValue, profileDigest: d["profileDigest"]?.stringValue,
-            preemption: d["preemption"].map(Self.preemption), topology: d["topology"]?.arrayValue.map { $0.map(Self.topologyRow) })
+            revision: e.revision, time: e.time.rfc3339, observed: e.observed, attempt: d.attempt ?? 1,
+            outcome: d.outcome.rawValue, node: d.node, nodes: d.nodes, searched: d.searched ?? 0, feasible: d.feasible,
+            filtered: d.filtered.map { FilterGroup(plugin: $0.plugin, reason: $0.reason, count: Int($0.count), nodes: $0.nodes) },
+            candidates: d.scores.map { s in
+                CandidateScore(node: s.node, total: s.total, plugins: s.plugins.map {
+                    PluginScoreRow(plugin: $0.plugin, raw: $0.raw, score: $0.score, weight: $0.weight, weighted: $0.score * $0.weight)
+                })
+            },
+            tied: d.tieBreak?.count, tiedNodes: d.tieBreak?.tied, message: d.message, profile: d.profile, profileDigest: d.profileDigest,
+            preemption: d.preemption.map(Self.preemption), topology: d.topology.map { $0.map(Self.topologyRow) })
     }
 
     /// From the pod's creation back to the request that started it (following each event's

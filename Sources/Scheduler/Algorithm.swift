@@ -1,4 +1,5 @@
 import ClusterModel
+import ControlPlane
 import Crypto
 import Foundation
 
@@ -68,7 +69,7 @@ public struct SchedulingResult: Sendable, Equatable {
     /// The decision event's payload: compact however many nodes there are. Filter failures are
     /// counted by reason with at most `nodeLimit` node names each; scores are kept for the `top`
     /// best candidates. The full table can be recomputed from the observed state.
-    public func decisionData(pod: Pod, attempt: Int, nodeLimit: Int = 8, top: Int = 5) -> JSONValue {
+    public func decision(pod: Pod, attempt: Int, nodeLimit: Int = 8, top: Int = 5) -> SchedulingDecision {
         var byReason: [String: (plugin: String, nodes: [String], count: Int)] = [:]
         for v in verdicts where !v.feasible {
             for r in v.reasons {
@@ -78,56 +79,39 @@ public struct SchedulingResult: Sendable, Equatable {
                 byReason[r] = e
             }
         }
-        let filtered: [JSONValue] = byReason.keys.sorted().map { r in
-            let e = byReason[r]!
-            return .object(["reason": .string(r), "plugin": .string(e.plugin), "count": .int(Int64(e.count)),
-                            "nodes": .array(e.nodes.map(JSONValue.string))])
-        }
-        let scored: [JSONValue] = scores.prefix(top).map { s in
-            .object(["node": .string(s.node), "total": .int(s.total), "plugins": .array(s.plugins.map { p in
-                .object(["plugin": .string(p.plugin), "raw": .int(p.raw), "score": .int(p.score), "weight": .int(p.weight)])
-            })])
-        }
-        var data: [String: JSONValue] = [
-            "pod": .string("\(pod.metadata.namespace ?? "default")/\(pod.metadata.name ?? "")"),
-            "outcome": .string(chosen == nil ? "unschedulable" : "bound"),
-            "nodes": .int(Int64(totalNodes)),
-            "searched": .int(Int64(searched)),
-            "searchStart": .int(Int64(searchStart)),
-            "feasible": .int(Int64(scores.count)),
-            "filtered": .array(filtered),
-            "scores": .array(scored),
-            "attempt": .int(Int64(attempt)),
-            "profile": .string(profile),
-            "profileDigest": .string(profileDigest),
-        ]
-        if !topology.isEmpty {
-            data["topology"] = .array(topology.map { t in
-                var entry: [String: JSONValue] = [
-                    "plugin": .string(t.plugin), "rule": .string(t.rule), "topologyKey": .string(t.topologyKey),
-                    "selector": .string(t.selector), "domainCount": .int(Int64(t.domains.count)),
-                    "domains": .object(Dictionary(uniqueKeysWithValues: t.domains.prefix(nodeLimit * 2).map { ($0.value, JSONValue.int($0.count)) })),
-                ]
-                if let maxSkew = t.maxSkew { entry["maxSkew"] = .int(maxSkew) }
-                return .object(entry)
+        var d = SchedulingDecision(
+            pod: "\(pod.metadata.namespace ?? "default")/\(pod.metadata.name ?? "")", outcome: chosen == nil ? .unschedulable : .bound,
+            nodes: Int64(totalNodes), feasible: Int64(scores.count),
+            filtered: byReason.keys.sorted().map { r in
+                let e = byReason[r]!
+                return .init(reason: r, plugin: e.plugin, count: Int64(e.count), nodes: e.nodes)
+            },
+            scores: scores.prefix(top).map { s in
+                .init(node: s.node, total: s.total, plugins: s.plugins.map { .init(plugin: $0.plugin, raw: $0.raw, score: $0.score, weight: $0.weight) })
             })
+        d.searched = Int64(searched)
+        d.searchStart = Int64(searchStart)
+        d.attempt = Int64(attempt)
+        d.profile = profile
+        d.profileDigest = profileDigest
+        if !topology.isEmpty {
+            d.topology = topology.map { t in
+                .init(plugin: t.plugin, rule: t.rule, topologyKey: t.topologyKey, selector: t.selector, domainCount: Int64(t.domains.count),
+                      domains: Dictionary(uniqueKeysWithValues: t.domains.prefix(nodeLimit * 2).map { ($0.value, $0.count) }), maxSkew: t.maxSkew)
+            }
         }
         if let p = preemption {
-            var entry: [String: JSONValue] = ["candidates": .int(Int64(p.candidates))]
-            if let node = p.node { entry["node"] = .string(node) }
-            if let message = p.message { entry["message"] = .string(message) }
-            entry["victims"] = .array(p.victims.map { .object(["pod": .string("\($0.namespace)/\($0.name)"), "priority": .int(Int64($0.priority))]) })
-            data["preemption"] = .object(entry)
+            d.preemption = .init(candidates: Int64(p.candidates), node: p.node, message: p.message,
+                                 victims: p.victims.map { .init(pod: "\($0.namespace)/\($0.name)", priority: Int64($0.priority)) })
         }
         if let chosen {
-            data["node"] = .string(chosen)
+            d.node = chosen
             // The tied nodes can be thousands: keep the count and the first few; `why --full` recomputes all.
-            data["tieBreak"] = .object(["count": .int(Int64(tied.count)), "tied": .array(tied.prefix(nodeLimit).map(JSONValue.string)),
-                                        "picked": .string(chosen)])
+            d.tieBreak = .init(count: Int64(tied.count), tied: Array(tied.prefix(nodeLimit)), picked: chosen)
         } else {
-            data["message"] = .string(unschedulableMessage)
+            d.message = unschedulableMessage
         }
-        return .object(data)
+        return d
     }
 }
 

@@ -192,19 +192,19 @@ public final class SchedulerComponent: Component {
         }
         for key in queued.keys.sorted() {
             guard var q = queued[key] else { continue }
-            var last: (event: Event, data: JSONValue)?
+            var last: (event: Event, data: SchedulingDecision)?
             for r in try view.history(of: key).reversed() {
-                guard let e = try view.event(at: r), e.type == DecisionType.scheduling, let data = try? JSONValue.parse(e.data) else { continue }
+                guard let e = try view.event(at: r), let data = SchedulingDecision.from(e) else { continue }
                 last = (e, data)
                 break
             }
-            guard let (event, data) = last, let attempt = data["attempt"]?.intValue.flatMap({ Int(exactly: $0) }), attempt > 0 else { continue }
+            guard let (event, data) = last, let attempt = data.attempt.flatMap({ Int(exactly: $0) }), attempt > 0 else { continue }
             q.attempts = attempt
-            if data["outcome"]?.stringValue == "unschedulable" {
+            if data.outcome == .unschedulable {
                 q.failedEpoch = epoch
                 q.failedAt = event.time
                 q.backoffUntil = event.time.adding(microseconds: min(Self.maxBackoff, Self.initialBackoff << min(attempt - 1, 20)))
-                q.lastMessage = data["message"]?.stringValue
+                q.lastMessage = data.message
                 q.trigger = event.revision
             }
             queued[key] = q
@@ -300,9 +300,7 @@ public final class SchedulerComponent: Component {
                                       topology: topology, labels: labelIndex)
         let result = SchedulingAlgorithm.run(pod: pod, cluster: cluster, profile: profile, seed: seed, startIndex: startIndex % max(1, nodes.count))
         startIndex = (startIndex + result.searched) % max(1, nodes.count)
-        let decision = try await context.decide(
-            DecisionType.scheduling, by: Self.actor, about: pod.objectRef, trigger: queuedPod.trigger,
-            result.decisionData(pod: pod, attempt: attempt))
+        let decision = try await context.decide(result.decision(pod: pod, attempt: attempt), by: Self.actor, about: pod.objectRef, trigger: queuedPod.trigger)
         let origin = Store.Origin(Self.actor, cause: decision)
         if let node = result.chosen {
             queued[key] = nil

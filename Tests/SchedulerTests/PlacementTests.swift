@@ -144,7 +144,7 @@ func pod(_ name: String = "p", cpu: String? = nil, memory: String? = nil, image:
         }
         for p in [pod(cpu: "2"), pod(cpu: "100")] {
             let r = SchedulingAlgorithm.run(pod: p, nodes: nodes, seed: 1)
-            let bytes = r.decisionData(pod: p, attempt: 1).serialized().count
+            let bytes = r.decision(pod: p, attempt: 1).json.serialized().count
             #expect(bytes <= 8192, "\(bytes) bytes")
         }
     }

@@ -23,7 +23,7 @@ func prioritized(_ name: String, _ priority: Int32, cpu: String, start: Int = 0,
         #expect(p.node == "node-1" && p.victims.map(\.name) == ["low"] && p.candidates == 2)
         // A successful preemption adds nothing to the FitError.
         #expect(r.unschedulableMessage == "0/2 nodes are available: 2 Insufficient cpu.")
-        #expect(r.decisionData(pod: prioritized("urgent", 1000, cpu: "1500m"), attempt: 1)["preemption"]?["node"] == "node-1")
+        #expect(r.decision(pod: prioritized("urgent", 1000, cpu: "1500m"), attempt: 1).preemption?.node == "node-1")
     }
 
     @Test func onlyAsManyVictimsAsTheRoomNeedsTheMostImportantKept() throws {
