@@ -139,18 +139,15 @@ public enum KubeServer {
     static func recordStart(store: Store, config: ServeConfiguration, previousRun: ServeLock.PreviousRun, logger: Logger) async throws -> Event {
         let head = try store.journal.head()
         let now = store.clock.now()
-        var data: [String: JSONValue] = [
-            "server": "kj serve", "version": Discovery.version["gitVersion"] ?? "",
-            "nodes": .array(config.nodes.map { .string($0.name) }),
-            "previousRun": .string(previousRun.rawValue), "resumedAt": .int(Int64(head.revision)),
-        ]
-        data.merge(config.settings.journalled(nodes: config.nodes)) { $1 }
-        data["defaultNotReadyTolerationSeconds"] = .int(config.admission.notReadyTolerationSeconds)
-        data["defaultUnreachableTolerationSeconds"] = .int(config.admission.unreachableTolerationSeconds)
-        if head.revision > 0 { data["sinceLastEventSeconds"] = .int(max(0, head.time.microseconds(until: now)) / 1_000_000) }
+        var data = ControlPlaneStarted(server: "kj serve", version: Discovery.version["gitVersion"]?.stringValue ?? "", nodes: config.nodes.map(\.name),
+                                       previousRun: .init(rawValue: previousRun.rawValue), resumedAt: Int64(head.revision))
+        config.settings.record(in: &data, nodes: config.nodes)
+        data.defaultNotReadyTolerationSeconds = config.admission.notReadyTolerationSeconds
+        data.defaultUnreachableTolerationSeconds = config.admission.unreachableTolerationSeconds
+        if head.revision > 0 { data.sinceLastEventSeconds = max(0, head.time.microseconds(until: now)) / 1_000_000 }
         let event = try await store.record(EventDraft(
             time: now, type: ClusterEventType.controlPlaneStarted, actor: Actor(kind: "controlplane", name: "kj-serve"),
-            object: ObjectRef(kind: "Cluster", name: "cluster"), observed: head.revision, data: JSONValue.object(data).serialized()))
+            object: ObjectRef(kind: "Cluster", name: "cluster"), observed: head.revision, data: try ValueEncoder().encode(data).serialized()))
         if previousRun == .unclean { logger.notice("the previous kj serve on this journal did not stop cleanly; resuming from the journal") }
         return event
     }

@@ -382,3 +382,94 @@ public struct SchedulingDecision: DecisionData, Equatable {
         tieBreak = try c.decodeIfPresent(TieBreak.self, forKey: .tieBreak)
     }
 }
+
+/// `ClusterInitialized`, revision 1 of every cluster journal: the seed of every generated id and
+/// tie-break, and the journal format it was written in.
+public struct ClusterInitialized: Codable, Sendable, Equatable {
+    public static let eventType = ClusterEventType.initialized
+
+    /// A whole number up to 2^64-1, written as text (older journals: a number).
+    public var seed: UInt64
+    public var formatVersion: Int64?
+
+    public init(seed: UInt64, formatVersion: Int64) {
+        self.seed = seed
+        self.formatVersion = formatVersion
+    }
+
+    enum CodingKeys: String, CodingKey { case seed, formatVersion }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        if let text = try? c.decode(String.self, forKey: .seed), let s = UInt64(text) {
+            seed = s
+        } else {
+            seed = UInt64(bitPattern: try c.decode(Int64.self, forKey: .seed))
+        }
+        formatVersion = try c.decodeIfPresent(Int64.self, forKey: .formatVersion)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(String(seed), forKey: .seed)
+        try c.encodeIfPresent(formatVersion, forKey: .formatVersion)
+    }
+
+    /// Reads the data of `event`, if it is a `ClusterInitialized`.
+    public static func from(_ event: Event) -> Self? {
+        guard event.type == eventType, let json = try? JSONValue.parse(event.data) else { return nil }
+        return try? ValueDecoder(strict: false).decode(Self.self, from: json)
+    }
+}
+
+/// `ControlPlaneStarted`: a `kj serve` started on the journal, with what a replay needs to run the
+/// same components, and how the run before it ended.
+public struct ControlPlaneStarted: Codable, Sendable, Equatable {
+    public static let eventType = ClusterEventType.controlPlaneStarted
+
+    public struct Profile: Codable, Sendable, Equatable {
+        public var name: String
+        public var digest: String
+        public init(name: String, digest: String) {
+            self.name = name
+            self.digest = digest
+        }
+    }
+
+    /// How the previous run on the journal ended.
+    public struct PreviousRun: DecisionAction {
+        public let rawValue: String
+        public init(rawValue: String) { self.rawValue = rawValue }
+        public static let none: PreviousRun = "none", clean: PreviousRun = "clean", unclean: PreviousRun = "unclean"
+    }
+
+    public var server: String
+    public var version: String
+    /// The simulated nodes' names, and (journals since replay) their hardware in the shape of an `add-node` fault.
+    public var nodes: [String]
+    public var nodeSpecs: [JSONValue]?
+    /// The scheduler's profiles; any but kube-scheduler's default is in a `SchedulerConfigured` event.
+    public var schedulerProfiles: [Profile]?
+    public var nodeMonitorGracePeriodMicroseconds: Int64?
+    public var eventTTLMicroseconds: Int64?
+    public var defaultNotReadyTolerationSeconds: Int64?
+    public var defaultUnreachableTolerationSeconds: Int64?
+    public var previousRun: PreviousRun
+    /// The journal's head when the run started, and how long after its last event.
+    public var resumedAt: Int64
+    public var sinceLastEventSeconds: Int64?
+
+    public init(server: String, version: String, nodes: [String], previousRun: PreviousRun, resumedAt: Int64) {
+        self.server = server
+        self.version = version
+        self.nodes = nodes
+        self.previousRun = previousRun
+        self.resumedAt = resumedAt
+    }
+
+    /// Reads the data of `event`, if it is a `ControlPlaneStarted`.
+    public static func from(_ event: Event) -> Self? {
+        guard event.type == eventType, let json = try? JSONValue.parse(event.data) else { return nil }
+        return try? ValueDecoder(strict: false).decode(Self.self, from: json)
+    }
+}

@@ -108,7 +108,7 @@ public actor Store {
             var drafts = [EventDraft(
                 time: now, type: ClusterEventType.initialized, actor: .bootstrap,
                 object: ObjectRef(kind: "Cluster", name: "cluster"),
-                data: JSONValue.object(["seed": .string(String(seed)), "formatVersion": .int(Int64(Journal.formatVersion))]).serialized())]
+                data: try ValueEncoder().encode(ClusterInitialized(seed: seed, formatVersion: Int64(Journal.formatVersion))).serialized())]
             for (i, name) in ["default", "kube-system"].enumerated() {
                 var ns = Defaults.apply(Namespace(name: name))
                 ns.metadata.uid = Identifiers.uid(seed: seed, revision: UInt64(i + 2))
@@ -749,11 +749,7 @@ public final class SpaceAlarm: Sendable {
 /// derived from its cluster id. The live control plane and every re-run of its decisions read it here.
 public enum ClusterSeed {
     public static func read(in view: JournalView) throws -> UInt64 {
-        if let first = try view.event(at: 1), first.type == ClusterEventType.initialized,
-           let seed = try? JSONValue.parse(first.data)["seed"] {
-            if let s = seed.stringValue.flatMap({ UInt64($0) }) { return s }
-            if let i = seed.intValue { return UInt64(bitPattern: i) }
-        }
+        if let first = try view.event(at: 1), let initialized = ClusterInitialized.from(first) { return initialized.seed }
         return SHA256.hash(data: Data(try view.clusterID().utf8)).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
     }
 }

@@ -31,12 +31,13 @@ public enum EventSummary {
         case SchedulerConfigurations.configured:
             return "scheduler profile \(e.object.name) configured (\(data["digest"]?.stringValue ?? ""))"
         case ClusterEventType.controlPlaneStarted:
-            let previous = switch data["previousRun"]?.stringValue {
-            case "clean": "after a clean stop"
-            case "unclean": "after the previous run was killed or crashed"
+            let started = ControlPlaneStarted.from(e)
+            let previous = switch started?.previousRun {
+            case .clean?: "after a clean stop"
+            case .unclean?: "after the previous run was killed or crashed"
             default: "for the first time"
             }
-            let gap = data["sinceLastEventSeconds"]?.intValue.map { ", \($0)s after the last event" } ?? ""
+            let gap = started?.sinceLastEventSeconds.map { ", \($0)s after the last event" } ?? ""
             return "control plane started \(previous)\(gap)"
         default: break
         }

@@ -92,29 +92,27 @@ extension Recording {
     /// settings `ControlPlaneStarted` lists; for older journals and simulations, the nodes their
     /// kubelets registered and the profiles `SchedulerConfigured` events hold.
     public func configuration(of started: Event?) throws -> RunConfiguration {
-        let data = try started.map { try JSONValue.parse($0.data) } ?? .object([:])
+        let data = started.flatMap(ControlPlaneStarted.from)
         let start = try started?.time ?? required(1).time
         var settings = Driver.Settings()
-        if let grace = data["nodeMonitorGracePeriodMicroseconds"]?.intValue { settings.nodeMonitorGracePeriod = grace }
-        if let ttl = data["eventTTLMicroseconds"]?.intValue { settings.eventTTL = ttl }
+        if let grace = data?.nodeMonitorGracePeriodMicroseconds { settings.nodeMonitorGracePeriod = grace }
+        if let ttl = data?.eventTTLMicroseconds { settings.eventTTL = ttl }
         settings.schedulerProfiles = try journal.read { view in
-            if let listed = data["schedulerProfiles"]?.arrayValue {
-                return try listed.map { p in
-                    try SchedulerConfigurations.profile(named: p["name"]?.stringValue, digest: p["digest"]?.stringValue, before: .max, in: view)
-                }
+            if let listed = data?.schedulerProfiles {
+                return try listed.map { try SchedulerConfigurations.profile(named: $0.name, digest: $0.digest, before: .max, in: view) }
             }
             return try Self.configuredProfiles(in: view)
         }
         let nodes: [SimulatedNode]
-        if let specs = data["nodeSpecs"]?.arrayValue {
+        if let specs = data?.nodeSpecs {
             nodes = specs.enumerated().map { SimulatedNode(Fault.AddedNode(json: $0.element), defaultIndex: $0.offset + 1) }
         } else {
-            let names = try data["nodes"]?.arrayValue.map { $0.compactMap(\.stringValue) } ?? registeredAtStart()
+            let names = try data?.nodes ?? registeredAtStart()
             nodes = try journal.read { view in try names.enumerated().map { try Self.registered($0.element, index: $0.offset + 1, in: view) } }
         }
         var admission = Defaults.Admission()
-        if let s = data["defaultNotReadyTolerationSeconds"]?.intValue { admission.notReadyTolerationSeconds = s }
-        if let s = data["defaultUnreachableTolerationSeconds"]?.intValue { admission.unreachableTolerationSeconds = s }
+        if let s = data?.defaultNotReadyTolerationSeconds { admission.notReadyTolerationSeconds = s }
+        if let s = data?.defaultUnreachableTolerationSeconds { admission.unreachableTolerationSeconds = s }
         return RunConfiguration(nodes: nodes, settings: settings, admission: admission, start: start)
     }
 
@@ -140,7 +138,7 @@ extension Recording {
         try journal.read { view in
             try view.forEachHeader(in: 1...head.revision) { h in
                 if h.type == DecisionType.kubelet, h.object.kind == Node.kind, !registered.contains(h.object.name),
-                   try JSONValue.parse(Array(h.data))["action"]?.stringValue == "register" {
+                   (try? ValueDecoder(strict: false).decode(KubeletDecision.self, from: try JSONValue.parse(Array(h.data))))?.action == .register {
                     registered.append(h.object.name)
                 } else if h.type == DecisionType.fault, let d = try? JSONValue.parse(Array(h.data)), d["fault"]?.stringValue == "add-node" {
                     added.insert(d["node"]?.stringValue ?? h.object.name)

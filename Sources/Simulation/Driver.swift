@@ -186,16 +186,13 @@ public struct SimulationError: Error, CustomStringConvertible, Sendable {
 
 
 extension Driver.Settings {
-    /// The settings and nodes as `ControlPlaneStarted` records them, so that a replay runs the same
-    /// components: `nodeSpecs` (each node's hardware), `schedulerProfiles` (name and digest; any
-    /// profile other than kube-scheduler's default is in a `SchedulerConfigured` event),
-    /// `nodeMonitorGracePeriodMicroseconds` and `eventTTLMicroseconds`.
-    public func journalled(nodes: [SimulatedNode]) -> [String: JSONValue] {
-        [
-            "nodeSpecs": .array(nodes.map(\.added.json)),
-            "schedulerProfiles": .array(schedulerProfiles.map { .object(["name": .string($0.schedulerName), "digest": .string($0.digest)]) }),
-            "nodeMonitorGracePeriodMicroseconds": .int(nodeMonitorGracePeriod),
-            "eventTTLMicroseconds": .int(eventTTL),
-        ]
+    /// Records the settings and nodes in `ControlPlaneStarted`, so that a replay runs the same
+    /// components: each node's hardware, the scheduler's profiles (name and digest), the node
+    /// monitor grace period and the event TTL.
+    public func record(in started: inout ControlPlaneStarted, nodes: [SimulatedNode]) {
+        started.nodeSpecs = nodes.map(\.added.json)
+        started.schedulerProfiles = schedulerProfiles.map { .init(name: $0.schedulerName, digest: $0.digest) }
+        started.nodeMonitorGracePeriodMicroseconds = nodeMonitorGracePeriod
+        started.eventTTLMicroseconds = eventTTL
     }
 }
