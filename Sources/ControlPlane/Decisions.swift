@@ -264,11 +264,21 @@ public struct SchedulingDecision: DecisionData, Equatable {
 
         public var node: String
         public var total: Int64
+        /// Absent in the first journals, which kept only the totals.
         public var plugins: [PluginScore]
         public init(node: String, total: Int64, plugins: [PluginScore]) {
             self.node = node
             self.total = total
             self.plugins = plugins
+        }
+
+        enum CodingKeys: String, CodingKey { case node, total, plugins }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            node = try c.decode(String.self, forKey: .node)
+            total = try c.decode(Int64.self, forKey: .total)
+            plugins = try c.decodeIfPresent([PluginScore].self, forKey: .plugins) ?? []
         }
     }
 
