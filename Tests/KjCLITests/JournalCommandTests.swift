@@ -192,6 +192,24 @@ import TestSupport
         #expect(result.status == 0, "\(result.stdout)")
     }
 
+    /// Every decision type's data has a schema: a simulated incident's export matches them, and a
+    /// decision without its required fields does not.
+    @Test func decisionsMatchTheirTypesSchemas() throws {
+        let dir = TemporaryDirectory()
+        let journal = dir.sub("nf")
+        #expect(try runKJ(["simulate", packageRoot + "/replay/node-failure.yaml", "--journal", journal, "--quiet"]).status == 0)
+        let export = dir.sub("nf.ndjson")
+        #expect(try runKJ(["journal", "export", "--journal", journal, "-f", export]).status == 0)
+        let result = try validate(export)
+        #expect(result.status == 0, "\(result.stdout)")
+        let text = try String(contentsOfFile: export, encoding: .utf8)
+        let decision = try #require(text.split(separator: "\n").first { $0.contains("\"type\":\"SchedulingDecided\"") })
+        let broken = dir.sub("broken.ndjson")
+        try (decision.replacingOccurrences(of: "\"outcome\":", with: "\"result\":") + "\n").write(toFile: broken, atomically: true, encoding: .utf8)
+        let refused = try validate(broken)
+        #expect(refused.status == 1 && refused.stdout.contains("outcome"), "\(refused.stdout)")
+    }
+
     @Test func theSchemaRefusesWhatTheFormatForbids() throws {
         let dir = TemporaryDirectory()
         let bad = dir.sub("bad.ndjson")
