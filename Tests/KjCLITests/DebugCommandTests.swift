@@ -97,4 +97,34 @@ import TestSupport
         #expect(shown.contains("→ 2  "), "\(shown)")
         #expect(shown.contains("→ 3  "), "the recalled step moved again: \(shown)")
     }
+
+    /// `follow` waits at the head of a journal another process is writing, and stops at the new
+    /// event a breakpoint names.
+    @Test(.timeLimit(.minutes(2)))
+    func followStopsAtANewEventAnotherWriterAppends() throws {
+        let dir = TemporaryDirectory()
+        let journal = dir.sub("pod-create")
+        #expect(try runKJ(["simulate", packageRoot + "/replay/pod-create.yaml", "--journal", journal, "--quiet"]).status == 0)
+        let manifest = dir.sub("late.yaml")
+        try "apiVersion: v1\nkind: Pod\nmetadata: {name: late}\nspec: {containers: [{name: c, image: nginx}]}\n".write(toFile: manifest, atomically: true, encoding: .utf8)
+        // The debugger waits at the head; a second later another process appends the pod.
+        let script = """
+            (printf 'goto head\\nbreak pod/late\\nfollow\\n'; sleep 4; printf 'where\\nquit\\n') | '\(kjExecutable)' debug --journal '\(journal)' &
+            sleep 1
+            '\(kjExecutable)' apply -f '\(manifest)' --journal '\(journal)' --as carol > /dev/null
+            wait
+            """
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/sh")
+        p.arguments = ["-c", script]
+        p.environment = ProcessInfo.processInfo.environment.merging(["NO_COLOR": "1"]) { $1 }
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        let shown = String(decoding: out.fileHandleForReading.readAllRetryingInterrupts(), as: UTF8.self)
+        p.waitUntilExit()
+        #expect(shown.contains("Breakpoint 1 (events about Pod/default/late):"), "\(shown)")
+        #expect(shown.contains("Created  user/carol  Pod/default/late"), "\(shown)")
+        #expect(shown.contains("Revision 48 of 48"), "\(shown)")
+    }
 }
