@@ -200,6 +200,9 @@ struct RunReplay: AsyncParsableCommand {
 
     func run() async throws {
         let whatIf = try makeWhatIf()
+        if URL(fileURLWithPath: out).standardizedFileURL.path == URL(fileURLWithPath: location.path).standardizedFileURL.path {
+            throw CLIError("--out is where the re-run writes a new journal; it cannot be the recording (\(location.path))")
+        }
         let recording = try location.openReadOnly()
         defer { recording.close() }
         let (first, last) = try recording.read { view in
@@ -210,16 +213,20 @@ struct RunReplay: AsyncParsableCommand {
             existing.close()
             guard head == 0 else { throw CLIError("\(out) already holds a journal; re-run into a new directory") }
         }
+        let created = !FileManager.default.fileExists(atPath: out)
         let journal = try Journal.open(at: out, options: JournalOptions(durability: .noSync))
         defer { journal.close() }
         let started = ContinuousClock.now
         let rerun: Rerun
         do {
             rerun = try await Rerun(recording: recording, output: journal, whatIf: whatIf, from: first, to: last)
-            _ = try await rerun.run()
         } catch let e as ReplayError {
+            // Refused before anything was written: leave no journal behind.
+            journal.close()
+            if created { try? FileManager.default.removeItem(atPath: out) }
             throw CLIError(e.description)
         }
+        _ = try await rerun.run()
         try journal.sync()
         let end = try last ?? recording.head().revision
         let comparison = try TimelineComparison.compare(recorded: recording, through: end, rerun: journal)

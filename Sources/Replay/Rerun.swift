@@ -76,6 +76,7 @@ public final class Rerun {
         guard try output.head().revision == 0 else { throw ReplayError("the re-run's journal at \(output.path) is not empty") }
         self.output = output
         self.whatIf = whatIf
+        try Self.check(whatIf, against: recording, end: end)
         let first = try recording.required(1)
         let seed = try journal.read { try ClusterSeed.read(in: $0) }
         if let from {
@@ -91,6 +92,24 @@ public final class Rerun {
         clock = ManualClock(first.time)
         let identities = try RecordedNames(recording, (from ?? 3) + 1...max(end, (from ?? 3) + 1))
         store = try await Store.open(journal: output, clock: clock, options: Store.Options(seed: seed, synchronousAppends: true, identities: identities))
+    }
+
+    /// Refuses what-if changes that name what the recording does not have: a dropped revision that
+    /// is not one of its inputs, a node it never had.
+    static func check(_ whatIf: WhatIf, against recording: Recording, end: UInt64) throws {
+        for r in whatIf.dropped.sorted() {
+            guard r <= end, let e = try recording.event(at: r) else { throw ReplayError("--drop \(r): the recording ends at revision \(end)") }
+            guard EventSource(e.actor) == .input, r > 3 else {
+                throw ReplayError("--drop \(r): revision \(r) is \(e.type) by \(e.actor), not an input (a user's write, a fault or a restart); kj events --journal … lists the inputs by actor")
+            }
+        }
+        let known = try recording.journal.read { try $0.objectKeys(kind: Node.kind, namespace: "").map(\.name) }
+        for name in whatIf.removedNodes.union(whatIf.resized.keys).sorted() where !known.contains(name) {
+            throw ReplayError("no node \(name) in the recording (its nodes: \(known.joined(separator: ", ")))")
+        }
+        for added in whatIf.addedNodes where known.contains(added.name) {
+            throw ReplayError("--add-node \(added.name): the recording already has a node \(added.name); --node \(added.name),cpu=… resizes it")
+        }
     }
 
     /// Runs the re-run to the recording's end time and returns what it wrote.

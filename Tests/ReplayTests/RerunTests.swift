@@ -120,3 +120,29 @@ func ndjson(_ path: String) throws -> [String] {
         _ = try await record(extraction.yaml, in: dir, name: "again")
     }
 }
+
+@Suite struct RerunRefusalTests {
+    /// What-if changes that name what the recording does not have are refused before anything is written.
+    @Test func changesNamingWhatTheRecordingLacksAreRefused() async throws {
+        let dir = TemporaryDirectory()
+        let path = try await record(try scenario("node-failure.yaml"), in: dir)
+        let decision = try #require(try ndjson(path).map { try NDJSON.event(from: Array($0.utf8)) }.first { $0.type == "SchedulingDecided" })
+        var dropDecision = WhatIf(), removeUnknown = WhatIf(), addExisting = WhatIf()
+        dropDecision.dropped = [decision.revision]
+        removeUnknown.removedNodes = ["node-77"]
+        addExisting.addedNodes = [SimulatedNode(name: "node-1", capacity: [:], index: 0)]
+        for (whatIf, message) in [(dropDecision, "not an input"), (removeUnknown, "no node node-77 in the recording (its nodes: node-1, node-2, node-3)"),
+                                  (addExisting, "already has a node node-1")] {
+            let recording = try Journal.open(at: path, options: .reader)
+            let out = try Journal.open(at: dir.sub("out-\(message.count)"), options: JournalOptions(durability: .noSync))
+            defer { recording.close(); out.close() }
+            do {
+                _ = try await Rerun(recording: recording, output: out, whatIf: whatIf)
+                Issue.record("accepted: \(message)")
+            } catch let e as ReplayError {
+                #expect(e.description.contains(message), "\(e)")
+            }
+            #expect(try out.head().revision == 0, "nothing written")
+        }
+    }
+}
