@@ -62,10 +62,14 @@ public enum Outcomes {
                 let batch = try view.events(in: r...min(end, r + 4095))
                 r += UInt64(batch.count)
                 for e in batch where e.object.kind == Pod.kind {
-                    guard let type = WriteType(rawValue: e.type), let pod = try? ValueDecoder(strict: false).decode(Pod.self, from: try JSONValue.parse(e.data)) else { continue }
-                    let uid = pod.metadata.uid ?? e.object.uid
+                    // Only the fields compared are read: decoding every version of every pod into
+                    // the typed model would cost most of a re-run's time.
+                    guard let type = WriteType(rawValue: e.type), let pod = try? JSONValue.parse(e.data) else { continue }
+                    let meta = pod["metadata"], status = pod["status"]
+                    let uid = meta?["uid"]?.stringValue ?? e.object.uid
                     if type == .created {
-                        let owner = pod.metadata.controllerReference.map { "\($0.kind)/\(e.object.namespace)/\($0.name)" }
+                        let controller = meta?["ownerReferences"]?.arrayValue?.first { $0["controller"] == .bool(true) }
+                        let owner = controller.map { "\($0["kind"]?.stringValue ?? "")/\(e.object.namespace)/\($0["name"]?.stringValue ?? "")" }
                         let identity: String
                         if let owner {
                             ordinals[owner, default: 0] += 1
@@ -73,18 +77,20 @@ public enum Outcomes {
                         } else {
                             identity = "Pod/\(e.object.namespace)/\(e.object.name)"
                         }
-                        byUID[uid] = PodOutcome(identity: identity, name: e.object.name, created: e.time, phase: pod.status?.phase ?? "Pending")
+                        byUID[uid] = PodOutcome(identity: identity, name: e.object.name, created: e.time, phase: status?["phase"]?.stringValue ?? "Pending")
                     }
                     guard var o = byUID[uid] else { continue }
-                    if o.node == nil, let node = pod.spec.nodeName {
+                    if o.node == nil, let node = pod["spec"]?["nodeName"]?.stringValue {
                         o.node = node
                         o.bound = e.time
                     }
-                    if o.ready == nil, pod.isReady { o.ready = e.time }
-                    o.restarts = max(o.restarts, (pod.status?.containerStatuses ?? []).map(\.restartCount).max() ?? 0)
+                    let ready = status?["conditions"]?.arrayValue?.first { $0["type"]?.stringValue == "Ready" }?["status"]?.stringValue == "True"
+                    if o.ready == nil, ready { o.ready = e.time }
+                    let restarts = (status?["containerStatuses"]?.arrayValue ?? []).compactMap { $0["restartCount"]?.intValue }.max() ?? 0
+                    o.restarts = max(o.restarts, Int32(clamping: restarts))
                     if type == .deletionStarted, e.actor.kind == "scheduler" { o.preempted = true }
                     if type == .deletionStarted, e.actor == Actor(kind: "controller", name: "node-lifecycle") { o.evicted = true }
-                    o.phase = type == .deleted ? "Deleted" : (pod.status?.phase ?? o.phase)
+                    o.phase = type == .deleted ? "Deleted" : (status?["phase"]?.stringValue ?? o.phase)
                     byUID[uid] = o
                 }
             }
