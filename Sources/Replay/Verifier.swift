@@ -74,7 +74,8 @@ public final class ReplayVerifier {
         for e in try scratch.read({ try $0.events(in: 1...opened) }) where try rec.required(e.revision).draft != e.draft {
             throw ReplayError("the recording does not start as a cluster journal of this kj does (revision \(e.revision) differs)")
         }
-        result.inputs = (1...max(opened, 1)).filter { $0 >= result.range.lowerBound && $0 <= opened }.count
+        // The bootstrap events Store.open wrote are inputs too (counted when in the range).
+        result.inputs = Int(opened) - Int(min(opened, result.range.lowerBound - 1))
         gate.resume(at: opened + 1)
     }
 
