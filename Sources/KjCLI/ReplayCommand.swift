@@ -302,9 +302,16 @@ struct RunReplay: AsyncParsableCommand {
         if c.identical {
             lines.append(Style.green("The re-run wrote the recording again, byte for byte."))
         } else if let d = c.firstDivergence {
-            lines.append("First divergence at revision \(d.revision):")
+            lines.append("First different event at revision \(d.revision):")
             lines.append("  recorded: \(d.recorded ?? "(the recording ends)")")
             lines.append("  re-run:   \(d.rerun ?? "(the re-run ends)")")
+            if let x = c.firstDecisionDivergence {
+                lines.append("First different decision, after \(x.agreedBefore) of \(c.decisions) agreed (revisions and times aside):")
+                lines.append("  recorded: " + (x.recorded.map { "\($0) (revision \(x.recordedRevision!))" } ?? "(no more decisions)"))
+                lines.append("  re-run:   " + (x.rerun.map { "\($0) (revision \(x.rerunRevision!))" } ?? "(no more decisions)"))
+            } else {
+                lines.append("Every one of the \(c.decisions) decisions was made again, in the same order (revisions and times aside).")
+            }
         }
         for s in skipped { lines.append(Style.yellow("Input at revision \(s.revision) not applied (\(s.input)): \(s.reason)")) }
         if c.differences.isEmpty {

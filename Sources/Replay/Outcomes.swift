@@ -126,9 +126,24 @@ public struct TimelineComparison: Sendable, Encodable {
         public var deltaSeconds: Double { rerunSeconds - recordedSeconds }
     }
 
+    /// The first decision that differs between the two timelines in what was decided — its type,
+    /// component, object and outcome (where a pod went, what a controller or kubelet did) — apart
+    /// from revisions and times, which two timelines of one incident need not share.
+    public struct DecisionDivergence: Sendable, Encodable, Equatable {
+        /// How many decisions agreed before it.
+        public var agreedBefore: Int
+        public var recordedRevision: UInt64?
+        public var recorded: String?
+        public var rerunRevision: UInt64?
+        public var rerun: String?
+    }
+
     public var recordedEvents: UInt64
     public var rerunEvents: UInt64
     public var firstDivergence: Divergence?
+    public var firstDecisionDivergence: DecisionDivergence?
+    /// Decisions compared (the recording's).
+    public var decisions: Int
     /// Same events, byte for byte.
     public var identical: Bool { firstDivergence == nil && recordedEvents == rerunEvents }
     public var pods: Int
@@ -155,6 +170,13 @@ public struct TimelineComparison: Sendable, Encodable {
             }
             r += UInt64(max(a.count, b.count, 1))
         }
+        let (mine, theirs) = (try decisions(in: recorded, through: recordedEnd), try decisions(in: rerun, through: rerunHead))
+        var decisionDivergence: DecisionDivergence?
+        for i in 0..<max(mine.count, theirs.count) where i >= mine.count || i >= theirs.count || mine[i].what != theirs[i].what {
+            decisionDivergence = DecisionDivergence(agreedBefore: i, recordedRevision: i < mine.count ? mine[i].revision : nil, recorded: i < mine.count ? mine[i].what : nil,
+                                                    rerunRevision: i < theirs.count ? theirs[i].revision : nil, rerun: i < theirs.count ? theirs[i].what : nil)
+            break
+        }
         let before = try Outcomes.pods(in: recorded, through: recordedEnd), after = try Outcomes.pods(in: rerun)
         var differences: [PodDifference] = [], timing: [TimingDifference] = []
         for identity in Set(before.keys).union(after.keys).sorted() {
@@ -176,8 +198,41 @@ public struct TimelineComparison: Sendable, Encodable {
             if !what.isEmpty { differences.append(PodDifference(identity: identity, recorded: a, rerun: b, what: what)) }
         }
         return TimelineComparison(recordedEvents: recordedEnd, rerunEvents: rerunHead, firstDivergence: divergence,
+                                  firstDecisionDivergence: decisionDivergence, decisions: mine.count,
                                   pods: Set(before.keys).union(after.keys).count, differences: differences, timing: timing)
     }
 
     static func summary(_ e: Event) -> String { "\(e.type) by \(e.actor) about \(e.object) at \(e.time.rfc3339)" }
+
+    /// The journal's decisions in order, each as what it decided (see `DecisionDivergence`).
+    static func decisions(in journal: Journal, through end: UInt64) throws -> [(revision: UInt64, what: String)] {
+        guard end > 0 else { return [] }
+        return try journal.read { view in
+            var out: [(UInt64, String)] = []
+            var r: UInt64 = 1
+            while r <= end {
+                let batch = try view.events(in: r...min(end, r + 4095))
+                r += UInt64(batch.count)
+                for e in batch where e.isDecision { out.append((e.revision, what(e))) }
+            }
+            return out
+        }
+    }
+
+    /// A decision's type, component, object and outcome.
+    static func what(_ e: Event) -> String {
+        let outcome: String
+        if let s = SchedulingDecision.from(e) {
+            outcome = s.outcome == .bound ? "onto \(s.node ?? "?")" : "unschedulable" + (s.preemption?.node.map { ", nominate \($0)" } ?? "")
+        } else if let k = KubeletDecision.from(e) {
+            outcome = k.action.rawValue
+        } else if let n = NodeLifecycleDecision.from(e) {
+            outcome = n.action.rawValue
+        } else if let c = ControllerDecision.from(e) {
+            outcome = c.action.all.joined(separator: "; ")
+        } else {
+            outcome = ""
+        }
+        return "\(e.type) by \(e.actor) about \(e.object): \(outcome)"
+    }
 }

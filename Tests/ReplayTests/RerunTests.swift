@@ -38,6 +38,7 @@ func ndjson(_ path: String) throws -> [String] {
         let path = try await record(try scenario(file), in: dir)
         let (c, out, skipped) = try await rerun(path, in: dir)
         #expect(c.identical, "\(file): first divergence \(String(describing: c.firstDivergence))")
+        #expect(c.firstDecisionDivergence == nil && c.decisions > 0)
         #expect(try ndjson(out) == ndjson(path))
         #expect(skipped.isEmpty)
         #expect(c.sameOutcomes && c.timing.isEmpty)
@@ -95,6 +96,9 @@ func ndjson(_ path: String) throws -> [String] {
         #expect(!events.contains { $0.type == "FaultInjected" && String(decoding: $0.data, as: UTF8.self).contains("\"crash\"") })
         #expect(!events.contains { $0.type == "NodeLifecycleDecided" && String(decoding: $0.data, as: UTF8.self).contains("\"evict\"") })
         #expect(c.differences.contains { $0.what.contains("evicted only in the recording") })
+        // The first decision the re-run did not make: node-2 marked unreachable.
+        let d = try #require(c.firstDecisionDivergence)
+        #expect(d.recorded?.contains("NodeLifecycleDecided by controller/node-lifecycle about Node/node-2: mark-unreachable") == true, "\(d)")
     }
 
     @Test func aReRunFromTheMiddleKeepsTheRecordedPastAndTheOutcomes() async throws {
