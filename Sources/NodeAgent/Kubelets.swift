@@ -212,38 +212,45 @@ public final class KubeletFleet: Component {
         return due.min?.time
     }
 
-    /// Everything due now, each pod and node at most once once it wrote (its next step needs the
-    /// cache to show what this one wrote).
+    /// What fell due at the earliest due time not after now (the next such time while nothing is
+    /// written), each pod and node at most once once it wrote (its next step needs the cache to
+    /// show what this one wrote).
     public func step(_ context: ComponentContext) async throws -> Bool {
         var wrote = false
         var touched: Set<ObjectKey> = []
         var beatNodes: Set<String> = []
         var later: [Due] = []
         defer { for d in later { due.insert(d) } }
-        while let top = due.min, top.time <= context.now {
-            _ = due.popMin()
-            guard isCurrent(top), let k = kubelets[top.node], k.up, k.reachable else { continue }
-            // A simulated node acts at the time its work fell due, even when the driver gets to it
-            // later: every time it writes is then a function of the journal's event times (what a
-            // replay re-makes), not of how busy the control plane was.
-            let at = context.acting(at: top.time)
-            do {
-                try Task.checkCancellation()
-                if let key = top.pod {
-                    guard !touched.contains(key) else { later.append(top); continue }
-                    // A pod whose step wrote nothing (it only waits longer) may take its next one now.
-                    if try await advance(key, on: k, at) {
-                        wrote = true
-                        touched.insert(key)
+        // One instant per step: what fell due at the earliest time (all of it, whenever the driver
+        // gets to it), then — only if that wrote nothing — the next instant. What a step does is
+        // then a function of the journal's times, not of how late the driver came, so a replay
+        // makes the same step.
+        while !wrote, let instant = due.min?.time, instant <= context.now {
+            while let top = due.min, top.time == instant {
+                _ = due.popMin()
+                guard isCurrent(top), let k = kubelets[top.node], k.up, k.reachable else { continue }
+                // A simulated node acts at the time its work fell due, even when the driver gets to it
+                // later: every time it writes is then a function of the journal's event times (what a
+                // replay re-makes), not of how busy the control plane was.
+                let at = context.acting(at: top.time)
+                do {
+                    try Task.checkCancellation()
+                    if let key = top.pod {
+                        guard !touched.contains(key) else { later.append(top); continue }
+                        // A pod whose step wrote nothing (it only waits longer) may take its next one now.
+                        if try await advance(key, on: k, at) {
+                            wrote = true
+                            touched.insert(key)
+                        }
+                    } else {
+                        guard beatNodes.insert(top.node).inserted else { later.append(top); continue }
+                        if try await heartbeat(k, at) { wrote = true }
                     }
-                } else {
-                    guard beatNodes.insert(top.node).inserted else { later.append(top); continue }
-                    if try await heartbeat(k, at) { wrote = true }
+                } catch {
+                    // Not done (a write failed, or shutdown): due again, for the next step.
+                    later.append(top)
+                    throw error
                 }
-            } catch {
-                // Not done (a write failed, or shutdown): due again, for the next step.
-                later.append(top)
-                throw error
             }
         }
         return wrote
