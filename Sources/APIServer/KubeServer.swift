@@ -147,7 +147,7 @@ public enum KubeServer {
         if head.revision > 0 { data.sinceLastEventSeconds = max(0, head.time.microseconds(until: now)) / 1_000_000 }
         let event = try await store.record(EventDraft(
             time: now, type: ClusterEventType.controlPlaneStarted, actor: Actor(kind: "controlplane", name: "kj-serve"),
-            object: ObjectRef(kind: "Cluster", name: "cluster"), observed: head.revision, data: try ValueEncoder().encode(data).serialized()))
+            object: ObjectRef(kind: "Cluster", name: "cluster"), observed: head.revision, data: data.json.serialized()))
         if previousRun == .unclean { logger.notice("the previous kj serve on this journal did not stop cleanly; resuming from the journal") }
         return event
     }

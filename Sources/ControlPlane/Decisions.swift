@@ -1,15 +1,18 @@
 import ClusterModel
 import Journal
 
-/// A decision's `data`, typed: what a component writes and what every reader (queries, resuming
+/// An event's `data`, typed: what its writer writes and what every reader (queries, resuming
 /// components, replays) reads back. The field names are the journal's; encoding a value gives the
 /// bytes the journal holds, and decoding tolerates what older journals wrote.
-public protocol DecisionData: Codable, Sendable {
-    /// The event type of decisions carrying this data.
+public protocol EventData: Codable, Sendable {
+    /// The event type carrying this data.
     static var eventType: String { get }
 }
 
-extension DecisionData {
+/// The data of a component's decision (what `ComponentContext.decide` appends).
+public protocol DecisionData: EventData {}
+
+extension EventData {
     /// Reads the data of `event` as this type (nil when it is another type's, or unreadable).
     public static func from(_ event: Event) -> Self? {
         guard event.type == eventType, let json = try? JSONValue.parse(event.data) else { return nil }
@@ -395,7 +398,7 @@ public struct SchedulingDecision: DecisionData, Equatable {
 
 /// `ClusterInitialized`, revision 1 of every cluster journal: the seed of every generated id and
 /// tie-break, and the journal format it was written in.
-public struct ClusterInitialized: Codable, Sendable, Equatable {
+public struct ClusterInitialized: EventData, Equatable {
     public static let eventType = ClusterEventType.initialized
 
     /// A whole number up to 2^64-1, written as text (older journals: a number).
@@ -424,17 +427,11 @@ public struct ClusterInitialized: Codable, Sendable, Equatable {
         try c.encode(String(seed), forKey: .seed)
         try c.encodeIfPresent(formatVersion, forKey: .formatVersion)
     }
-
-    /// Reads the data of `event`, if it is a `ClusterInitialized`.
-    public static func from(_ event: Event) -> Self? {
-        guard event.type == eventType, let json = try? JSONValue.parse(event.data) else { return nil }
-        return try? ValueDecoder(strict: false).decode(Self.self, from: json)
-    }
 }
 
 /// `ControlPlaneStarted`: a `kj serve` started on the journal, with what a replay needs to run the
 /// same components, and how the run before it ended.
-public struct ControlPlaneStarted: Codable, Sendable, Equatable {
+public struct ControlPlaneStarted: EventData, Equatable {
     public static let eventType = ClusterEventType.controlPlaneStarted
 
     public struct Profile: Codable, Sendable, Equatable {
@@ -475,11 +472,5 @@ public struct ControlPlaneStarted: Codable, Sendable, Equatable {
         self.nodes = nodes
         self.previousRun = previousRun
         self.resumedAt = resumedAt
-    }
-
-    /// Reads the data of `event`, if it is a `ControlPlaneStarted`.
-    public static func from(_ event: Event) -> Self? {
-        guard event.type == eventType, let json = try? JSONValue.parse(event.data) else { return nil }
-        return try? ValueDecoder(strict: false).decode(Self.self, from: json)
     }
 }

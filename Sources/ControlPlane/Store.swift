@@ -108,7 +108,7 @@ public actor Store {
             var drafts = [EventDraft(
                 time: now, type: ClusterEventType.initialized, actor: .bootstrap,
                 object: ObjectRef(kind: "Cluster", name: "cluster"),
-                data: try ValueEncoder().encode(ClusterInitialized(seed: seed, formatVersion: Int64(Journal.formatVersion))).serialized())]
+                data: ClusterInitialized(seed: seed, formatVersion: Int64(Journal.formatVersion)).json.serialized())]
             for (i, name) in ["default", "kube-system"].enumerated() {
                 var ns = Defaults.apply(Namespace(name: name))
                 ns.metadata.uid = Identifiers.uid(seed: seed, revision: UInt64(i + 2))

@@ -117,10 +117,9 @@ final class Debugger {
                 return
             }
             lastStop = position
-            let range = min(target, position + (forward ? 1 : 0))...max(target, forward ? target : position - 1)
             // Each event passed is shown when stepping forward; backward, only where it lands.
             if forward, n <= 50 {
-                for e in try view.events(in: range) { try show(e, in: view) }
+                for e in try view.events(in: (position + 1)...target) { try show(e, in: view) }
             } else if let e = try view.event(at: target) {
                 try show(e, in: view)
             }
@@ -189,15 +188,13 @@ final class Debugger {
 
     /// `pod/web`, `pod/NAMESPACE/web`, `node/node-2`.
     static func objectKey(_ spec: String) throws -> ObjectKey {
-        let parts = spec.split(separator: "/").map(String.init)
-        guard parts.count == 2 || parts.count == 3, let kind = ResourceKind(resource: parts[0]) else {
+        let parts = spec.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        let namespace = parts.count == 3 ? parts[1] : nil
+        guard parts.count == 2 || parts.count == 3, let object = ObjectName(argument: "\(parts[0])/\(parts[parts.count - 1])") else {
             throw CLIError("expected KIND/NAME or KIND/NAMESPACE/NAME (pod/web), got \(spec)")
         }
-        if parts.count == 3 {
-            guard kind.namespaced else { throw CLIError("\(kind.plural) are not namespaced: \(parts[0])/NAME") }
-            return ObjectKey(kind: kind.kind, namespace: parts[1], name: parts[2])
-        }
-        return ObjectKey(kind: kind.kind, namespace: kind.namespaced ? "default" : "", name: parts[1])
+        if namespace != nil, !object.kind.namespaced { throw CLIError("\(object.kind.plural) are not namespaced: \(parts[0])/NAME") }
+        return object.key(namespace: namespace)
     }
 
     private func deleteBreakpoint(_ args: [String]) throws {

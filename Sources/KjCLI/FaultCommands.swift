@@ -83,20 +83,10 @@ struct NodeCommand: ParsableCommand {
         func run() throws {
             var labels: [String: JSONValue] = [:]
             for l in label {
-                let parts = l.split(separator: "=", maxSplits: 1).map(String.init)
-                guard parts.count == 2, !parts[0].isEmpty else { throw CLIError("--label wants key=value, got \(l)") }
-                labels[parts[0]] = .string(parts[1])
+                let (key, value) = try parseLabel(l, option: "--label")
+                labels[key] = .string(value)
             }
-            var taints: [JSONValue] = []
-            for t in taint {
-                guard let colon = t.lastIndex(of: ":") else { throw CLIError("--taint wants key[=value]:Effect, got \(t)") }
-                let effect = String(t[t.index(after: colon)...])
-                let kv = t[..<colon].split(separator: "=", maxSplits: 1).map(String.init)
-                guard let key = kv.first, !key.isEmpty else { throw CLIError("--taint wants key[=value]:Effect, got \(t)") }
-                var taint: [String: JSONValue] = ["key": .string(key), "effect": .string(effect)]
-                if kv.count == 2 { taint["value"] = .string(kv[1]) }
-                taints.append(.object(taint))
-            }
+            let taints = try taint.map { try ValueEncoder().encode(try parseTaint($0, option: "--taint")) }
             try remote.inject(["fault": "add-node", "node": .string(node),
                                "capacity": ["cpu": .string(cpu), "memory": .string(memory), "pods": .string(String(pods))],
                                "labels": .object(labels), "taints": .array(taints)])

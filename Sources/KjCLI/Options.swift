@@ -51,6 +51,21 @@ struct RemoteOptions: ParsableArguments {
     }
 }
 
+/// A label written `key=value` (`kj node add --label`, `kj replay run --add-node …,label=`).
+func parseLabel(_ text: String, option: String) throws -> (key: String, value: String) {
+    let parts = text.split(separator: "=", maxSplits: 1).map(String.init)
+    guard parts.count == 2, !parts[0].isEmpty else { throw CLIError("\(option) wants key=value, got \(text)") }
+    return (parts[0], parts[1])
+}
+
+/// A taint written `key[=value]:Effect` (`kj node add --taint`, `kj replay run --add-node …,taint=`).
+func parseTaint(_ text: String, option: String) throws -> Taint {
+    guard let colon = text.lastIndex(of: ":") else { throw CLIError("\(option) wants key[=value]:Effect, got \(text)") }
+    let kv = text[..<colon].split(separator: "=", maxSplits: 1).map(String.init)
+    guard let key = kv.first, !key.isEmpty else { throw CLIError("\(option) wants key[=value]:Effect, got \(text)") }
+    return Taint(key: key, value: kv.count == 2 ? kv[1] : nil, effect: String(text[text.index(after: colon)...]))
+}
+
 /// `-o table|json`.
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
     case table, json

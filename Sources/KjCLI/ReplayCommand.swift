@@ -279,17 +279,14 @@ struct RunReplay: AsyncParsableCommand {
             case "cpu", "memory", "pods":
                 do { capacity[kv[0]] = try Quantity(parsing: kv[1]) } catch { throw CLIError("\(option): \(kv[0])=\(kv[1]): \(error)") }
             case "label":
-                let l = kv[1].split(separator: "=", maxSplits: 1).map(String.init)
-                guard l.count == 2, !l[0].isEmpty else { throw CLIError("\(option): label wants label=key=value, got \(part)") }
-                labels[l[0]] = l[1]
+                let (key, value) = try parseLabel(kv[1], option: "\(option) …,label=")
+                labels[key] = value
             case "taint":
-                guard let colon = kv[1].lastIndex(of: ":") else { throw CLIError("\(option): taint wants taint=key[=value]:Effect, got \(part)") }
-                let effect = String(kv[1][kv[1].index(after: colon)...])
-                let t = kv[1][..<colon].split(separator: "=", maxSplits: 1).map(String.init)
-                guard let key = t.first, ["NoSchedule", "PreferNoSchedule", "NoExecute"].contains(effect) else {
+                let taint = try parseTaint(kv[1], option: "\(option) …,taint=")
+                guard ["NoSchedule", "PreferNoSchedule", "NoExecute"].contains(taint.effect) else {
                     throw CLIError("\(option): taint wants taint=key[=value]:Effect with Effect NoSchedule, PreferNoSchedule or NoExecute, got \(part)")
                 }
-                taints.append(Taint(key: key, value: t.count == 2 ? t[1] : nil, effect: effect))
+                taints.append(taint)
             default:
                 throw CLIError("\(option): unknown field \(kv[0]) (cpu, memory, pods, label, taint)")
             }

@@ -66,15 +66,16 @@ public enum TimeTravel {
     /// up to `head`.
     public static func search(from revision: UInt64, backward: Bool, head: UInt64, breakpoints: [Breakpoint], in view: JournalView) throws -> (UInt64, Breakpoint)? {
         guard !breakpoints.isEmpty else { return nil }
-        // An object's breakpoint reads only that object's history; the others scan the events.
-        if breakpoints.allSatisfy({ if case .type = $0 { return false }; if case .actor = $0 { return false }; return true }) {
+        // Breakpoints on objects read only those objects' histories; the others scan the events.
+        let keyed = breakpoints.compactMap { b -> (ObjectKey, Breakpoint)? in
+            switch b {
+            case .object(let k), .field(let k, _): (k, b)
+            case .type, .actor: nil
+            }
+        }
+        if keyed.count == breakpoints.count {
             var best: (UInt64, Breakpoint)?
-            for b in breakpoints {
-                let key: ObjectKey
-                switch b {
-                case .object(let k), .field(let k, _): key = k
-                default: continue
-                }
+            for (key, b) in keyed {
                 let revisions = try view.history(of: key)
                 let candidates = backward ? revisions.filter { $0 < revision }.reversed() : revisions.filter { $0 > revision && $0 <= head }
                 for r in candidates {

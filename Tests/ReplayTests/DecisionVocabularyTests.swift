@@ -15,8 +15,8 @@ import TestSupport
         case NodeLifecycleDecision.eventType: return try #require(NodeLifecycleDecision.from(e), "\(e.revision)").json.serialized()
         case ControllerDecision.eventType: return try #require(ControllerDecision.from(e), "\(e.revision)").json.serialized()
         case SchedulingDecision.eventType: return try #require(SchedulingDecision.from(e), "\(e.revision)").json.serialized()
-        case ClusterInitialized.eventType: return try ValueEncoder().encode(try #require(ClusterInitialized.from(e))).serialized()
-        case ControlPlaneStarted.eventType: return try ValueEncoder().encode(try #require(ControlPlaneStarted.from(e))).serialized()
+        case ClusterInitialized.eventType: return try #require(ClusterInitialized.from(e)).json.serialized()
+        case ControlPlaneStarted.eventType: return try #require(ControlPlaneStarted.from(e)).json.serialized()
         default: return nil
         }
     }
