@@ -231,7 +231,7 @@ final class RecordedNames: RecordedIdentities {
             try view.forEachHeader(in: range) { h in
                 guard h.type == WriteType.created.rawValue else { return true }
                 uids[h.object.key, default: []].append(h.object.uid)
-                if let prefix = try JSONValue.parse(Array(h.data))["metadata"]?["generateName"]?.stringValue {
+                if let prefix = JSONFields.string(at: ["metadata", "generateName"], in: h.data) {
                     names[Self.key(h.object.kind, h.object.namespace, prefix), default: []].append(h.object.name)
                 }
                 return true
