@@ -14,8 +14,14 @@ enum Discovery {
         "gitTreeState": "clean", "buildDate": "2026-01-01T00:00:00Z", "goVersion": "swift6", "compiler": "swift", "platform": "linux/amd64",
     ]
 
-    /// The group-versions served: the legacy core group, apps and scheduling.k8s.io.
-    static let groupVersions = ["v1", "apps/v1", "scheduling.k8s.io/v1"]
+    /// The group-versions served (the legacy core group `v1` first), from the registry.
+    static let groupVersions = ResourceRegistry.groupVersions
+
+    /// The named groups, each with its one served version.
+    static let groups: [(name: String, version: String)] = groupVersions.filter { $0.contains("/") }.map {
+        let parts = $0.split(separator: "/")
+        return (String(parts[0]), String(parts[1]))
+    }
 
     static func kinds(in groupVersion: String) -> [ResourceKind] {
         ResourceKind.allCases.filter { $0.apiVersion == groupVersion }.sorted { $0.plural < $1.plural }
@@ -28,12 +34,33 @@ enum Discovery {
 
     static let groupList: JSONValue = [
         "kind": "APIGroupList", "apiVersion": "v1",
-        "groups": [group("apps"), group("scheduling.k8s.io")],
+        "groups": .array(groups.map { group($0.name, version: $0.version) }),
     ]
 
-    static func group(_ name: String) -> JSONValue {
-        let v: JSONValue = ["groupVersion": .string("\(name)/v1"), "version": "v1"]
+    /// The version served of a named group (`v1` of `apps`, `v2` of `autoscaling`).
+    static func version(of group: String) -> String? { groups.first { $0.name == group }?.version }
+
+    static func group(_ name: String, version: String) -> JSONValue {
+        let v: JSONValue = ["groupVersion": .string("\(name)/\(version)"), "version": .string(version)]
         return ["kind": "APIGroup", "apiVersion": "v1", "name": .string(name), "versions": [v], "preferredVersion": v]
+    }
+
+    /// The kind a subresource's requests and responses carry.
+    static func responseKind(of subresource: KindDefinition.Subresource, _ kind: ResourceKind) -> (group: String, version: String, kind: String) {
+        switch subresource {
+        case .status: (kind.group, kind.version, kind.kind)
+        case .scale: ("autoscaling", "v1", "Scale")
+        case .binding: ("", "v1", "Binding")
+        case .eviction: ("policy", "v1", "Eviction")
+        }
+    }
+
+    /// The verbs of a subresource.
+    static func verbs(of subresource: KindDefinition.Subresource) -> JSONValue {
+        switch subresource {
+        case .status, .scale: ["get", "patch", "update"]
+        case .binding, .eviction: ["create"]
+        }
     }
 
     static let verbs: JSONValue = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
@@ -46,18 +73,15 @@ enum Discovery {
                 "name": .string(kind.plural), "singularName": .string(kind.singular), "namespaced": .bool(kind.namespaced),
                 "kind": .string(kind.kind), "verbs": verbs, "shortNames": .array(kind.shortNames.map { .string($0) }),
             ]
-            if [.pod, .service, .deployment, .replicaSet].contains(kind) { r["categories"] = ["all"] }
+            if !kind.definition.categories.isEmpty { r["categories"] = .array(kind.definition.categories.map { .string($0) }) }
             resources.append(r)
-            if kind != .event, kind != .endpoints {
-                resources.append(["name": .string("\(kind.plural)/status"), "singularName": "", "namespaced": .bool(kind.namespaced),
-                                  "kind": .string(kind.kind), "verbs": ["get", "patch", "update"]])
-            }
-            if kind == .pod {
-                resources.append(["name": "pods/binding", "singularName": "", "namespaced": true, "kind": "Binding", "verbs": ["create"]])
-            }
-            if kind == .deployment || kind == .replicaSet {
-                resources.append(["name": .string("\(kind.plural)/scale"), "singularName": "", "namespaced": true, "group": "autoscaling",
-                                  "version": "v1", "kind": "Scale", "verbs": ["get", "patch", "update"]])
+            for sub in kind.definition.subresources {
+                let response = responseKind(of: sub, kind)
+                var entry: JSONValue = ["name": .string("\(kind.plural)/\(sub.rawValue)"), "singularName": "", "namespaced": .bool(kind.namespaced),
+                                        "kind": .string(response.kind), "verbs": verbs(of: sub)]
+                if response.group != kind.group { entry["group"] = .string(response.group) }
+                if response.version != kind.version { entry["version"] = .string(response.version) }
+                resources.append(entry)
             }
         }
         return ["kind": "APIResourceList", "apiVersion": "v1", "groupVersion": .string(groupVersion), "resources": .array(resources)]
@@ -89,8 +113,7 @@ enum Discovery {
             ["name": "fieldManager", "in": "query", "schema": ["type": "string", "uniqueItems": true]],
         ]
         for kind in kinds(in: groupVersion) {
-            let group = kind.group, version = kind.apiVersion.split(separator: "/").last.map(String.init) ?? "v1"
-            let gvk: JSONValue = ["group": .string(group), "version": .string(version), "kind": .string(kind.kind)]
+            let gvk: JSONValue = ["group": .string(kind.group), "version": .string(kind.version), "kind": .string(kind.kind)]
             func operation(_ action: String) -> JSONValue {
                 ["operationId": .string("\(action)\(kind.kind)"), "x-kubernetes-action": .string(action),
                  "x-kubernetes-group-version-kind": gvk, "parameters": parameters,
@@ -114,28 +137,23 @@ enum Discovery {
         let items: [JSONValue] = versions.map { gv in
             let group = gv.contains("/") ? String(gv.split(separator: "/")[0]) : ""
             let resources: [JSONValue] = kinds(in: gv).map { kind in
-                let responseKind: JSONValue = ["group": .string(group), "version": "v1", "kind": .string(kind.kind)]
-                var subresources: [JSONValue] = []
-                if kind != .event, kind != .endpoints {
-                    subresources.append(["subresource": "status", "responseKind": responseKind, "verbs": ["get", "patch", "update"]])
-                }
-                if kind == .pod {
-                    subresources.append(["subresource": "binding", "responseKind": ["group": "", "version": "v1", "kind": "Binding"], "verbs": ["create"]])
-                }
-                if kind == .deployment || kind == .replicaSet {
-                    subresources.append(["subresource": "scale", "responseKind": ["group": "autoscaling", "version": "v1", "kind": "Scale"],
-                                         "verbs": ["get", "patch", "update"]])
+                let responseKind: JSONValue = ["group": .string(group), "version": .string(kind.version), "kind": .string(kind.kind)]
+                let subresources: [JSONValue] = kind.definition.subresources.map { sub in
+                    let response = Self.responseKind(of: sub, kind)
+                    return ["subresource": .string(sub.rawValue), "verbs": verbs(of: sub),
+                            "responseKind": ["group": .string(response.group), "version": .string(response.version), "kind": .string(response.kind)]]
                 }
                 var r: JSONValue = [
                     "resource": .string(kind.plural), "responseKind": responseKind, "scope": kind.namespaced ? "Namespaced" : "Cluster",
                     "singularResource": .string(kind.singular), "verbs": verbs, "shortNames": .array(kind.shortNames.map { .string($0) }),
                     "subresources": .array(subresources),
                 ]
-                if [.pod, .service, .deployment, .replicaSet].contains(kind) { r["categories"] = ["all"] }
+                if !kind.definition.categories.isEmpty { r["categories"] = .array(kind.definition.categories.map { .string($0) }) }
                 return r
             }
             let metadata: JSONValue = group.isEmpty ? [:] : ["name": .string(group)]
-            return ["metadata": metadata, "versions": [["version": "v1", "resources": .array(resources), "freshness": "Current"]]]
+            let version = gv.split(separator: "/").last.map(String.init) ?? gv
+            return ["metadata": metadata, "versions": [["version": .string(version), "resources": .array(resources), "freshness": "Current"]]]
         }
         return ["kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/v2", "metadata": [:], "items": .array(items)]
     }

@@ -84,11 +84,11 @@ public final class KubeAPI: Sendable {
                 return .json(200, Discovery.groupList)
             }
             let group = segments[1]
-            guard Discovery.groupVersions.contains(group + "/v1") else { break }
-            if segments.count == 2 { return .json(200, Discovery.group(group)) }
-            guard segments[2] == "v1" else { break }
-            if segments.count == 3 { return .json(200, Discovery.resourceList(group + "/v1")) }
-            return try await resource(r, groupVersion: group + "/v1", rest: Array(segments[3...]))
+            guard let version = Discovery.version(of: group) else { break }
+            if segments.count == 2 { return .json(200, Discovery.group(group, version: version)) }
+            guard segments[2] == version else { break }
+            if segments.count == 3 { return .json(200, Discovery.resourceList(group + "/" + version)) }
+            return try await resource(r, groupVersion: group + "/" + version, rest: Array(segments[3...]))
         case "openapi":
             let rest = segments.dropFirst().joined(separator: "/")
             if rest == "v3" { return .json(200, Discovery.openAPIIndex) }
@@ -133,7 +133,8 @@ public final class KubeAPI: Sendable {
     }
 
     private func resource(_ r: APIRequest, groupVersion: String, rest: [String]) async throws(StatusError) -> APIResponse {
-        guard let t = Self.target(groupVersion: groupVersion, rest: rest) else {
+        guard let t = Self.target(groupVersion: groupVersion, rest: rest),
+              t.subresource.flatMap(KindDefinition.Subresource.init(rawValue:)).map(t.kind.definition.subresources.contains) != false else {
             throw StatusError(.notFound, "the server could not find the requested resource")
         }
         let write = ["POST", "PUT", "PATCH", "DELETE"].contains(r.method)
@@ -377,9 +378,9 @@ public final class KubeAPI: Sendable {
 
     // MARK: scale
 
-    /// The `autoscaling/v1` `Scale` of a Deployment or ReplicaSet.
+    /// The `autoscaling/v1` `Scale` of a kind with a scale subresource (Deployment, ReplicaSet, StatefulSet).
     private func scale(_ t: Target, _ name: String) async throws(StatusError) -> JSONValue {
-        guard t.kind == .deployment || t.kind == .replicaSet else { throw StatusError(.notFound, "the server could not find the requested resource") }
+        guard t.kind.definition.subresources.contains(.scale) else { throw StatusError(.notFound, "the server could not find the requested resource") }
         let o = try Self.json(try await store.get(t.kind, namespace: t.namespace, name: name))
         let selector = (o["spec"]?["selector"]?["matchLabels"]?.objectValue ?? [:]).sorted { $0.key < $1.key }
             .map { "\($0.key)=\($0.value.stringValue ?? "")" }.joined(separator: ",")

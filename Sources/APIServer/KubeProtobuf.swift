@@ -1,3 +1,4 @@
+import Foundation
 import ClusterModel
 import Journal
 
@@ -80,7 +81,7 @@ enum KubeProtobuf {
             case .inline(let inner):
                 // A Go struct embedded with `json:",inline"`: its members are the parent's.
                 object.merge(try decodeMessage(inner, bytes, try reader.lengthDelimited())) { _, new in new }
-            case .stringMap, .quantityMap:
+            case .stringMap, .quantityMap, .bytesMap:
                 let (k, v) = try mapEntry(field, bytes, try reader.lengthDelimited())
                 maps[field.name, default: [:]][k] = v
             default:
@@ -108,6 +109,7 @@ enum KubeProtobuf {
         case .int64: return .int(Int64(bitPattern: try reader.varint()))
         case .bool: return .bool(try reader.varint() != 0)
         case .string: return .string(try string(reader.bytes, try reader.lengthDelimited()))
+        case .bytes: return .string(Data(reader.bytes[try reader.lengthDelimited()]).base64EncodedString())
         case .quantity:
             // resource.Quantity is {string = 1}.
             let q = try decodeMessage(KubeMessages.quantity, reader.bytes, try reader.lengthDelimited())
@@ -135,14 +137,20 @@ enum KubeProtobuf {
             return .string(Timestamp(microseconds: micros + nanos / 1000).rfc3339)
         case .message(let inner):
             return .object(try decodeMessage(inner, reader.bytes, try reader.lengthDelimited()))
-        case .inline, .stringMap, .quantityMap:
+        case .inline, .stringMap, .quantityMap, .bytesMap:
             preconditionFailure("handled by decodeMessage")
         }
     }
 
     /// One entry of a protobuf map: {key = 1, value = 2}.
     private static func mapEntry(_ field: ProtoField, _ bytes: [UInt8], _ range: Range<Int>) throws(ProtobufError) -> (String, JSONValue) {
-        let entry = try decodeMessage(field.value.isQuantityMap ? KubeMessages.quantityEntry : KubeMessages.stringEntry, bytes, range)
+        let entryMessage: ProtoMessage
+        switch field.value {
+        case .quantityMap: entryMessage = KubeMessages.quantityEntry
+        case .bytesMap: entryMessage = KubeMessages.bytesEntry
+        default: entryMessage = KubeMessages.stringEntry
+        }
+        let entry = try decodeMessage(entryMessage, bytes, range)
         let key = entry["key"]?.stringValue ?? ""
         return (key, entry["value"] ?? .string(field.value.isQuantityMap ? "0" : ""))
     }
@@ -180,6 +188,8 @@ struct ProtoMessage: Sendable {
 struct ProtoField: Sendable {
     enum Value: Sendable {
         case string, int32, int64, bool
+        /// `bytes`: base64 in JSON.
+        case bytes
         /// metav1.Time: an RFC 3339 string with whole seconds.
         case time
         /// metav1.MicroTime: an RFC 3339 string with microseconds.
@@ -192,6 +202,8 @@ struct ProtoField: Sendable {
         case stringMap
         /// map<string, Quantity>.
         case quantityMap
+        /// map<string, bytes>, base64 values in JSON.
+        case bytesMap
         case message(ProtoMessage)
         /// A Go struct embedded with `json:",inline"`: a nested message in protobuf, flat in JSON.
         case inline(ProtoMessage)
@@ -227,6 +239,8 @@ struct ProtoField: Sendable {
     static func quantity(_ name: String) -> ProtoField { ProtoField(name: name, value: .quantity, zero: .kept) }
     static func stringMap(_ name: String) -> ProtoField { ProtoField(name: name, value: .stringMap) }
     static func quantityMap(_ name: String) -> ProtoField { ProtoField(name: name, value: .quantityMap) }
+    static func bytes(_ name: String, _ zero: Zero = .omitted) -> ProtoField { ProtoField(name: name, value: .bytes, zero: zero) }
+    static func bytesMap(_ name: String) -> ProtoField { ProtoField(name: name, value: .bytesMap) }
     static func message(_ name: String, _ m: ProtoMessage) -> ProtoField { ProtoField(name: name, value: .message(m), zero: .kept) }
     static func inline(_ m: ProtoMessage) -> ProtoField { ProtoField(name: m.name, value: .inline(m)) }
     /// `repeated string`.

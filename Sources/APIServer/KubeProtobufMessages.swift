@@ -19,7 +19,91 @@ enum KubeMessages {
         "v1 Endpoints": endpoints, "v1 Event": event, "v1 Binding": binding,
         "apps/v1 ReplicaSet": replicaSet, "apps/v1 Deployment": deployment,
         "autoscaling/v1 Scale": scale, "scheduling.k8s.io/v1 PriorityClass": priorityClass,
+        "v1 ConfigMap": configMap, "v1 Secret": secret, "v1 ServiceAccount": serviceAccount,
+        "batch/v1 Job": job, "batch/v1 CronJob": cronJob,
     ]
+
+    // MARK: what `kubectl create configmap|secret|serviceaccount|job|cronjob` sends
+
+    static let configMap = ProtoMessage("ConfigMap", [
+        1: .message("metadata", objectMeta),
+        2: .stringMap("data"),
+        3: .bytesMap("binaryData"),
+        4: .bool("immutable", .kept),
+    ])
+
+    static let secret = ProtoMessage("Secret", [
+        1: .message("metadata", objectMeta),
+        2: .bytesMap("data"),
+        3: .string("type"),
+        4: .stringMap("stringData"),
+        5: .bool("immutable", .kept),
+    ])
+
+    static let serviceAccount = ProtoMessage("ServiceAccount", [
+        1: .message("metadata", objectMeta),
+        2: .messages("secrets", objectReference),
+        3: .messages("imagePullSecrets", localObjectReference),
+        4: .bool("automountServiceAccountToken", .kept),
+    ])
+
+    static let job = ProtoMessage("Job", [
+        1: .message("metadata", objectMeta),
+        2: .message("spec", jobSpec),
+        3: .message("status", jobStatus),
+    ])
+
+    static let jobSpec = ProtoMessage("JobSpec", [
+        1: .int32("parallelism", .kept),
+        2: .int32("completions", .kept),
+        3: .int64("activeDeadlineSeconds", .kept),
+        4: .message("selector", labelSelector),
+        5: .bool("manualSelector", .kept),
+        6: .message("template", podTemplateSpec),
+        7: .int32("backoffLimit", .kept),
+        8: .int32("ttlSecondsAfterFinished", .kept),
+        9: .string("completionMode", .kept),
+        10: .bool("suspend", .kept),
+        12: .int32("backoffLimitPerIndex", .kept),
+        13: .int32("maxFailedIndexes", .kept),
+        14: .string("podReplacementPolicy", .kept),
+        15: .string("managedBy", .kept),
+    ])
+
+    static let jobStatus = ProtoMessage("JobStatus", [
+        1: .messages("conditions", ProtoMessage("JobCondition", [
+            1: .string("type"), 2: .string("status"), 3: .time("lastProbeTime"), 4: .time("lastTransitionTime"),
+            5: .string("reason"), 6: .string("message"),
+        ])),
+        2: .time("startTime"),
+        3: .time("completionTime"),
+        4: .int32("active"),
+        5: .int32("succeeded"),
+        6: .int32("failed"),
+        7: .string("completedIndexes"),
+        9: .int32("ready", .kept),
+        10: .string("failedIndexes", .kept),
+        11: .int32("terminating", .kept),
+    ])
+
+    static let cronJob = ProtoMessage("CronJob", [
+        1: .message("metadata", objectMeta),
+        2: .message("spec", ProtoMessage("CronJobSpec", [
+            1: .string("schedule"),
+            2: .int64("startingDeadlineSeconds", .kept),
+            3: .string("concurrencyPolicy"),
+            4: .bool("suspend", .kept),
+            5: .message("jobTemplate", ProtoMessage("JobTemplateSpec", [1: .message("metadata", objectMeta), 2: .message("spec", jobSpec)])),
+            6: .int32("successfulJobsHistoryLimit", .kept),
+            7: .int32("failedJobsHistoryLimit", .kept),
+            8: .string("timeZone", .kept),
+        ])),
+        3: .message("status", ProtoMessage("CronJobStatus", [
+            1: .messages("active", objectReference),
+            4: .time("lastScheduleTime"),
+            5: .time("lastSuccessfulTime"),
+        ])),
+    ])
 
     static let priorityClass = ProtoMessage("PriorityClass", [
         1: .message("metadata", objectMeta),
@@ -37,6 +121,7 @@ enum KubeMessages {
     static let timestamp = ProtoMessage("Time", [1: .int64("seconds"), 2: .int32("nanos")])
     static let stringEntry = ProtoMessage("map entry", [1: .string("key", .kept), 2: .string("value", .kept)])
     static let quantityEntry = ProtoMessage("map entry", [1: .string("key", .kept), 2: .quantity("value")])
+    static let bytesEntry = ProtoMessage("map entry", [1: .string("key", .kept), 2: .bytes("value", .kept)])
 
     // MARK: meta/v1
 

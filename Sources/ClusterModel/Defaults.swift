@@ -1,3 +1,5 @@
+import Foundation
+
 /// Kubernetes' defaulting for the fields KubeJournal serves (what the API server fills in before
 /// validation), including the DefaultTolerationSeconds admission plugin's tolerations.
 public enum Defaults {
@@ -25,6 +27,12 @@ public enum Defaults {
         case var pod as Pod:
             pod.spec = podSpec(pod.spec)
             pod.spec.tolerations = admitTolerations(pod.spec.tolerations, admission)
+            // The ServiceAccount admission plugin's account, and core/v1's copy of it in the
+            // deprecated `serviceAccount`.
+            if (pod.spec.serviceAccountName ?? "").isEmpty {
+                pod.spec.serviceAccountName = (pod.spec.serviceAccount ?? "").isEmpty ? ServiceAccount.defaultName : pod.spec.serviceAccount
+            }
+            pod.spec.serviceAccount = pod.spec.serviceAccountName
             if pod.status == nil { pod.status = PodStatus(phase: "Pending") }
             if pod.status?.phase == nil { pod.status?.phase = "Pending" }
             return pod as! R
@@ -71,9 +79,143 @@ public enum Defaults {
             // `status: {}` (what kubectl's generator sends) is no phase either.
             if n.status?.phase == nil { n.status = NamespaceStatus(phase: "Active") }
             return n as! R
+        case var s as Secret:
+            if s.type == nil { s.type = "Opaque" }
+            // kube-apiserver's conversion: stringData is write-only, its values replace data's.
+            if let plain = s.stringData {
+                var data = s.data ?? [:]
+                for (k, v) in plain { data[k] = Data(v.utf8).base64EncodedString() }
+                s.data = data
+                s.stringData = nil
+            }
+            return s as! R
+        case var pv as PersistentVolume:
+            if pv.spec?.persistentVolumeReclaimPolicy == nil { pv.spec?.persistentVolumeReclaimPolicy = "Retain" }
+            if pv.spec?.volumeMode == nil { pv.spec?.volumeMode = "Filesystem" }
+            if pv.status?.phase == nil { pv.status = PersistentVolumeStatus(phase: "Pending") }
+            return pv as! R
+        case let pvc as PersistentVolumeClaim:
+            return claim(pvc) as! R
+        case var sc as StorageClass:
+            if sc.reclaimPolicy == nil { sc.reclaimPolicy = "Delete" }
+            if sc.volumeBindingMode == nil { sc.volumeBindingMode = "Immediate" }
+            return sc as! R
+        case var lr as LimitRange:
+            if let limits = lr.spec?.limits { lr.spec?.limits = limits.map(limitRangeItem) }
+            return lr as! R
+        case var sts as StatefulSet:
+            if sts.spec.replicas == nil { sts.spec.replicas = 1 }
+            if sts.spec.podManagementPolicy == nil { sts.spec.podManagementPolicy = "OrderedReady" }
+            if sts.spec.updateStrategy == nil { sts.spec.updateStrategy = StatefulSetUpdateStrategy(type: "RollingUpdate") }
+            if sts.spec.updateStrategy?.type == "RollingUpdate", sts.spec.updateStrategy?.rollingUpdate == nil {
+                sts.spec.updateStrategy?.rollingUpdate = RollingUpdateStatefulSet(partition: 0)
+            }
+            if sts.spec.revisionHistoryLimit == nil { sts.spec.revisionHistoryLimit = 10 }
+            if sts.spec.persistentVolumeClaimRetentionPolicy == nil {
+                sts.spec.persistentVolumeClaimRetentionPolicy = ["whenDeleted": "Retain", "whenScaled": "Retain"]
+            }
+            sts.spec.template = template(sts.spec.template)
+            sts.spec.volumeClaimTemplates = sts.spec.volumeClaimTemplates?.map { t in
+                var t = claim(t)
+                t.apiVersion = t.apiVersion ?? PersistentVolumeClaim.apiVersion
+                t.kind = t.kind ?? PersistentVolumeClaim.kind
+                return t
+            }
+            return sts as! R
+        case var ds as DaemonSet:
+            var strategy = ds.spec.updateStrategy ?? DaemonSetUpdateStrategy(type: "RollingUpdate")
+            if strategy.type == nil { strategy.type = "RollingUpdate" }
+            if strategy.type == "RollingUpdate" {
+                var ru = strategy.rollingUpdate ?? RollingUpdateDeployment()
+                if ru.maxUnavailable == nil { ru.maxUnavailable = .int(1) }
+                if ru.maxSurge == nil { ru.maxSurge = .int(0) }
+                strategy.rollingUpdate = ru
+            }
+            ds.spec.updateStrategy = strategy
+            if ds.spec.revisionHistoryLimit == nil { ds.spec.revisionHistoryLimit = 10 }
+            ds.spec.template = template(ds.spec.template)
+            return ds as! R
+        case var job as Job:
+            job.spec = jobSpec(job.spec)
+            return job as! R
+        case var cj as CronJob:
+            if cj.spec.concurrencyPolicy == nil { cj.spec.concurrencyPolicy = "Allow" }
+            if cj.spec.suspend == nil { cj.spec.suspend = false }
+            if cj.spec.successfulJobsHistoryLimit == nil { cj.spec.successfulJobsHistoryLimit = 3 }
+            if cj.spec.failedJobsHistoryLimit == nil { cj.spec.failedJobsHistoryLimit = 1 }
+            cj.spec.jobTemplate.spec = jobSpec(cj.spec.jobTemplate.spec)
+            return cj as! R
+        case var hpa as HorizontalPodAutoscaler:
+            if hpa.spec.minReplicas == nil { hpa.spec.minReplicas = 1 }
+            if hpa.spec.metrics == nil {
+                hpa.spec.metrics = [["type": "Resource", "resource": ["name": "cpu", "target": ["type": "Utilization", "averageUtilization": 80]]]]
+            }
+            return hpa as! R
+        case var slice as EndpointSlice:
+            slice.ports = slice.ports?.map { p in
+                var p = p
+                if p.protocol == nil { p.protocol = "TCP" }
+                return p
+            }
+            return slice as! R
         default:
             return object
         }
+    }
+
+    /// A claim's defaults: a filesystem volume, `Pending` until bound.
+    static func claim(_ c: PersistentVolumeClaim) -> PersistentVolumeClaim {
+        var c = c
+        if c.spec?.volumeMode == nil { c.spec?.volumeMode = "Filesystem" }
+        if c.status?.phase == nil { c.status = PersistentVolumeClaimStatus(phase: "Pending") }
+        return c
+    }
+
+    /// A Job's defaults (also its CronJob's template's): one pod at a time to one completion,
+    /// six retries. The pod template's restart policy is defaulted as every pod's is, so a Job
+    /// that names none is refused, as in Kubernetes.
+    static func jobSpec(_ s: JobSpec) -> JobSpec {
+        var s = s
+        if s.completions == nil, s.parallelism == nil { s.completions = 1 }
+        if s.parallelism == nil { s.parallelism = 1 }
+        if s.backoffLimit == nil { s.backoffLimit = 6 }
+        if s.completionMode == nil { s.completionMode = "NonIndexed" }
+        if s.suspend == nil { s.suspend = false }
+        if s.podReplacementPolicy == nil { s.podReplacementPolicy = "TerminatingOrFailed" }
+        s.template = template(s.template)
+        return s
+    }
+
+    /// A LimitRange item's defaults (kube-apiserver's `SetDefaults_LimitRangeItem`): a container's
+    /// default limit is the maximum, its default request the default limit, else the minimum.
+    static func limitRangeItem(_ item: LimitRangeItem) -> LimitRangeItem {
+        guard item.type == "Container" else { return item }
+        var item = item
+        for (k, v) in item.max ?? [:] where item.default?[k] == nil {
+            item.default = (item.default ?? [:]).merging([k: v]) { a, _ in a }
+        }
+        for (k, v) in item.default ?? [:] where item.defaultRequest?[k] == nil {
+            item.defaultRequest = (item.defaultRequest ?? [:]).merging([k: v]) { a, _ in a }
+        }
+        for (k, v) in item.min ?? [:] where item.defaultRequest?[k] == nil {
+            item.defaultRequest = (item.defaultRequest ?? [:]).merging([k: v]) { a, _ in a }
+        }
+        return item
+    }
+
+    /// What a new Job gets once it has a uid (kube-apiserver's Job strategy): unless it chose its
+    /// own selector, a selector on `batch.kubernetes.io/controller-uid` and the labels on its pod
+    /// template that match it.
+    public static func jobIdentity(_ job: Job) -> Job {
+        guard job.spec.manualSelector != true, let uid = job.metadata.uid, let name = job.metadata.name else { return job }
+        var job = job
+        job.spec.selector = LabelSelector(matchLabels: [Job.controllerUIDLabel: uid])
+        var meta = job.spec.template.metadata ?? ObjectMeta()
+        meta.labels = (meta.labels ?? [:]).merging([
+            Job.controllerUIDLabel: uid, "controller-uid": uid, Job.nameLabel: name, "job-name": name,
+        ]) { _, new in new }
+        job.spec.template.metadata = meta
+        return job
     }
 
     static func template(_ t: PodTemplateSpec) -> PodTemplateSpec {

@@ -16,8 +16,8 @@ public struct ResourceTable: Sendable, Equatable {
 
     /// The table of `objects` of `kind`, ages measured at `now`.
     public static func make(_ kind: ResourceKind, _ objects: [any Resource], now: Date) -> ResourceTable {
-        let spec = columns(kind)
-        return ResourceTable(columns: spec, rows: objects.map { cells(kind, $0, now: now) })
+        let definition = kind.definition
+        return ResourceTable(columns: definition.columns, rows: objects.map { definition.cells($0, now: now) })
     }
 
     /// Column names shown with or without `wide`.
@@ -25,111 +25,21 @@ public struct ResourceTable: Sendable, Equatable {
         columns.indices.filter { wide || columns[$0].priority == 0 }
     }
 
-    static func col(_ name: String, _ priority: Int = 0, _ type: String = "string", _ description: String = "") -> Column {
+    /// A column of type `type` (`string`, `integer`, `boolean`, `date`); priority 1 is shown by `-o wide` only.
+    public static func col(_ name: String, _ priority: Int = 0, _ type: String = "string", _ description: String = "") -> Column {
         Column(name: name, type: type, priority: priority, description: description)
     }
 
-    static func columns(_ kind: ResourceKind) -> [Column] {
-        let name = col("Name", 0, "string", "Name must be unique within a namespace.")
-        let age = col("Age", 0, "string", "CreationTimestamp is a timestamp representing the server time when this object was created.")
-        switch kind {
-        case .pod:
-            return [name, col("Ready"), col("Status"), col("Restarts", 0, "string"), age,
-                    col("IP", 1), col("Node", 1), col("Nominated Node", 1), col("Readiness Gates", 1)]
-        case .node:
-            return [name, col("Status"), col("Roles"), age, col("Version"),
-                    col("Internal-IP", 1), col("External-IP", 1), col("OS-Image", 1), col("Kernel-Version", 1), col("Container-Runtime", 1)]
-        case .deployment:
-            return [name, col("Ready"), col("Up-to-date", 0, "integer"), col("Available", 0, "integer"), age,
-                    col("Containers", 1), col("Images", 1), col("Selector", 1)]
-        case .replicaSet:
-            return [name, col("Desired", 0, "integer"), col("Current", 0, "integer"), col("Ready", 0, "integer"), age,
-                    col("Containers", 1), col("Images", 1), col("Selector", 1)]
-        case .service:
-            return [name, col("Type"), col("Cluster-IP"), col("External-IP"), col("Port(s)"), age, col("Selector", 1)]
-        case .endpoints:
-            return [name, col("Endpoints"), age]
-        case .namespace:
-            return [name, col("Status"), age]
-        case .priorityClass:
-            return [name, col("Value", 0, "integer"), col("Global-Default", 0, "boolean"), age, col("PreemptionPolicy")]
-        case .event:
-            return [col("Last Seen"), col("Type"), col("Reason"), col("Object"), col("Message"),
-                    col("Subobject", 1), col("Source", 1), col("First Seen", 1), col("Count", 1), col("Name", 1)]
-        }
-    }
+    /// The NAME column every kind starts with.
+    public static let name = col("Name", 0, "string", "Name must be unique within a namespace.")
+    /// The AGE column.
+    public static let ageColumn = col("Age", 0, "string", "CreationTimestamp is a timestamp representing the server time when this object was created.")
 
-    static func cells(_ kind: ResourceKind, _ o: any Resource, now: Date) -> [String] {
-        let name = o.metadata.name ?? ""
-        let age = Self.age(o.metadata.creationTimestamp, now: now)
-        switch o {
-        case let p as Pod:
-            let statuses = p.status?.containerStatuses ?? []
-            let ready = statuses.filter(\.ready).count
-            let restarts = statuses.reduce(0) { $0 + Int($1.restartCount) }
-            var restartText = "\(restarts)"
-            if restarts > 0, let last = statuses.compactMap({ $0.lastState?.terminated?.finishedAt }).max() {
-                restartText += " (\(Self.age(last, now: now)) ago)"
-            }
-            let ip = p.status?.podIP ?? "<none>"
-            let gates = (p.spec.readinessGates?.arrayValue?.count ?? 0) == 0 ? "<none>" : "\(p.spec.readinessGates!.arrayValue!.count)"
-            return [name, "\(ready)/\(p.spec.containers.count)", podStatus(p), restartText, age,
-                    ip, p.spec.nodeName ?? "<none>", p.status?.nominatedNodeName ?? "<none>", gates]
-        case let n as Node:
-            var status = n.condition("Ready").map { $0.status == "True" ? "Ready" : "NotReady" } ?? "Unknown"
-            if n.spec?.unschedulable == true { status += ",SchedulingDisabled" }
-            let roles = (n.metadata.labels ?? [:]).keys.filter { $0.hasPrefix("node-role.kubernetes.io/") }
-                .map { String($0.dropFirst("node-role.kubernetes.io/".count)) }.sorted()
-            let info = n.status?.nodeInfo
-            let addresses = n.status?.addresses ?? []
-            return [name, status, roles.isEmpty ? "<none>" : roles.joined(separator: ","), age,
-                    info?["kubeletVersion"]?.stringValue ?? "",
-                    addresses.first { $0.type == "InternalIP" }?.address ?? "<none>",
-                    addresses.first { $0.type == "ExternalIP" }?.address ?? "<none>",
-                    info?["osImage"]?.stringValue ?? "<unknown>", info?["kernelVersion"]?.stringValue ?? "<unknown>",
-                    info?["containerRuntimeVersion"]?.stringValue ?? "<unknown>"]
-        case let d as Deployment:
-            let s = d.status
-            let containers = d.spec.template.spec.containers
-            return [name, "\(s?.readyReplicas ?? 0)/\(d.spec.replicas ?? 0)", "\(s?.updatedReplicas ?? 0)", "\(s?.availableReplicas ?? 0)", age,
-                    containers.map(\.name).joined(separator: ","), containers.map { $0.image ?? "" }.joined(separator: ","),
-                    LabelSelectorExpression(d.spec.selector).description]
-        case let rs as ReplicaSet:
-            let containers = rs.spec.template?.spec.containers ?? []
-            return [name, "\(rs.spec.replicas ?? 0)", "\(rs.status?.replicas ?? 0)", "\(rs.status?.readyReplicas ?? 0)", age,
-                    containers.map(\.name).joined(separator: ","), containers.map { $0.image ?? "" }.joined(separator: ","),
-                    LabelSelectorExpression(rs.spec.selector).description]
-        case let s as Service:
-            let spec = s.spec
-            let ports = (spec?.ports ?? []).map { p in
-                (p.nodePort.map { "\(p.port):\($0)" } ?? "\(p.port)") + "/\(p.protocol ?? "TCP")"
-            }
-            let selector = (spec?.selector ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
-            return [name, spec?.type ?? "ClusterIP", spec?.clusterIP ?? "<none>",
-                    (spec?.externalIPs ?? []).isEmpty ? "<none>" : spec!.externalIPs!.joined(separator: ","),
-                    ports.isEmpty ? "<none>" : ports.joined(separator: ","), age, selector.isEmpty ? "<none>" : selector]
-        case let e as Endpoints:
-            var list: [String] = []
-            for subset in e.subsets ?? [] {
-                for a in subset.addresses ?? [] {
-                    for p in subset.ports ?? [EndpointPort(port: 0)] { list.append(p.port == 0 ? a.ip : "\(a.ip):\(p.port)") }
-                }
-            }
-            let shown = list.prefix(3).joined(separator: ",") + (list.count > 3 ? " + \(list.count - 3) more..." : "")
-            return [name, list.isEmpty ? "<none>" : shown, age]
-        case let pc as PriorityClass:
-            return [name, "\(pc.value)", "\(pc.globalDefault ?? false)", age, pc.preemptionPolicy ?? "PreemptLowerPriority"]
-        case let ns as Namespace:
-            return [name, ns.metadata.deletionTimestamp != nil ? "Terminating" : (ns.status?.phase ?? "Active"), age]
-        case let e as CoreEvent:
-            let last = e.lastTimestamp ?? e.eventTime ?? e.metadata.creationTimestamp
-            let object = "\((e.involvedObject.kind ?? "").lowercased())/\(e.involvedObject.name ?? "")"
-            return [Self.age(last, now: now), e.type ?? "", e.reason ?? "", object, e.message ?? "",
-                    e.involvedObject.fieldPath ?? "", e.source?.component ?? e.reportingComponent ?? "",
-                    Self.age(e.firstTimestamp ?? last, now: now), "\(e.count ?? 1)", name]
-        default:
-            return [name, age]
-        }
+    /// Containers, images and selector: the `-o wide` columns of the workload kinds.
+    static func workloadWide(_ template: PodTemplateSpec?, _ selector: LabelSelector?) -> [String] {
+        let containers = template?.spec.containers ?? []
+        return [containers.map(\.name).joined(separator: ","), containers.map { $0.image ?? "" }.joined(separator: ","),
+                selector.map { LabelSelectorExpression($0).description } ?? "<none>"]
     }
 
     /// The STATUS column of `kubectl get pods`.

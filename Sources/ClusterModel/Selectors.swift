@@ -166,14 +166,7 @@ public struct FieldSelectorExpression: Sendable, Equatable {
 
     /// The fields each kind can be selected by.
     public static func supportedFields(_ kind: ResourceKind) -> [String] {
-        var f = ["metadata.name", "metadata.namespace"]
-        switch kind {
-        case .pod: f += ["spec.nodeName", "spec.restartPolicy", "spec.schedulerName", "status.phase", "status.podIP", "status.nominatedNodeName"]
-        case .node: f += ["spec.unschedulable"]
-        case .event: f += ["involvedObject.kind", "involvedObject.namespace", "involvedObject.name", "involvedObject.uid", "reason", "type", "source"]
-        default: break
-        }
-        return f
+        ["metadata.name", "metadata.namespace"] + kind.definition.selectableFields
     }
 
     public struct ParseError: Error, CustomStringConvertible, Sendable {
@@ -214,32 +207,6 @@ extension Resource {
         case "metadata.namespace": return metadata.namespace ?? ""
         default: break
         }
-        switch self {
-        case let p as Pod:
-            switch field {
-            case "spec.nodeName": return p.spec.nodeName ?? ""
-            case "spec.restartPolicy": return p.spec.restartPolicy ?? ""
-            case "spec.schedulerName": return p.spec.schedulerName ?? ""
-            case "status.phase": return p.status?.phase ?? ""
-            case "status.podIP": return p.status?.podIP ?? ""
-            case "status.nominatedNodeName": return p.status?.nominatedNodeName ?? ""
-            default: return ""
-            }
-        case let n as Node:
-            return field == "spec.unschedulable" ? String(n.spec?.unschedulable ?? false) : ""
-        case let e as CoreEvent:
-            switch field {
-            case "involvedObject.kind": return e.involvedObject.kind ?? ""
-            case "involvedObject.namespace": return e.involvedObject.namespace ?? ""
-            case "involvedObject.name": return e.involvedObject.name ?? ""
-            case "involvedObject.uid": return e.involvedObject.uid ?? ""
-            case "reason": return e.reason ?? ""
-            case "type": return e.type ?? ""
-            case "source": return e.source?.component ?? ""
-            default: return ""
-            }
-        default:
-            return ""
-        }
+        return ResourceKind(of: Self.self).definition.fieldValue(self, field)
     }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Kubernetes' validation for the fields KubeJournal serves, with Kubernetes' messages.
 public enum Validation {
     /// Everything wrong with `object` as a new object (after defaulting), in field order.
@@ -18,6 +20,25 @@ public enum Validation {
         case let e as Endpoints: v.endpoints(e.subsets)
         case let e as CoreEvent: v.event(e)
         case let pc as PriorityClass: v.priorityClass(pc)
+        case let cm as ConfigMap: v.configKeys(Array((cm.data ?? [:]).keys) + Array((cm.binaryData ?? [:]).keys), "data")
+        case let s as Secret: v.secret(s)
+        case let sts as StatefulSet: v.statefulSet(sts.spec)
+        case let ds as DaemonSet:
+            v.workload(selector: ds.spec.selector, template: ds.spec.template, "spec", noun: "daemonset")
+            v.oneOf(ds.spec.updateStrategy?.type, "spec.updateStrategy.type", ["OnDelete", "RollingUpdate"])
+        case let job as Job: v.job(job.spec, "spec", selectorRequired: job.metadata.uid != nil)
+        case let cj as CronJob: v.cronJob(cj.spec)
+        case let h as HorizontalPodAutoscaler: v.autoscaler(h.spec)
+        case let p as PodDisruptionBudget: v.disruptionBudget(p.spec)
+        case let c as PersistentVolumeClaim: v.claim(c.spec, "spec")
+        case let pv as PersistentVolume: v.volume(pv.spec)
+        case let sc as StorageClass: v.storageClass(sc)
+        case let slice as EndpointSlice: v.oneOf(slice.addressType, "addressType", ["FQDN", "IPv4", "IPv6"])
+        case let i as Ingress: v.ingress(i.spec)
+        case let lr as LimitRange:
+            for (i, item) in (lr.spec?.limits ?? []).enumerated() {
+                v.oneOf(item.type, "spec.limits[\(i)].type", ["Container", "PersistentVolumeClaim", "Pod"])
+            }
         default: break
         }
         return v.errors
@@ -44,6 +65,38 @@ public enum Validation {
             if o.value != n.value { errors.append(FieldError(.invalid, "value", value: "\(n.value)", "field is immutable")) }
             if o.preemptionPolicy != n.preemptionPolicy {
                 errors.append(FieldError(.invalid, "preemptionPolicy", value: FieldError.quoted(n.preemptionPolicy ?? ""), "field is immutable"))
+            }
+        }
+        if let o = old as? StatefulSet, let n = new as? StatefulSet {
+            var a = o.spec
+            (a.replicas, a.ordinals, a.template, a.updateStrategy) = (n.spec.replicas, n.spec.ordinals, n.spec.template, n.spec.updateStrategy)
+            (a.persistentVolumeClaimRetentionPolicy, a.minReadySeconds) = (n.spec.persistentVolumeClaimRetentionPolicy, n.spec.minReadySeconds)
+            if a != n.spec {
+                errors.append(FieldError(.forbidden, "spec", "updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden"))
+            }
+        }
+        if let o = old as? Job, let n = new as? Job {
+            if o.spec.selector != n.spec.selector, let s = n.spec.selector {
+                errors.append(FieldError(.invalid, "spec.selector", value: selectorText(s), "field is immutable"))
+            }
+            if o.spec.completions != n.spec.completions, o.spec.completionMode != "Indexed" {
+                errors.append(FieldError(.invalid, "spec.completions", value: n.spec.completions.map(String.init) ?? "null", "field is immutable"))
+            }
+            if o.spec.template != n.spec.template {
+                errors.append(FieldError(.invalid, "spec.template", value: "", "field is immutable"))
+            }
+        }
+        if let o = old as? ConfigMap, let n = new as? ConfigMap, o.immutable == true {
+            if o.data != n.data || o.binaryData != n.binaryData {
+                errors.append(FieldError(.forbidden, "data", "field is immutable when `immutable` is set"))
+            }
+            if n.immutable != true { errors.append(FieldError(.forbidden, "immutable", "field is immutable when `immutable` is set")) }
+        }
+        if let o = old as? Secret, let n = new as? Secret {
+            if o.type != n.type { errors.append(FieldError(.invalid, "type", value: FieldError.quoted(n.type ?? ""), "field is immutable")) }
+            if o.immutable == true {
+                if o.data != n.data { errors.append(FieldError(.forbidden, "data", "field is immutable when `immutable` is set")) }
+                if n.immutable != true { errors.append(FieldError(.forbidden, "immutable", "field is immutable when `immutable` is set")) }
             }
         }
         if let o = old as? ReplicaSet, let n = new as? ReplicaSet, o.spec.selector != n.spec.selector {
@@ -292,10 +345,13 @@ private struct Validator {
         if let r, r < 0 { add(FieldError(.invalid, p, value: "\(r)", "must be greater than or equal to 0")) }
     }
 
-    mutating func workload(selector: LabelSelector, template: PodTemplateSpec?, _ p: String) {
+    /// A controller's selector and pod template; `noun` names the kind in kube-apiserver's
+    /// message (ReplicaSets share the Deployment's), `restartPolicies` what its pods may use.
+    mutating func workload(selector: LabelSelector, template: PodTemplateSpec?, _ p: String, noun: String = "deployment",
+                           restartPolicies: [String] = ["Always"]) {
         let labels = selector.matchLabels ?? [:], exprs = selector.matchExpressions ?? []
         if labels.isEmpty && exprs.isEmpty {
-            add(FieldError(.invalid, "\(p).selector", value: Validation.selectorText(selector), "empty selector is invalid for deployment"))
+            add(FieldError(.invalid, "\(p).selector", value: Validation.selectorText(selector), "empty selector is invalid for \(noun)"))
         }
         guard let template else {
             add(FieldError(.required, "\(p).template"))
@@ -309,9 +365,11 @@ private struct Validator {
             add(FieldError(.invalid, "\(p).template.metadata.labels", value: "map[string]string{\(shown)}", "`selector` does not match template `labels`"))
         }
         podSpec(template.spec, "\(p).template.spec")
-        if let r = template.spec.restartPolicy, r != "Always" {
-            add(FieldError(.notSupported(["Always"]), "\(p).template.spec.restartPolicy", value: FieldError.quoted(r)))
-        }
+        restartPolicy(template.spec.restartPolicy, "\(p).template.spec.restartPolicy", restartPolicies)
+    }
+
+    mutating func restartPolicy(_ r: String?, _ p: String, _ allowed: [String]) {
+        if let r, !allowed.contains(r) { add(FieldError(.notSupported(allowed), p, value: FieldError.quoted(r))) }
     }
 
     mutating func strategy(_ s: DeploymentStrategy?) {
@@ -398,6 +456,169 @@ private struct Validator {
         if (e.involvedObject.name ?? "").isEmpty { add(FieldError(.required, "involvedObject.name")) }
         if let t = e.type, !["Normal", "Warning"].contains(t) {
             add(FieldError(.notSupported(["Normal", "Warning"]), "type", value: FieldError.quoted(t)))
+        }
+    }
+}
+
+// MARK: the config, storage, workload and policy kinds
+
+extension Validator {
+    /// ConfigMap and Secret keys (`IsConfigMapKey`).
+    mutating func configKeys(_ keys: [String], _ p: String) {
+        for key in keys.sorted() {
+            let valid = !key.isEmpty && key.utf8.count <= 253 && key != "." && key != ".."
+                && key.unicodeScalars.allSatisfy { ("0"..."9").contains($0) || ("a"..."z").contains($0) || ("A"..."Z").contains($0) || "-._".unicodeScalars.contains($0) }
+            if !valid {
+                add(FieldError(.invalid, "\(p)[\(key)]", value: FieldError.quoted(key),
+                               "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')"))
+            }
+        }
+    }
+
+    mutating func secret(_ s: Secret) {
+        configKeys(Array((s.data ?? [:]).keys), "data")
+        var total = 0
+        for key in (s.data ?? [:]).keys.sorted() {
+            let value = s.data![key]!
+            guard let bytes = Data(base64Encoded: value) else {
+                add(FieldError(.invalid, "data[\(key)]", value: "<secret>", "illegal base64 data"))
+                continue
+            }
+            total += bytes.count
+        }
+        if total > 1024 * 1024 { add(FieldError(.tooLong(1024 * 1024), "data", value: "<secret>", "")) }
+        if s.type == "kubernetes.io/service-account-token", s.metadata.annotations?["kubernetes.io/service-account.name"] == nil {
+            add(FieldError(.required, "metadata.annotations[kubernetes.io/service-account.name]"))
+        }
+    }
+
+    /// A value from a closed set.
+    mutating func oneOf(_ value: String?, _ p: String, _ allowed: [String]) {
+        if let value, !allowed.contains(value) { add(FieldError(.notSupported(allowed), p, value: FieldError.quoted(value))) }
+    }
+
+    mutating func nonNegative(_ value: Int64?, _ p: String) {
+        if let value, value < 0 { add(FieldError(.invalid, p, value: "\(value)", "must be greater than or equal to 0")) }
+    }
+
+    mutating func statefulSet(_ s: StatefulSetSpec) {
+        replicas(s.replicas, "spec.replicas")
+        oneOf(s.podManagementPolicy, "spec.podManagementPolicy", ["OrderedReady", "Parallel"])
+        oneOf(s.updateStrategy?.type, "spec.updateStrategy.type", ["OnDelete", "RollingUpdate"])
+        if s.updateStrategy?.type == "OnDelete", s.updateStrategy?.rollingUpdate != nil {
+            add(FieldError(.invalid, "spec.updateStrategy.rollingUpdate", value: "", "only allowed for updateStrategy 'RollingUpdate'"))
+        }
+        nonNegative(s.updateStrategy?.rollingUpdate?.partition.map(Int64.init), "spec.updateStrategy.rollingUpdate.partition")
+        workload(selector: s.selector, template: s.template, "spec", noun: "statefulset")
+        for (i, t) in (s.volumeClaimTemplates ?? []).enumerated() {
+            if (t.metadata.name ?? "").isEmpty { add(FieldError(.required, "spec.volumeClaimTemplates[\(i)].metadata.name", "name or generateName is required")) }
+            claim(t.spec, "spec.volumeClaimTemplates[\(i)].spec")
+        }
+    }
+
+    /// A Job's spec; its selector is generated once it has a uid, so it is required only then.
+    mutating func job(_ s: JobSpec, _ p: String, selectorRequired: Bool) {
+        nonNegative(s.parallelism.map(Int64.init), "\(p).parallelism")
+        nonNegative(s.completions.map(Int64.init), "\(p).completions")
+        nonNegative(s.backoffLimit.map(Int64.init), "\(p).backoffLimit")
+        if let d = s.activeDeadlineSeconds, d <= 0 { add(FieldError(.invalid, "\(p).activeDeadlineSeconds", value: "\(d)", "must be greater than 0")) }
+        oneOf(s.completionMode, "\(p).completionMode", ["Indexed", "NonIndexed"])
+        if s.completionMode == "Indexed", s.completions == nil {
+            add(FieldError(.required, "\(p).completions", "when completion mode is Indexed"))
+        }
+        if let selector = s.selector {
+            workload(selector: selector, template: s.template, p, noun: "job", restartPolicies: ["OnFailure", "Never"])
+        } else {
+            if selectorRequired { add(FieldError(.required, "\(p).selector")) }
+            podSpec(s.template.spec, "\(p).template.spec")
+            restartPolicy(s.template.spec.restartPolicy, "\(p).template.spec.restartPolicy", ["OnFailure", "Never"])
+        }
+    }
+
+    mutating func cronJob(_ s: CronJobSpec) {
+        if s.schedule.trimmingCharacters(in: .whitespaces).isEmpty { add(FieldError(.required, "spec.schedule")) }
+        oneOf(s.concurrencyPolicy, "spec.concurrencyPolicy", ["Allow", "Forbid", "Replace"])
+        nonNegative(s.startingDeadlineSeconds, "spec.startingDeadlineSeconds")
+        nonNegative(s.successfulJobsHistoryLimit.map(Int64.init), "spec.successfulJobsHistoryLimit")
+        nonNegative(s.failedJobsHistoryLimit.map(Int64.init), "spec.failedJobsHistoryLimit")
+        job(s.jobTemplate.spec, "spec.jobTemplate.spec", selectorRequired: false)
+    }
+
+    mutating func autoscaler(_ s: HorizontalPodAutoscalerSpec) {
+        if let min = s.minReplicas, min < 1 {
+            add(FieldError(.invalid, "spec.minReplicas", value: "\(min)", "must be greater than or equal to 1"))
+        }
+        if s.maxReplicas < 1 {
+            add(FieldError(.invalid, "spec.maxReplicas", value: "\(s.maxReplicas)", "must be greater than 0"))
+        } else if let min = s.minReplicas, s.maxReplicas < min {
+            add(FieldError(.invalid, "spec.maxReplicas", value: "\(s.maxReplicas)", "must be greater than or equal to `minReplicas`"))
+        }
+        if s.scaleTargetRef.kind.isEmpty { add(FieldError(.required, "spec.scaleTargetRef.kind")) }
+        if s.scaleTargetRef.name.isEmpty { add(FieldError(.required, "spec.scaleTargetRef.name")) }
+    }
+
+    mutating func disruptionBudget(_ s: PodDisruptionBudgetSpec?) {
+        guard let s else { return }
+        if s.minAvailable != nil, s.maxUnavailable != nil {
+            add(FieldError(.invalid, "spec", value: "", "minAvailable and maxUnavailable cannot be both set"))
+        }
+        for (value, field) in [(s.minAvailable, "spec.minAvailable"), (s.maxUnavailable, "spec.maxUnavailable")] {
+            switch value {
+            case .int(let i) where i < 0:
+                add(FieldError(.invalid, field, value: "\(i)", "must be greater than or equal to 0"))
+            case .string(let text):
+                let number = text.hasSuffix("%") ? Int(text.dropLast()) : nil
+                if number == nil {
+                    add(FieldError(.invalid, field, value: FieldError.quoted(text), "a valid percent string must be a numeric string followed by an ending '%' (e.g. '1%',  or '93%', regex used for validation is '[0-9]+%')"))
+                } else if number! > 100 {
+                    add(FieldError(.invalid, field, value: FieldError.quoted(text), "must not be greater than 100%"))
+                }
+            default: break
+            }
+        }
+        oneOf(s.unhealthyPodEvictionPolicy, "spec.unhealthyPodEvictionPolicy", ["AlwaysAllow", "IfHealthyBudget"])
+    }
+
+    static let accessModes = ["ReadOnlyMany", "ReadWriteMany", "ReadWriteOnce", "ReadWriteOncePod"]
+
+    mutating func claim(_ s: PersistentVolumeClaimSpec?, _ p: String) {
+        let modes = s?.accessModes ?? []
+        if modes.isEmpty { add(FieldError(.required, "\(p).accessModes", "at least 1 access mode is required")) }
+        for mode in modes { oneOf(mode, "\(p).accessModes", Self.accessModes) }
+        if s?.resources?.requests?["storage"] == nil { add(FieldError(.required, "\(p).resources[storage]")) }
+        oneOf(s?.volumeMode, "\(p).volumeMode", ["Block", "Filesystem"])
+    }
+
+    mutating func volume(_ s: PersistentVolumeSpec?) {
+        let modes = s?.accessModes ?? []
+        if modes.isEmpty { add(FieldError(.required, "spec.accessModes", "must specify at least 1 access mode")) }
+        for mode in modes { oneOf(mode, "spec.accessModes", Self.accessModes) }
+        if s?.capacity?["storage"] == nil { add(FieldError(.required, "spec.capacity", "must specify storage")) }
+        oneOf(s?.persistentVolumeReclaimPolicy, "spec.persistentVolumeReclaimPolicy", ["Delete", "Recycle", "Retain"])
+        let sources: [JSONValue?] = [s?.hostPath, s?.local, s?.nfs, s?.csi, s?.iscsi, s?.fc, s?.rbd, s?.cephfs, s?.glusterfs,
+                                     s?.awsElasticBlockStore, s?.gcePersistentDisk, s?.azureDisk, s?.azureFile, s?.vsphereVolume]
+        if sources.allSatisfy({ $0 == nil }) { add(FieldError(.required, "spec", "must specify a volume type")) }
+    }
+
+    mutating func storageClass(_ sc: StorageClass) {
+        if sc.provisioner.isEmpty { add(FieldError(.required, "provisioner")) }
+        oneOf(sc.reclaimPolicy, "reclaimPolicy", ["Delete", "Retain"])
+        oneOf(sc.volumeBindingMode, "volumeBindingMode", ["Immediate", "WaitForFirstConsumer"])
+    }
+
+    mutating func ingress(_ s: IngressSpec?) {
+        for (i, rule) in (s?.rules ?? []).enumerated() {
+            for (j, path) in (rule.http?.paths ?? []).enumerated() {
+                let p = "spec.rules[\(i)].http.paths[\(j)]"
+                if path.pathType == nil { add(FieldError(.required, "\(p).pathType", "pathType must be specified")) }
+                oneOf(path.pathType, "\(p).pathType", ["Exact", "ImplementationSpecific", "Prefix"])
+                if path.pathType != "ImplementationSpecific", let text = path.path, !text.hasPrefix("/") {
+                    add(FieldError(.invalid, "\(p).path", value: FieldError.quoted(text), "must be an absolute path"))
+                }
+                if path.backend.service == nil, path.backend.resource == nil {
+                    add(FieldError(.invalid, "\(p).backend", value: "", "resource or service must be specified"))
+                }
+            }
         }
     }
 }

@@ -267,7 +267,7 @@ public actor Store {
         }
         if let pod = o as? Pod {
             o = try admitPriority(pod) as! R
-            do { j = try ValueEncoder().encode(o) } catch { throw StatusError(.internalError, "\(error)") }
+            j = try Self.encode(o)
         }
         let rev = nextRevision
         var meta = j["metadata"] ?? .object([:])
@@ -289,6 +289,12 @@ public actor Store {
         meta["creationTimestamp"] = .string(o.metadata.creationTimestamp!)
         meta["generation"] = .int(1)
         j["metadata"] = meta
+        if let job = o as? Job {
+            o = Defaults.jobIdentity(job) as! R
+            let identity = try Self.encode(o)
+            j["spec"] = identity["spec"]
+            try Self.check(Validation.validate(o), o)
+        }
         return try await commit(.created, o, json: j, origin, dryRun: dryRun)
     }
 
@@ -486,6 +492,10 @@ public actor Store {
 
     private static func key(_ kind: ResourceKind, _ namespace: String?, _ name: String) -> ObjectKey {
         ObjectKey(kind: kind.kind, namespace: kind.namespaced ? (namespace ?? "default") : "", name: name)
+    }
+
+    private static func encode(_ o: some Resource) throws(StatusError) -> JSONValue {
+        do { return try ValueEncoder().encode(o) } catch { throw StatusError(.internalError, "\(error)") }
     }
 
     private static func notFound(_ kind: ResourceKind, _ name: String) -> StatusError {

@@ -86,7 +86,7 @@ struct Get: ParsableCommand {
         defer { try? out.close() }
         switch output {
         case .json, .yaml:
-            let values = try objects.map { try ValueEncoder().encode($0) }
+            let values = try objects.map { Redaction.redact(try ValueEncoder().encode($0), kind: resource.kind) }
             let doc: JSONValue = values.count == 1 && !names.isEmpty ? values[0] : .object([
                 "apiVersion": .string("v1"), "kind": .string("List"), "items": .array(values),
                 "metadata": .object(["resourceVersion": .string(String(revision))]),

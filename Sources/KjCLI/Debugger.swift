@@ -245,7 +245,7 @@ final class Debugger {
     // MARK: showing
 
     private func show(_ e: Event, in view: JournalView) throws {
-        let summary = EventSummary.line(for: e, data: (try? JSONValue.parse(e.data)) ?? .null)
+        let summary = EventSummary.line(for: e, data: (try? e.shownData()) ?? .null)
         var line = "→ \(e.revision)  \(e.time.rfc3339)  \(e.type)  \(e.actor)  \(e.object.key)  \(summary)"
         if let c = e.cause { line += "  ← \(c)" }
         write(line)
@@ -263,7 +263,7 @@ final class Debugger {
             if chain.isEmpty { return write("No cause recorded: an input from outside the control plane.") }
             write("Caused by:")
             for c in chain {
-                write("  \(c.revision)  \(c.time.rfc3339)  \(c.type)  \(c.actor)  \(c.object.key)  \(EventSummary.line(for: c, data: (try? JSONValue.parse(c.data)) ?? .null))")
+                write("  \(c.revision)  \(c.time.rfc3339)  \(c.type)  \(c.actor)  \(c.object.key)  \(EventSummary.line(for: c, data: (try? c.shownData()) ?? .null))")
             }
         }
     }

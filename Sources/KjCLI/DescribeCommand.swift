@@ -45,7 +45,7 @@ struct Describe: ParsableCommand {
             let revision = try at?.revision(in: view) ?? head
             let state = try Projection.state(in: view, at: revision)
             guard let stored = state.object(key) else { throw try QueryError.absent(key, at: revision, in: view) }
-            let value = try stored.json(in: view)
+            let value = try stored.shownJSON(in: view)
             let events = try state.list(.event).compactMap { try $0.decode(in: view) as? CoreEvent }
                 .filter { $0.involvedObject.uid == stored.uid || ($0.involvedObject.kind == key.kind && $0.involvedObject.name == key.name && ($0.involvedObject.namespace ?? "") == key.namespace) }
             return Describer(now: state.time).describe(value, kind: object.kind, events: events, revision: revision, head: head)
@@ -88,6 +88,22 @@ struct Describer {
         switch kind {
         case .pod: d.pod(v)
         case .node: d.node(v)
+        case .secret:
+            d.field("Type", v["type"]?.stringValue)
+            d.out += "Data\n====\n"
+            // Values were replaced by their sizes (`<11 bytes>`) before they reached here.
+            for (key, size) in (v["data"]?.objectValue ?? [:]).sorted(by: { $0.key < $1.key }) {
+                d.out += "\(key):  \(size.stringValue?.trimmingCharacters(in: CharacterSet(charactersIn: "<>")) ?? "")\n"
+            }
+        case .configMap:
+            d.out += "Data\n====\n"
+            for (key, value) in (v["data"]?.objectValue ?? [:]).sorted(by: { $0.key < $1.key }) {
+                d.out += "\(key):\n----\n\(value.stringValue ?? "")\n"
+            }
+            d.out += "BinaryData\n====\n"
+            for (key, value) in (v["binaryData"]?.objectValue ?? [:]).sorted(by: { $0.key < $1.key }) {
+                d.out += "\(key): \(Data(base64Encoded: value.stringValue ?? "")?.count ?? 0) bytes\n"
+            }
         default:
             for section in ["spec", "status"] where v[section] != nil {
                 d.out += section.capitalized + ":\n" + indentYAML(v[section]!, by: 2)

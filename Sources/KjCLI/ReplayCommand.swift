@@ -102,18 +102,18 @@ struct VerifyReplay: AsyncParsableCommand {
             ("observed", { $0.observed.map(String.init) ?? "-" }), ("trigger", { $0.trigger.map(String.init) ?? "-" }),
         ]
         for (name, value) in fields where value(r) != value(p) { out.append("  \(name): recorded \(value(r)), re-run \(value(p))") }
-        if r.data != p.data { out.append(contentsOf: Self.dataDifferences(r.data, p.data)) }
+        if r.data != p.data { out.append(contentsOf: Self.dataDifferences(r.data, p.data, kind: r.object.kind)) }
         return out
     }
 
     static func summary(_ e: EventDraft) -> String { "\(e.type) by \(e.actor) about \(e.object)" }
 
-    /// The data fields that differ, with both values.
-    static func dataDifferences(_ recorded: [UInt8], _ produced: [UInt8]) -> [String] {
+    /// The data fields that differ, with both values (secret values as their sizes).
+    static func dataDifferences(_ recorded: [UInt8], _ produced: [UInt8], kind: String) -> [String] {
         guard let a = try? JSONValue.parse(recorded), let b = try? JSONValue.parse(produced) else {
-            return ["  data: recorded \(String(decoding: recorded.prefix(160), as: UTF8.self)), re-run \(String(decoding: produced.prefix(160), as: UTF8.self))"]
+            return ["  data: recorded \(recorded.count) bytes, re-run \(produced.count) bytes, not both JSON"]
         }
-        let changes = FieldDiff.changes(from: a, to: b, exact: true)
+        let changes = FieldDiff.changes(from: Redaction.redact(a, kind: kind), to: Redaction.redact(b, kind: kind), exact: true)
         return changes.prefix(12).map { "  data.\($0.path): recorded \($0.old ?? "(absent)"), re-run \($0.new ?? "(absent)")" }
             + (changes.count > 12 ? ["  … and \(changes.count - 12) more field(s)"] : [])
     }

@@ -164,7 +164,7 @@ public struct EventRecord: Codable, Sendable, Equatable {
         type = e.type
         actor = e.actor.description
         object = e.object.key.description
-        summary = EventSummary.line(for: e, data: (try? JSONValue.parse(e.data)) ?? .null)
+        summary = EventSummary.line(for: e, data: (try? e.shownData()) ?? .null)
         cause = e.cause
         trigger = e.trigger
         observed = e.observed

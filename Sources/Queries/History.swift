@@ -82,7 +82,7 @@ public struct ObjectHistory: Sendable, Equatable, Codable {
         mutating func build(_ own: [Event]) throws {
             var previous: JSONValue?
             for e in own {
-                let data = try JSONValue.parse(e.data)
+                let data = try e.shownData()
                 let isWrite = WriteType(rawValue: e.type) != nil
                 let changes = isWrite && e.type != "Created" && e.type != "Deleted" ? FieldDiff.changes(from: previous, to: data) : []
                 if isWrite, e.type != "Deleted" { previous = data }
@@ -90,16 +90,16 @@ public struct ObjectHistory: Sendable, Equatable, Codable {
             }
             for e in own {
                 if let cause = e.cause, entries[cause] == nil, let c = try view.event(at: cause) {
-                    add(c, try JSONValue.parse(c.data), .origin, try changesOfOtherObject(c))
+                    add(c, try c.shownData(), .origin, try changesOfOtherObject(c))
                 }
                 for r in try view.caused(by: e.revision) where r <= until && entries[r] == nil {
                     guard let next = try view.event(at: r), next.object.key != key else { continue }
-                    add(next, try JSONValue.parse(next.data), .consequence, try changesOfOtherObject(next))
+                    add(next, try next.shownData(), .consequence, try changesOfOtherObject(next))
                     // A decision elsewhere that one of our events triggered: show what it wrote.
                     guard next.type.hasSuffix("Decided") else { continue }
                     for w in try view.caused(by: r) where w <= until && entries[w] == nil {
                         guard let write = try view.event(at: w), write.cause == r, write.object.key != key else { continue }
-                        add(write, try JSONValue.parse(write.data), .consequence, try changesOfOtherObject(write))
+                        add(write, try write.shownData(), .consequence, try changesOfOtherObject(write))
                     }
                 }
             }
@@ -111,7 +111,7 @@ public struct ObjectHistory: Sendable, Equatable, Codable {
             // The object's previous version: its last write before this one (decisions about it are not versions).
             for before in try view.history(of: e.object.key).reversed() where before < e.revision {
                 guard let old = try view.event(at: before), WriteType(rawValue: old.type) != nil else { continue }
-                return FieldDiff.changes(from: try JSONValue.parse(old.data), to: try JSONValue.parse(e.data))
+                return FieldDiff.changes(from: try old.shownData(), to: try e.shownData())
             }
             return []
         }

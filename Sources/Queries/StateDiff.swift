@@ -55,7 +55,7 @@ public struct StateDiff: Sendable, Equatable, Codable {
             case (let o?, let n?) where o.revision != n.revision:
                 diff.modified.append(Change(object: key.description, fromRevision: o.revision, toRevision: n.revision,
                                             lastActor: try view.event(at: n.revision)?.actor.description,
-                                            changes: FieldDiff.changes(from: try o.json(in: view), to: try n.json(in: view))))
+                                            changes: FieldDiff.changes(from: try o.shownJSON(in: view), to: try n.shownJSON(in: view))))
             default: break
             }
         }
@@ -81,7 +81,7 @@ public struct StateDiff: Sendable, Equatable, Codable {
                     diff.removed.append(Change(object: key.description, fromRevision: o.revision, toRevision: nil,
                                                lastActor: try view.event(at: o.revision)?.actor.description, changes: []))
                 case (let o?, let n?):
-                    let changes = FieldDiff.changes(from: try o.json(in: view), to: try n.json(in: other))
+                    let changes = FieldDiff.changes(from: try o.shownJSON(in: view), to: try n.shownJSON(in: other))
                     if !changes.isEmpty {
                         diff.modified.append(Change(object: key.description, fromRevision: o.revision, toRevision: n.revision,
                                                     lastActor: try other.event(at: n.revision)?.actor.description, changes: changes))

@@ -33,7 +33,7 @@ public enum TimeTravel {
             case .actor(let a): return e.actor.description == a || e.actor.name == a
             case .field(let key, let path):
                 guard e.object.key == key, let change = try TimeTravel.changes(at: e, in: view) else { return false }
-                if e.type == WriteType.created.rawValue { return TimeTravel.value(at: path, in: try JSONValue.parse(e.data)) != nil }
+                if e.type == WriteType.created.rawValue { return TimeTravel.value(at: path, in: try e.shownData()) != nil }
                 return change.contains { $0.path == path || $0.path.hasPrefix(path + ".") || $0.path.hasPrefix(path + "[") }
             }
         }
@@ -42,12 +42,12 @@ public enum TimeTravel {
     /// The field changes a write made to its object (nil for an event that is not a write).
     public static func changes(at e: Event, in view: JournalView) throws -> [FieldChange]? {
         guard let type = WriteType(rawValue: e.type) else { return nil }
-        let new = type == .deleted ? nil : try JSONValue.parse(e.data)
+        let new = type == .deleted ? nil : try e.shownData()
         var old: JSONValue?
         if type != .created {
             for r in try view.history(of: e.object.key).reversed() where r < e.revision {
                 guard let before = try view.event(at: r), let t = WriteType(rawValue: before.type) else { continue }
-                if t != .deleted { old = try JSONValue.parse(before.data) }
+                if t != .deleted { old = try before.shownData() }
                 break
             }
         }

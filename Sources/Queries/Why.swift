@@ -173,7 +173,7 @@ extension PodExplanation {
             ?? own.last { $0.type == DecisionType.scheduling }
         if let decisionEvent { result.decision = try Self.decision(decisionEvent) }
         if let binding {
-            result.node = try JSONValue.parse(binding.data)["spec"]?["nodeName"]?.stringValue
+            result.node = try binding.shownData()["spec"]?["nodeName"]?.stringValue
             result.bound = Point(revision: binding.revision, time: binding.time.rfc3339)
             result.boundBy = binding.actor.description
         }
@@ -257,7 +257,7 @@ extension PodExplanation {
         let entries = try chain.map { e in
             HistoryEntry(revision: e.revision, time: e.time.rfc3339, type: e.type, actor: e.actor.description, object: e.object.key.description,
                          role: own.contains { $0.revision == e.revision } ? .object : .origin,
-                         summary: EventSummary.line(for: e, data: try JSONValue.parse(e.data)), cause: e.cause, trigger: e.trigger, changes: [])
+                         summary: EventSummary.line(for: e, data: try e.shownData()), cause: e.cause, trigger: e.trigger, changes: [])
         }
         return (entries, cut ? true : nil)
     }
@@ -271,7 +271,7 @@ extension PodExplanation {
         let requester = started ?? removed
         var reason: String?
         if let cause = requester.cause, let c = try view.event(at: cause), c.type.hasSuffix("Decided") {
-            let summary = EventSummary.line(for: c, data: try JSONValue.parse(c.data))
+            let summary = EventSummary.line(for: c, data: try c.shownData())
             // Controllers' summaries start with their name already ("replicaset: delete …").
             reason = summary.hasPrefix(c.actor.name + ":") ? "\(c.actor.kind)/\(summary)" : "\(c.actor): \(summary)"
         }
@@ -280,13 +280,13 @@ extension PodExplanation {
             ranOn: node, deletionRequested: started.map { Point(revision: $0.revision, time: $0.time.rfc3339) },
             deletionRequestedBy: requester.actor.description, deletionReason: reason,
             removed: Point(revision: removed.revision, time: removed.time.rfc3339), removedBy: removed.actor.description,
-            finalStatus: try lastStatus.map { EventSummary.podStatus(try JSONValue.parse($0.data)) } ?? "")
+            finalStatus: try lastStatus.map { EventSummary.podStatus(try $0.shownData()) } ?? "")
     }
 
     /// Concrete hints for a pending pod, from the cluster at `revision`.
     static func hints(for key: ObjectKey, decision: Event?, at revision: UInt64, in view: JournalView) throws -> [String] {
         guard let decision else { return [] }
-        let d = try JSONValue.parse(decision.data)
+        let d = try decision.shownData()
         let reasons = (d["filtered"]?.arrayValue ?? []).compactMap { $0["reason"]?.stringValue }
         let (cluster, state) = try SchedulerReplay.cluster(in: view, at: revision)
         guard let stored = state.object(key), let pod = try stored.decode(in: view) as? Pod else { return [] }

@@ -82,7 +82,10 @@ import TestSupport
         }
         #expect(type == "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList")
         let resources = core["items"]?.arrayValue?.first?["versions"]?.arrayValue?.first?["resources"]?.arrayValue ?? []
-        #expect(resources.compactMap { $0["resource"]?.stringValue } == ["endpoints", "events", "namespaces", "nodes", "pods", "services"])
+        #expect(resources.compactMap { $0["resource"]?.stringValue } == [
+            "configmaps", "endpoints", "events", "limitranges", "namespaces", "nodes", "persistentvolumeclaims", "persistentvolumes",
+            "pods", "resourcequotas", "secrets", "serviceaccounts", "services",
+        ])
         let pods = try #require(resources.first { $0["resource"] == "pods" })
         #expect(pods["scope"] == "Namespaced" && pods["shortNames"] == ["po"])
         #expect(pods["subresources"]?.arrayValue?.compactMap { $0["subresource"]?.stringValue } == ["status", "binding"])
@@ -91,8 +94,12 @@ import TestSupport
             Issue.record("no aggregated document for /apis")
             return
         }
-        let group = try #require(apps["items"]?.arrayValue?.first)
-        #expect(group["metadata"]?["name"] == "apps")
+        let groups = apps["items"]?.arrayValue ?? []
+        #expect(groups.map { "\($0["metadata"]?["name"]?.stringValue ?? "")/\($0["versions"]?.arrayValue?.first?["version"]?.stringValue ?? "")" } == [
+            "apps/v1", "autoscaling/v2", "batch/v1", "coordination.k8s.io/v1", "discovery.k8s.io/v1", "networking.k8s.io/v1",
+            "policy/v1", "scheduling.k8s.io/v1", "storage.k8s.io/v1",
+        ])
+        let group = try #require(groups.first)
         let deployments = group["versions"]?.arrayValue?.first?["resources"]?.arrayValue?.first { $0["resource"] == "deployments" }
         #expect(deployments?["subresources"]?.arrayValue?.last?["responseKind"] == ["group": "autoscaling", "version": "v1", "kind": "Scale"])
 

@@ -123,8 +123,8 @@ import Testing
 
     @Test func typeErrorsAndUnknownKindsAreReadable() {
         #expect(throws: Manifest.ReadError.self) { try Manifest.objects("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c, image: x, ports: [{containerPort: eighty}]}]}") }
-        let unknown = #expect(throws: Manifest.ReadError.self) { try Manifest.objects("apiVersion: batch/v1\nkind: Job\nmetadata: {name: j}") }
-        #expect(unknown?.description == "no matches for kind \"Job\" in version \"batch/v1\" (document 1)")
+        let unknown = #expect(throws: Manifest.ReadError.self) { try Manifest.objects("apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}") }
+        #expect(unknown?.description == "no matches for kind \"Widget\" in version \"example.com/v1\" (document 1)")
         let broken = #expect(throws: Manifest.ReadError.self) { try Manifest.objects("apiVersion: v1\nkind: Pod\n  metadata: [") }
         #expect(broken?.description.hasPrefix("invalid YAML:") == true)
     }

@@ -33,7 +33,7 @@ import TestSupport
         let journal = try Self.podCreate(dir)
         let byAlice = try runKJ(["events", "--actor", "alice", "--journal", journal, "-o", "json"])
         let aliceEvents = try #require(try JSONSerialization.jsonObject(with: Data(byAlice.stdout.utf8)) as? [[String: Any]])
-        #expect(aliceEvents.map { $0["revision"] as? Int } == [16])
+        #expect(aliceEvents.map { $0["revision"] as? Int } == [20])
         #expect(aliceEvents.first?["object"] as? String == "Pod/default/nginx")
 
         let decisions = try runKJ(["events", "--type", "SchedulingDecided,Bound", "--journal", journal])
@@ -41,12 +41,12 @@ import TestSupport
         #expect(rows.count == 2)
         #expect(rows.allSatisfy { $0.contains("scheduler/default-scheduler") })
 
-        let ofNginx = try runKJ(["events", "--kind", "pod", "--name", "nginx", "--from", "18", "--to", "26", "--journal", journal, "-o", "json"])
+        let ofNginx = try runKJ(["events", "--kind", "pod", "--name", "nginx", "--from", "22", "--to", "30", "--journal", journal, "-o", "json"])
         let revisions = try #require(try JSONSerialization.jsonObject(with: Data(ofNginx.stdout.utf8)) as? [[String: Any]]).compactMap { $0["revision"] as? Int }
         #expect(!revisions.isEmpty)
         #expect(revisions == revisions.sorted())
-        #expect(revisions.allSatisfy { (18...26).contains($0) })
-        #expect(revisions.first == 18 && revisions.last == 26)
+        #expect(revisions.allSatisfy { (22...30).contains($0) })
+        #expect(revisions.first == 22 && revisions.last == 30)
 
         let limited = try runKJ(["events", "--limit", "3", "--journal", journal, "-o", "json"])
         #expect(try #require(try JSONSerialization.jsonObject(with: Data(limited.stdout.utf8)) as? [Any]).count == 3)
@@ -79,17 +79,17 @@ import TestSupport
     @Test func diffShowsAddedAndModifiedObjectsWithTheirFields() throws {
         let dir = TemporaryDirectory()
         let journal = try Self.podCreate(dir)
-        let table = try runKJ(["diff", "15", "18", "--kind", "pod", "--journal", journal])
+        let table = try runKJ(["diff", "19", "22", "--kind", "pod", "--journal", journal])
         #expect(table.stdout.contains("1 added, 0 removed, 0 modified"), "\(table.stdout)")
         #expect(table.stdout.contains("+ Pod/default/nginx"))
 
-        let modified = try runKJ(["diff", "18", "26", "--kind", "pod", "--journal", journal, "-o", "json"])
+        let modified = try runKJ(["diff", "22", "30", "--kind", "pod", "--journal", journal, "-o", "json"])
         let diff = try #require(try JSONSerialization.jsonObject(with: Data(modified.stdout.utf8)) as? [String: Any])
         let text = modified.stdout
         #expect(text.contains("status.phase"), "\(diff)")
         #expect(text.contains("Running"))
 
-        let backwards = try runKJ(["diff", "26", "18", "--journal", journal])
+        let backwards = try runKJ(["diff", "30", "22", "--journal", journal])
         #expect(backwards.status != 0)
         #expect(backwards.stderr.contains("is after the second"))
     }
