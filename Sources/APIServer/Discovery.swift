@@ -123,8 +123,28 @@ enum Discovery {
             paths[base] = ["get": operation("list"), "post": operation("post")]
             paths[base + "/{name}"] = ["get": operation("get"), "put": operation("put"), "patch": operation("patch"), "delete": operation("delete")]
         }
-        return ["openapi": "3.0.0", "info": ["title": "Kubernetes", "version": "v1.32.0"], "paths": .object(paths)]
+        var schemas = OpenAPISchemas(referencePrefix: "#/components/schemas/")
+        for kind in kinds(in: groupVersion) { schemas.add(kind) }
+        return ["openapi": "3.0.0", "info": ["title": "Kubernetes", "version": "v1.32.0"], "paths": .object(paths),
+                "components": ["schemas": .object(schemas.components)]]
     }
+
+    /// `/openapi/v2`: every served kind's schema in one Swagger 2.0 document, for clients that
+    /// read the older format.
+    static let openAPIv2: JSONValue = {
+        var schemas = OpenAPISchemas(referencePrefix: "#/definitions/")
+        var paths: [String: JSONValue] = [:]
+        for kind in ResourceKind.allCases {
+            let name = schemas.add(kind)
+            let base = "/" + openAPIPath(kind.apiVersion) + (kind.namespaced ? "/namespaces/{namespace}/" : "/") + kind.plural
+            let gvk: JSONValue = ["group": .string(kind.group), "version": .string(kind.version), "kind": .string(kind.kind)]
+            let ok: JSONValue = ["200": ["description": "OK", "schema": ["$ref": .string("#/definitions/" + name)]]]
+            paths[base + "/{name}"] = ["get": ["operationId": .string("read\(kind.kind)"), "x-kubernetes-action": "get",
+                                               "x-kubernetes-group-version-kind": gvk, "responses": ok]]
+        }
+        return ["swagger": "2.0", "info": ["title": "Kubernetes", "version": "v1.32.0"], "paths": .object(paths),
+                "definitions": .object(schemas.components)]
+    }()
 
     /// The content type of aggregated discovery documents.
     static let aggregatedType = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"

@@ -92,6 +92,7 @@ public final class KubeAPI: Sendable {
         case "openapi":
             let rest = segments.dropFirst().joined(separator: "/")
             if rest == "v3" { return .json(200, Discovery.openAPIIndex) }
+            if rest == "v2" { return .json(200, Discovery.openAPIv2) }
             for gv in Discovery.groupVersions where rest == "v3/" + Discovery.openAPIPath(gv) {
                 return .json(200, Discovery.openAPIDocument(gv))
             }

@@ -63,6 +63,8 @@ public enum Defaults {
             var spec = s.spec ?? ServiceSpec()
             if spec.type == nil { spec.type = "ClusterIP" }
             if spec.sessionAffinity == nil { spec.sessionAffinity = "None" }
+            if spec.type != "ExternalName", spec.internalTrafficPolicy == nil { spec.internalTrafficPolicy = "Cluster" }
+            if spec.type == "NodePort" || spec.type == "LoadBalancer", spec.externalTrafficPolicy == nil { spec.externalTrafficPolicy = "Cluster" }
             spec.ports = spec.ports?.map { p in
                 var p = p
                 if p.protocol == nil { p.protocol = "TCP" }
@@ -234,6 +236,12 @@ public enum Defaults {
         if s.securityContext == nil { s.securityContext = .object([:]) }
         s.containers = s.containers.map(container)
         s.initContainers = s.initContainers?.map(container)
+        s.volumes = s.volumes?.map { v in
+            var v = v
+            if v.configMap != nil, v.configMap?.defaultMode == nil { v.configMap?.defaultMode = 420 }
+            if v.secret != nil, v.secret?.defaultMode == nil { v.secret?.defaultMode = 420 }
+            return v
+        }
         return s
     }
 

@@ -43,7 +43,7 @@ public struct PodSpec: Codable, Sendable, Equatable {
     public var enableServiceLinks: Bool?
     public var shareProcessNamespace: Bool?
     public var securityContext: JSONValue?
-    public var volumes: JSONValue?
+    public var volumes: [Volume]?
     public var imagePullSecrets: JSONValue?
     public var readinessGates: JSONValue?
     public var topologySpreadConstraints: [TopologySpreadConstraint]?
@@ -60,15 +60,15 @@ public struct Container: Codable, Sendable, Equatable {
     public var args: [String]?
     public var workingDir: String?
     public var ports: [ContainerPort]?
-    public var env: JSONValue?
-    public var envFrom: JSONValue?
+    public var env: [EnvVar]?
+    public var envFrom: [EnvFromSource]?
     public var resources: ResourceRequirements?
     public var lifecycle: Lifecycle?
     public var livenessProbe: JSONValue?
     public var readinessProbe: JSONValue?
     public var startupProbe: JSONValue?
     public var imagePullPolicy: String?
-    public var volumeMounts: JSONValue?
+    public var volumeMounts: [VolumeMount]?
     public var volumeDevices: JSONValue?
     public var securityContext: JSONValue?
     public var terminationMessagePath: String?

@@ -67,6 +67,10 @@ public enum Validation {
                 errors.append(FieldError(.invalid, "preemptionPolicy", value: FieldError.quoted(n.preemptionPolicy ?? ""), "field is immutable"))
             }
         }
+        if let o = old as? Service, let n = new as? Service, let was = o.spec?.clusterIP, !was.isEmpty,
+           let now = n.spec?.clusterIP, now != was, n.spec?.type != "ExternalName" {
+            errors.append(FieldError(.invalid, "spec.clusterIPs[0]", value: "[]string{\"\(now)\"}", "may not change once set"))
+        }
         if let o = old as? StatefulSet, let n = new as? StatefulSet {
             var a = o.spec
             (a.replicas, a.ordinals, a.template, a.updateStrategy) = (n.spec.replicas, n.spec.ordinals, n.spec.template, n.spec.updateStrategy)
@@ -83,7 +87,7 @@ public enum Validation {
                 errors.append(FieldError(.invalid, "spec.completions", value: n.spec.completions.map(String.init) ?? "null", "field is immutable"))
             }
             if o.spec.template != n.spec.template {
-                errors.append(FieldError(.invalid, "spec.template", value: "", "field is immutable"))
+                errors.append(FieldError(.invalid, "spec.template", value: nil, "field is immutable"))
             }
         }
         if let o = old as? ConfigMap, let n = new as? ConfigMap, o.immutable == true {
@@ -506,7 +510,7 @@ extension Validator {
         oneOf(s.podManagementPolicy, "spec.podManagementPolicy", ["OrderedReady", "Parallel"])
         oneOf(s.updateStrategy?.type, "spec.updateStrategy.type", ["OnDelete", "RollingUpdate"])
         if s.updateStrategy?.type == "OnDelete", s.updateStrategy?.rollingUpdate != nil {
-            add(FieldError(.invalid, "spec.updateStrategy.rollingUpdate", value: "", "only allowed for updateStrategy 'RollingUpdate'"))
+            add(FieldError(.invalid, "spec.updateStrategy.rollingUpdate", value: nil, "only allowed for updateStrategy 'RollingUpdate'"))
         }
         nonNegative(s.updateStrategy?.rollingUpdate?.partition.map(Int64.init), "spec.updateStrategy.rollingUpdate.partition")
         workload(selector: s.selector, template: s.template, "spec", noun: "statefulset")
@@ -560,7 +564,8 @@ extension Validator {
     mutating func disruptionBudget(_ s: PodDisruptionBudgetSpec?) {
         guard let s else { return }
         if s.minAvailable != nil, s.maxUnavailable != nil {
-            add(FieldError(.invalid, "spec", value: "", "minAvailable and maxUnavailable cannot be both set"))
+            let both = (try? ValueEncoder().encode(PodDisruptionBudgetSpec(minAvailable: s.minAvailable, maxUnavailable: s.maxUnavailable, selector: nil)))?.jsonString
+            add(FieldError(.invalid, "spec", value: both, "minAvailable and maxUnavailable cannot be both set"))
         }
         for (value, field) in [(s.minAvailable, "spec.minAvailable"), (s.maxUnavailable, "spec.maxUnavailable")] {
             switch value {
@@ -616,7 +621,7 @@ extension Validator {
                     add(FieldError(.invalid, "\(p).path", value: FieldError.quoted(text), "must be an absolute path"))
                 }
                 if path.backend.service == nil, path.backend.resource == nil {
-                    add(FieldError(.invalid, "\(p).backend", value: "", "resource or service must be specified"))
+                    add(FieldError(.invalid, "\(p).backend", value: nil, "resource or service must be specified"))
                 }
             }
         }

@@ -265,11 +265,14 @@ public actor Store {
                                   name: name, group: kind.group, kind: kind.plural)
             }
         }
+        let rev = nextRevision
         if let pod = o as? Pod {
             o = try admitPriority(pod) as! R
             j = try Self.encode(o)
+        } else if let service = o as? Service {
+            o = try allocateAddresses(service, revision: rev) as! R
+            j = try Self.encode(o)
         }
-        let rev = nextRevision
         var meta = j["metadata"] ?? .object([:])
         if let prefix = generatedPrefix {
             // Like the API server (RetryGenerateName), another suffix when the first is taken.
@@ -584,6 +587,20 @@ public actor Store {
             if pod.spec.priority == nil { pod.spec.priority = before.spec.priority }
             if pod.spec.preemptionPolicy == nil { pod.spec.preemptionPolicy = before.spec.preemptionPolicy }
             o = pod as! R
+        }
+        // Allocated addresses stay when an update leaves them out (kube-apiserver's patchAllocatedValues).
+        if var service = o as? Service, let before = old as? Service, var spec = service.spec, let was = before.spec {
+            if (spec.clusterIP ?? "").isEmpty, (spec.type ?? "ClusterIP") != "ExternalName" {
+                (spec.clusterIP, spec.clusterIPs) = (was.clusterIP, was.clusterIPs)
+                (spec.ipFamilies, spec.ipFamilyPolicy) = (spec.ipFamilies ?? was.ipFamilies, spec.ipFamilyPolicy ?? was.ipFamilyPolicy)
+            }
+            spec.ports = spec.ports?.map { p in
+                var p = p
+                if p.nodePort == nil { p.nodePort = was.ports?.first { $0.port == p.port && $0.protocol == p.protocol }?.nodePort }
+                return p
+            }
+            service.spec = spec
+            o = service as! R
         }
         return o
     }

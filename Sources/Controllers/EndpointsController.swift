@@ -29,27 +29,16 @@ public final class EndpointsController: Reconciler {
             _ = try? await context.store.delete(.endpoints, namespace: key.namespace, name: key.name, by: origin)
             return true
         }
-        guard let selector = svc.spec?.selector, !selector.isEmpty else { return false }
-        let match = LabelSelectorExpression(labels: selector)
-        let pods = context.cache.list(Pod.self, namespace: key.namespace).filter {
-            match.matches($0.metadata.labels ?? [:]) && $0.metadata.deletionTimestamp == nil
-                && $0.status?.podIP != nil && !["Succeeded", "Failed"].contains($0.status?.phase ?? "")
-        }
+        guard svc.spec?.selector?.isEmpty == false else { return false }
+        let pods = svc.backends(in: context.cache).filter { $0.metadata.deletionTimestamp == nil }
         func address(_ p: Pod) -> EndpointAddress {
             EndpointAddress(ip: p.status!.podIP!, nodeName: p.spec.nodeName, targetRef: ObjectReference(
                 kind: Pod.kind, namespace: p.metadata.namespace, name: p.metadata.name, uid: p.metadata.uid))
         }
         let ready = pods.filter(\.isReady).map(address).sorted { $0.ip < $1.ip }
         let notReady = pods.filter { !$0.isReady }.map(address).sorted { $0.ip < $1.ip }
-        let ports = (svc.spec?.ports ?? []).map { sp -> EndpointPort in
-            var target = sp.port
-            switch sp.targetPort {
-            case .int(let i): target = i
-            case .string(let name):
-                target = pods.lazy.compactMap { $0.spec.containers.lazy.compactMap { $0.ports?.first { $0.name == name }?.containerPort }.first }.first ?? sp.port
-            case nil: break
-            }
-            return EndpointPort(port: target, name: sp.name, protocol: sp.protocol ?? "TCP")
+        let ports = (svc.spec?.ports ?? []).map { sp in
+            EndpointPort(port: Service.targetPort(of: sp, on: pods), name: sp.name, protocol: sp.protocol ?? "TCP")
         }
         let subsets = ready.isEmpty && notReady.isEmpty ? nil
             : [EndpointSubset(addresses: ready.isEmpty ? nil : ready, notReadyAddresses: notReady.isEmpty ? nil : notReady, ports: ports)]
@@ -71,6 +60,29 @@ public final class EndpointsController: Reconciler {
             _ = try await context.store.create(Endpoints(metadata: meta, subsets: subsets), by: origin)
         }
         return true
+    }
+}
+
+extension Service {
+    /// The pods behind the Service: those its selector matches that have an address and have not
+    /// finished (terminating ones included).
+    func backends(in cache: ObjectCache) -> [Pod] {
+        guard let selector = spec?.selector, !selector.isEmpty else { return [] }
+        let match = LabelSelectorExpression(labels: selector)
+        return cache.list(Pod.self, namespace: metadata.namespace ?? "default").filter {
+            match.matches($0.metadata.labels ?? [:]) && $0.status?.podIP != nil && !["Succeeded", "Failed"].contains($0.status?.phase ?? "")
+        }
+    }
+
+    /// The port a Service port reaches on its pods: its `targetPort` number, or the container port of
+    /// that name on the first pod that has one, else the Service port itself.
+    static func targetPort(of port: ServicePort, on pods: [Pod]) -> Int32 {
+        switch port.targetPort {
+        case .int(let i): return i
+        case .string(let name):
+            return pods.lazy.compactMap { $0.spec.containers.lazy.compactMap { $0.ports?.first { $0.name == name }?.containerPort }.first }.first ?? port.port
+        case nil: return port.port
+        }
     }
 }
 

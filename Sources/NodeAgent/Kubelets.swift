@@ -17,6 +17,10 @@ public final class KubeletFleet: Component {
     /// The size reported for an image the kubelet pulled (simulated images have no real size).
     static let pulledImageSize: Int64 = 100 * 1024 * 1024
     static let maxBackoff: Int64 = 300_000_000, initialBackoff: Int64 = 10_000_000
+    /// The volume manager's back-off for a volume that cannot be mounted.
+    static let initialMountBackoff: Int64 = 500_000, maxMountBackoff: Int64 = 122_000_000
+    /// How soon the pod worker tries again after a container's configuration failed.
+    static let configRetry: Int64 = 10_000_000
 
     private var kubelets: [String: Kubelet] = [:]
     /// Which kubelet runs each pod it tracks.
@@ -186,6 +190,10 @@ public final class KubeletFleet: Component {
             apply(fault, at: event.time, revision: event.revision)
             return
         }
+        if event.object.kind == ConfigMap.kind || event.object.kind == Secret.kind {
+            wake(waitingFor: event)
+            return
+        }
         guard event.object.kind == Pod.kind else { return }
         let key = event.object.key
         let pod = cache.get(Pod.self, namespace: key.namespace, name: key.name)
@@ -205,6 +213,21 @@ public final class KubeletFleet: Component {
         k.pods[key] = PodRun(uid: pod.metadata.uid ?? "", behavior: ContainerBehavior(pod), due: event.time, trigger: event.revision)
         podNode[key] = node
         schedule(event.time, node, key)
+    }
+
+    /// A ConfigMap or Secret was written: the pods waiting for it (to mount it, or to read their
+    /// environment from it) try again now, as the kubelet's informers make them.
+    private func wake(waitingFor event: Event) {
+        guard event.type == WriteType.created.rawValue || event.type == WriteType.updated.rawValue else { return }
+        let written = event.object.key
+        for name in kubelets.keys.sorted() {
+            let k = kubelets[name]!
+            for key in k.pods.keys.sorted() where k.pods[key]?.waitingFor == written {
+                k.pods[key]?.due = event.time
+                k.pods[key]?.trigger = event.revision
+                schedule(event.time, name, key)
+            }
+        }
     }
 
     public func nextWakeup() -> Timestamp? {
@@ -358,15 +381,9 @@ public final class KubeletFleet: Component {
             run.ip = w.kubelet.nextIP()
             run.startTime = now
             try await w.status(run, waiting: "ContainerCreating")
-            if w.kubelet.images.contains(image) {
-                try await w.event("Pulled", "Container image \"\(image)\" already present on machine", run.cause)
-                run.stage = .starting
-                run.due = now.adding(seconds: b.startupSeconds)
-            } else {
-                try await w.event("Pulling", "Pulling image \"\(image)\"", run.cause)
-                run.stage = .pulling
-                run.due = now.adding(seconds: b.pullSeconds)
-            }
+            if try await mounted(&run, &w) { try await pullOrStart(&run, &w, image) }
+        case .mounting:
+            if try await mounted(&run, &w) { try await pullOrStart(&run, &w, image) }
         case .pulling:
             if b.imagePullFails {
                 run.pullFailures += 1
@@ -382,6 +399,16 @@ public final class KubeletFleet: Component {
                 run.due = now.adding(seconds: b.startupSeconds)
             }
         case .starting:
+            if let missing = PodConfiguration(pod: w.pod, cache: w.ctx.cache).unresolvable {
+                // The runtime manager cannot make the container's environment: the container waits
+                // and the pod worker tries again (every 10 s, or when the object appears).
+                run.waitingFor = missing.key
+                try await w.status(run, waiting: "CreateContainerConfigError", message: missing.message)
+                try await w.event("Failed", "Error: \(missing.message)", run.cause, type: "Warning")
+                run.due = now.adding(microseconds: Self.configRetry)
+                return
+            }
+            run.waitingFor = nil
             run.stage = .running
             run.startedAt = now
             run.ready = b.readyAfterSeconds == 0
@@ -410,6 +437,36 @@ public final class KubeletFleet: Component {
             run.due = now.adding(seconds: b.startupSeconds)
         case .completed, .removing:
             break
+        }
+    }
+
+    /// Whether the pod's volumes can be mounted; if not, a `FailedMount` Event and another try
+    /// after the volume manager's back-off (500 ms doubling to 2 min 2 s), or when what is missing
+    /// appears.
+    private func mounted(_ run: inout PodRun, _ w: inout PodWriter) async throws -> Bool {
+        guard let missing = PodConfiguration(pod: w.pod, cache: w.ctx.cache).unmountable else {
+            run.waitingFor = nil
+            return true
+        }
+        run.mountFailures += 1
+        run.stage = .mounting
+        run.waitingFor = missing.key
+        try await w.event("FailedMount", missing.message, run.cause, type: "Warning")
+        run.due = w.ctx.now.adding(microseconds: min(Self.maxMountBackoff, Self.initialMountBackoff << Int64(min(run.mountFailures - 1, 20))))
+        return false
+    }
+
+    /// The image: already on the node (start soon), or pulled first.
+    private func pullOrStart(_ run: inout PodRun, _ w: inout PodWriter, _ image: String) async throws {
+        let now = w.ctx.now, b = run.behavior
+        if w.kubelet.images.contains(image) {
+            try await w.event("Pulled", "Container image \"\(image)\" already present on machine", run.cause)
+            run.stage = .starting
+            run.due = now.adding(seconds: b.startupSeconds)
+        } else {
+            try await w.event("Pulling", "Pulling image \"\(image)\"", run.cause)
+            run.stage = .pulling
+            run.due = now.adding(seconds: b.pullSeconds)
         }
     }
 
@@ -580,7 +637,7 @@ struct Termination {
 }
 
 struct PodRun {
-    enum Stage { case admitted, pulling, starting, running, backoff, completed, removing }
+    enum Stage { case admitted, mounting, pulling, starting, running, backoff, completed, removing }
     var uid: String
     var behavior: ContainerBehavior
     var due: Timestamp?
@@ -592,6 +649,9 @@ struct PodRun {
     var ready = false
     var restarts: Int32 = 0
     var pullFailures = 0
+    var mountFailures = 0
+    /// The ConfigMap or Secret the pod waits for (to mount it, or for its environment).
+    var waitingFor: ObjectKey?
     var forcedExit: Int32?
     var lastExit: (code: Int32, reason: String, started: Timestamp, finished: Timestamp)?
     var termination: Termination?

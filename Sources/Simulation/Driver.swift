@@ -45,7 +45,7 @@ public final class Driver {
     public static func standardComponents(seed: UInt64, kubelets: KubeletFleet?, settings: Settings = Settings()) -> [any Component] {
         var c: [any Component] = [
             NodeLifecycleController(monitorGracePeriod: settings.nodeMonitorGracePeriod), SchedulerComponent(seed: seed, profiles: settings.schedulerProfiles), DeploymentController(),
-            ReplicaSetController(), EndpointsController(), GarbageCollector(), NamespaceController(), ServiceAccountController(),
+            ReplicaSetController(), EndpointsController(), EndpointSliceController(), GarbageCollector(), NamespaceController(), ServiceAccountController(),
             EventTTLController(ttl: settings.eventTTL),
         ]
         if let kubelets { c.append(kubelets) }

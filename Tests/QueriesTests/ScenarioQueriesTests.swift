@@ -30,7 +30,7 @@ import TestSupport
              history: ["user/alice", "SchedulingDecided", "bound to node-2", "Pulling image \"nginx:1.27\"",
                        "Started container nginx", "pod status: Running, Ready"]),
         Case(scenario: "pod-delete-grace", pod: "web",
-             why: ["is gone", "ran on node-1", "deletion requested at revision 31", "by user/bob", "exit 137"],
+             why: ["is gone", "ran on node-1", "deletion requested at revision 37", "by user/bob", "exit 137"],
              history: ["user/bob", "DeletionStarted", "endpoints: update, remove 10.244.1.2", "preStop hook (5s)",
                        "send SIGTERM (the container ignores it)", "send SIGKILL: grace period over after 30s", "pod web removed"]),
         Case(scenario: "node-failure", pod: "web-vl6wpk9zjd-vpwvx",
@@ -130,7 +130,7 @@ import TestSupport
 /// Each replay scenario simulated once per test process, into its own temporary journal.
 final class SimulatedScenarios: @unchecked Sendable {
     static let shared = SimulatedScenarios()
-    static let names = ["pod-create", "pod-delete-grace", "node-failure", "unschedulable", "restart-always", "rolling-update"]
+    static let names = ["pod-create", "pod-delete-grace", "node-failure", "unschedulable", "restart-always", "rolling-update", "missing-config"]
 
     private let lock = NSLock()
     private let directory = TemporaryDirectory("kj-scenarios")
