@@ -79,8 +79,11 @@ enum Discovery {
                 let response = responseKind(of: sub, kind)
                 var entry: JSONValue = ["name": .string("\(kind.plural)/\(sub.rawValue)"), "singularName": "", "namespaced": .bool(kind.namespaced),
                                         "kind": .string(response.kind), "verbs": verbs(of: sub)]
-                if response.group != kind.group { entry["group"] = .string(response.group) }
-                if response.version != kind.version { entry["version"] = .string(response.version) }
+                // A subresource of another group-version names both (kubectl drain looks for them on pods/eviction).
+                if response.group != kind.group || response.version != kind.version {
+                    entry["group"] = .string(response.group)
+                    entry["version"] = .string(response.version)
+                }
                 resources.append(entry)
             }
         }

@@ -11,6 +11,7 @@ import Queries
 /// | path | query | like |
 /// |---|---|---|
 /// | `/kj/v1/why/NAMESPACE/NAME` | `at`, `full`, `not` | `kj why pod/NAME` |
+/// | `/kj/v1/why/KIND/NAMESPACE/NAME` (`_` for cluster-scoped) | `at` | `kj why KIND/NAME` |
 /// | `/kj/v1/history/KIND/NAMESPACE/NAME` (`_` for cluster-scoped) | `at`, `uid` | `kj history` |
 /// | `/kj/v1/events` | `kind`, `name`, `namespace`, `actor`, `type`, `from`, `to`, `since`, `until`, `limit`, `follow` | `kj events` |
 /// | `/kj/v1/state/KIND` | `at`, `namespace`, `labelSelector`, `fieldSelector` | `kj get KIND --at` |
@@ -31,6 +32,12 @@ struct JournalEndpoints: Sendable {
                 return .json(200, try encode(try journal.read { view in
                     try PodExplanation.explain(namespace: segments[2], name: segments[3], at: try point(r.query["at"], in: view), full: r.flag("full"),
                                                notNode: r.query["not"], in: view)
+                }))
+            case "why" where segments.count == 5:
+                let kind = try Self.kind(segments[2])
+                let key = ObjectKey(kind: kind.rawValue, namespace: kind.namespaced ? segments[3] : "", name: segments[4])
+                return .json(200, try encode(try journal.read { view in
+                    try ObjectExplanation.explain(key, at: try point(r.query["at"], in: view), in: view)
                 }))
             case "history" where segments.count == 5:
                 let kind = try Self.kind(segments[2])

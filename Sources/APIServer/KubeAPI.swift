@@ -168,6 +168,17 @@ public final class KubeAPI: Sendable {
             }
             _ = try await store.bind(namespace: t.namespace ?? "default", pod: name, to: node, by: origin, dryRun: options.dryRun)
             return .json(201, KubeStatus.success(kind: "pods", name: name, group: "", uid: nil))
+        case ("POST", let name?, "eviction"):
+            let body = try Self.body(r)
+            if let named = body["metadata"]?["name"]?.stringValue, named != name {
+                throw StatusError(.badRequest, "name in URL does not match name in Eviction object", name: name, kind: "pods")
+            }
+            let deleteOptions = body["deleteOptions"].flatMap { $0 == .null ? nil : $0 }
+            let options = try DeleteOptions(r, body: deleteOptions ?? .object([:]))
+            let dryRun = options.isDryRun || r.query["dryRun"] == "All"
+            try await store.evict(namespace: t.namespace ?? "default", name: name, gracePeriodSeconds: options.gracePeriod,
+                                  preconditionUID: options.preconditionUID, by: origin, dryRun: dryRun)
+            return .json(201, ["kind": "Status", "apiVersion": "v1", "metadata": [:], "status": "Success", "code": 201])
         case ("PUT", let name?, let sub):
             let options = try WriteOptions(r, kind: "UpdateOptions")
             if sub == "scale" {

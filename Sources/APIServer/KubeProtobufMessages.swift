@@ -21,7 +21,40 @@ enum KubeMessages {
         "autoscaling/v1 Scale": scale, "scheduling.k8s.io/v1 PriorityClass": priorityClass,
         "v1 ConfigMap": configMap, "v1 Secret": secret, "v1 ServiceAccount": serviceAccount,
         "batch/v1 Job": job, "batch/v1 CronJob": cronJob,
+        "policy/v1 Eviction": eviction, "policy/v1beta1 Eviction": eviction,
+        "policy/v1 PodDisruptionBudget": podDisruptionBudget, "v1 ResourceQuota": resourceQuota,
     ]
+
+    /// What `kubectl create poddisruptionbudget` sends (the status's map of disrupted pods is left out).
+    static let podDisruptionBudget = ProtoMessage("PodDisruptionBudget", [
+        1: .message("metadata", objectMeta),
+        2: .message("spec", ProtoMessage("PodDisruptionBudgetSpec", [
+            1: .intOrString("minAvailable", .kept),
+            2: .message("selector", labelSelector),
+            3: .intOrString("maxUnavailable", .kept),
+            4: .string("unhealthyPodEvictionPolicy", .kept),
+        ])),
+        3: .message("status", ProtoMessage("PodDisruptionBudgetStatus", [
+            1: .int64("observedGeneration"),
+            3: .int32("disruptionsAllowed", .kept),
+            4: .int32("currentHealthy", .kept),
+            5: .int32("desiredHealthy", .kept),
+            6: .int32("expectedPods", .kept),
+        ])),
+    ])
+
+    /// What `kubectl create quota` sends.
+    static let resourceQuota = ProtoMessage("ResourceQuota", [
+        1: .message("metadata", objectMeta),
+        2: .message("spec", ProtoMessage("ResourceQuotaSpec", [1: .quantityMap("hard"), 2: .strings("scopes")])),
+        3: .message("status", ProtoMessage("ResourceQuotaStatus", [1: .quantityMap("hard"), 2: .quantityMap("used")])),
+    ])
+
+    /// The body of `POST pods/NAME/eviction` (what `kubectl drain` sends).
+    static let eviction = ProtoMessage("Eviction", [
+        1: .message("metadata", objectMeta),
+        2: .message("deleteOptions", deleteOptions),
+    ])
 
     // MARK: what `kubectl create configmap|secret|serviceaccount|job|cronjob` sends
 

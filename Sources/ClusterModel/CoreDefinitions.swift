@@ -7,7 +7,7 @@ private typealias T = ResourceTable
 
 extension Pod {
     public static let definition = KindDefinition(
-        Pod.self, shortNames: ["po"], categories: ["all"], subresources: [.status, .binding],
+        Pod.self, shortNames: ["po"], categories: ["all"], subresources: [.status, .binding, .eviction],
         columns: [T.name, T.col("Ready"), T.col("Status"), T.col("Restarts"), T.ageColumn,
                   T.col("IP", 1), T.col("Node", 1), T.col("Nominated Node", 1), T.col("Readiness Gates", 1)],
         selectableFields: [

@@ -19,6 +19,8 @@ public struct StatusError: Error, Sendable, CustomStringConvertible, Equatable {
         /// refused until space returns.
         case insufficientStorage = "InsufficientStorage"
         case internalError = "InternalError"
+        /// A request refused for now (an eviction a disruption budget forbids).
+        case tooManyRequests = "TooManyRequests"
 
         public var code: Int {
             switch self {
@@ -36,6 +38,7 @@ public struct StatusError: Error, Sendable, CustomStringConvertible, Equatable {
             case .serviceUnavailable: 503
             case .insufficientStorage: 507
             case .internalError: 500
+            case .tooManyRequests: 429
             }
         }
     }

@@ -63,7 +63,7 @@ struct Demo: AsyncParsableCommand {
               kj why pod/\(replacement) --full --journal \(nodeFailure)
               kj get pods --at -10m --journal \(nodeFailure)
               kj events --actor node-lifecycle --journal \(nodeFailure)
-              kj diff 80 90 --journal \(nodeFailure)
+              kj diff 2026-01-01T10:01:30Z 2026-01-01T10:02:00Z --kind node --journal \(nodeFailure)   # node-2 marked unreachable
 
             \(Style.bold("3. The real thing: kubectl against a live cluster whose every write is journalled"))
               kj serve --journal /tmp/live &            # Kubernetes API on https://127.0.0.1:6443, 3 simulated nodes

@@ -9,18 +9,20 @@ import Scheduler
 /// `kj why pod/NAME`: why a pod is where it is, or why it is nowhere.
 struct Why: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Explain why a pod is on its node, why it is still pending, or how it ended.",
+        abstract: "Explain why a pod is on its node, why it is still pending, or how it ended; or how any other object came to be.",
         discussion: """
             Placed: the node, the chain of causes back to the request that started it, which nodes \
             were filtered out and why, and the score table of the best candidates. Pending: the \
             scheduler's message and what would make the pod schedulable. Gone: where it ran and who \
             ended it. --full re-runs the scheduler on the state the decision observed and prints \
-            every node; --not NODE explains why that node was not chosen.
+            every node; --not NODE explains why that node was not chosen. For other kinds \
+            (configmap/NAME, serviceaccount/default, statefulset/web …): who created the object and \
+            the chain of causes behind that, and behind its latest change or its removal.
             """)
 
     @OptionGroup var location: JournalLocation
     @OptionGroup var remote: RemoteOptions
-    @Argument(help: ArgumentHelp("The pod, as pod/name (or just its name).", valueName: "pod/name")) var target: String
+    @Argument(help: ArgumentHelp("The pod, as pod/name (or just its name); or any object as kind/name.", valueName: "kind/name")) var target: String
     @Option(name: .shortAndLong, help: "The namespace (default: default).") var namespace: String?
     @Option(parsing: .unconditional, help: PointInTime.help) var at: PointInTime?
     @Flag(help: "Re-run the scheduler on the observed state: every node's verdict and score, and whether it agrees.") var full = false
@@ -28,6 +30,7 @@ struct Why: ParsableCommand {
     @Option(name: .shortAndLong, help: "Output format: table, json or yaml.") var output: ReportFormat = .table
 
     func run() throws {
+        if let (kind, name) = try Self.otherKind(target) { return try explainObject(kind, name) }
         let name = try Self.podName(target)
         let explanation: PodExplanation
         if let client = try remote.client() {
@@ -42,6 +45,59 @@ struct Why: ParsableCommand {
             }
         }
         if output == .table { print(Self.render(explanation), terminator: "") } else { try printData(explanation, as: output) }
+    }
+
+    /// The kind and name of a target of another kind than Pod (`configmap/app`), if it is one.
+    static func otherKind(_ target: String) throws -> (ResourceKind, String)? {
+        guard let slash = target.firstIndex(of: "/") else { return nil }
+        let kindName = String(target[..<slash])
+        guard let kind = ResourceKind(resource: kindName) else { throw CLIError("the server doesn't have a resource type \"\(kindName)\"") }
+        return kind == .pod ? nil : (kind, String(target[target.index(after: slash)...]))
+    }
+
+    /// `kj why KIND/NAME` for a kind other than Pod: how the object came to be, and its latest change.
+    func explainObject(_ kind: ResourceKind, _ name: String) throws {
+        let ns = kind.namespaced ? (namespace ?? "default") : ""
+        let key = ObjectKey(kind: kind.rawValue, namespace: ns, name: name)
+        let explanation: ObjectExplanation
+        if let client = try remote.client() {
+            explanation = try client.fetch(ObjectExplanation.self, JournalClient.path(
+                "/kj/v1/why/\(kind.plural)/\(kind.namespaced ? ns : "_")/\(name)", [("at", at?.text)]))
+        } else {
+            let journal = try location.openReadOnly()
+            defer { journal.close() }
+            explanation = try journal.read { view in try ObjectExplanation.explain(key, at: try at?.revision(in: view), in: view) }
+        }
+        if output == .table { print(Self.render(explanation, kind: kind), terminator: "") } else { try printData(explanation, as: output) }
+    }
+
+    static func render(_ x: ObjectExplanation, kind: ResourceKind) -> String {
+        var out = ""
+        func line(_ s: String = "") { out += s + "\n" }
+        let what = Style.bold("\(kind.singular) \(x.object)")
+        switch x.status {
+        case .exists:
+            line("\(what) exists as of revision \(x.at.revision): created at revision \(x.created.revision) (\(x.created.time)) by \(x.createdBy).")
+        case .gone:
+            line("\(what) is \(Style.red("gone")): removed at revision \(x.latest?.revision ?? 0) (\(x.latest?.time ?? "")) by \(x.latestBy ?? "?").")
+        }
+        line()
+        line(Style.bold("How it came to be") + " (oldest first; CAUSE: what each write carried out, (N): what triggered a decision):")
+        out += HistoryTable.render(x.creation, showObject: true, indent: "  ")
+        if let latest = x.latest, let causes = x.latestCauses, x.status == .exists {
+            line()
+            line(Style.bold("Its latest change") + ": \(x.latestType ?? "") at revision \(latest.revision) (\(latest.time)) by \(x.latestBy ?? "?"):")
+            out += HistoryTable.render(causes, showObject: true, indent: "  ")
+        } else if let causes = x.latestCauses {
+            line()
+            line(Style.bold("How it was removed") + ":")
+            out += HistoryTable.render(causes, showObject: true, indent: "  ")
+        }
+        if let status = x.statusWritten, x.status == .exists {
+            line()
+            line("Its status was last written at revision \(status.revision) (\(status.time)) by \(x.statusWrittenBy ?? "?").")
+        }
+        return out
     }
 
     static func podName(_ target: String) throws -> String {

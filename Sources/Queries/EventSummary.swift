@@ -53,6 +53,12 @@ public enum EventSummary {
         case "Updated": return "\(what) updated"
         case "StatusUpdated":
             if kind == Pod.kind { return "pod status: " + podStatus(data) }
+            if kind == PodDisruptionBudget.kind, let allowed = data["status"]?["disruptionsAllowed"]?.intValue {
+                // The Eviction API charges the budget (its disruptedPods); the disruption controller recounts.
+                let disrupted = (data["status"]?["disruptedPods"]?.objectValue ?? [:]).keys.sorted()
+                return "\(what): \(allowed) disruption(s) allowed"
+                    + (disrupted.isEmpty ? "" : ", evicting \(disrupted.joined(separator: ", "))")
+            }
             return "\(what) status updated"
         case "Bound": return "\(what) bound to \(data["spec"]?["nodeName"]?.stringValue ?? "?")"
         case "DeletionStarted":

@@ -232,8 +232,10 @@ extension PodExplanation {
     /// cause, then each decision's trigger), the same for the change that triggered the deciding
     /// attempt when that was not the creation (a node joining, say), then the decision and the
     /// binding; in revision order.
-    static func causes(of own: [Event], binding: Event?, decision: Event?, in view: JournalView) throws -> ([HistoryEntry], Bool?) {
-        guard let created = own.first(where: { $0.type == WriteType.created.rawValue }) else { return ([], nil) }
+    /// The chain of causes behind `start` (default: the creation among `own`) and, for a pod, behind
+    /// its scheduling decision's trigger; with the decision and the binding themselves.
+    static func causes(of own: [Event], binding: Event?, decision: Event?, in view: JournalView, from start: Event? = nil) throws -> ([HistoryEntry], Bool?) {
+        guard let created = start ?? own.first(where: { $0.type == WriteType.created.rawValue }) else { return ([], nil) }
         var chain: [Event] = []
         var seen: Set<UInt64> = []
         var cut = false

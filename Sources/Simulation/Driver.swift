@@ -46,6 +46,7 @@ public final class Driver {
         var c: [any Component] = [
             NodeLifecycleController(monitorGracePeriod: settings.nodeMonitorGracePeriod), SchedulerComponent(seed: seed, profiles: settings.schedulerProfiles), DeploymentController(),
             ReplicaSetController(), EndpointsController(), EndpointSliceController(), GarbageCollector(), NamespaceController(), ServiceAccountController(),
+            DisruptionController(),
             EventTTLController(ttl: settings.eventTTL),
         ]
         if let kubelets { c.append(kubelets) }

@@ -220,7 +220,7 @@ import Testing
     /// writes, and what `kubectl create configmap|secret|serviceaccount|job|cronjob` makes.
     static let protobufKinds: [ResourceKind] = [
         .namespace, .node, .pod, .service, .endpoints, .event, .replicaSet, .deployment, .priorityClass,
-        .configMap, .secret, .serviceAccount, .job, .cronJob,
+        .configMap, .secret, .serviceAccount, .job, .cronJob, .podDisruptionBudget, .resourceQuota,
     ]
 
     /// Every field of every table, set to a sample value, decodes into kj's model strictly: the

@@ -88,7 +88,8 @@ import TestSupport
         ])
         let pods = try #require(resources.first { $0["resource"] == "pods" })
         #expect(pods["scope"] == "Namespaced" && pods["shortNames"] == ["po"])
-        #expect(pods["subresources"]?.arrayValue?.compactMap { $0["subresource"]?.stringValue } == ["status", "binding"])
+        #expect(pods["subresources"]?.arrayValue?.compactMap { $0["subresource"]?.stringValue } == ["status", "binding", "eviction"])
+        #expect(pods["subresources"]?.arrayValue?.last?["responseKind"] == ["group": "policy", "version": "v1", "kind": "Eviction"])
 
         guard case .document(200, let apps, _) = await api.handle(WatchResponseTests.request("GET", "/apis", accept: accept)) else {
             Issue.record("no aggregated document for /apis")

@@ -59,8 +59,8 @@ import TestSupport
         _ = try cluster.eventually(30, "team-a's default account") {
             try cluster.kubectl(["get", "serviceaccount", "default", "-n", "team-a"]).status == 0
         }
-        let account = try cluster.kubectl(["get", "pods", "-l", "app=redis", "-o", "jsonpath={.items[0].spec.serviceAccountName}"]).stdout
-        #expect(account == "default")
+        let podAccount = try cluster.kubectl(["get", "pods", "-l", "app=redis", "-o", "jsonpath={.items[0].spec.serviceAccountName}"]).stdout
+        #expect(podAccount == "default")
 
         // kj reads every kind from the journal, and never shows a secret's value.
         let secretValue = "correct-horse-battery-staple"
@@ -80,7 +80,11 @@ import TestSupport
                        "serviceaccount/default"] {
             let history = try runKJ(["history", object, "--journal", cluster.journal])
             #expect(history.status == 0 && history.stdout.contains("Created"), "kj history \(object): \(history.stdout)\(history.stderr)")
+            let why = try runKJ(["why", object, "--journal", cluster.journal])
+            #expect(why.status == 0 && why.stdout.contains("exists as of revision"), "kj why \(object): \(why.stdout)\(why.stderr)")
         }
+        let account = try runKJ(["why", "serviceaccount/default", "-n", "team-a", "--journal", cluster.journal]).stdout
+        #expect(account.contains("by controller/serviceaccount") && account.contains("namespace team-a created"), "\(account)")
     }
 
     @Test(.timeLimit(.minutes(2)))
@@ -139,5 +143,37 @@ import TestSupport
         let invalid = try cluster.kubectl(["apply", "-f", "-"], stdin: badJob)
         #expect(invalid.stderr.contains("spec.template.spec.restartPolicy: Unsupported value: \"Always\": supported values: \"OnFailure\", \"Never\""),
                 "\(invalid.stderr)")
+    }
+
+    /// `kubectl drain` evicts through the Eviction API; a budget that allows no more disruptions
+    /// makes it wait and retry until a replacement is ready, and `kj why` on the replacement shows
+    /// the eviction and the budget.
+    @Test(.timeLimit(.minutes(2)))
+    func drainEvictsAndWaitsForTheDisruptionBudget() throws {
+        let cluster = try ServedCluster(nodes: 2)
+        #expect(try cluster.kubectl(["create", "deployment", "web", "--image=nginx", "--replicas=4"]).status == 0)
+        let pdb = try cluster.kubectl(["create", "poddisruptionbudget", "web", "--selector=app=web", "--min-available=3"])
+        #expect(pdb.status == 0, "\(pdb.stderr)")
+        _ = try cluster.eventually(60, "4 pods Running, 2 per node, and 1 disruption allowed") {
+            let nodes = try cluster.kubectl(["get", "pods", "--field-selector=status.phase=Running", "-o", "jsonpath={.items[*].spec.nodeName}"]).stdout
+            let allowed = try cluster.kubectl(["get", "pdb", "web", "-o", "jsonpath={.status.disruptionsAllowed}"]).stdout
+            return nodes.split(separator: " ").filter { $0 == "node-1" }.count == 2 && nodes.split(separator: " ").count == 4 && allowed == "1"
+        }
+        let drain = try cluster.kubectl(["drain", "node-1", "--ignore-daemonsets", "--timeout=90s"])
+        #expect(drain.status == 0, "\(drain.stdout)\(drain.stderr)")
+        let output = drain.stdout + drain.stderr
+        #expect(output.contains("evicting pod default/web-"))
+        #expect(output.contains("(will retry after 5s): Cannot evict pod as it would violate the pod's disruption budget."), "\(output)")
+        #expect(output.contains("node/node-1 drained"))
+        let nodes = try cluster.kubectl(["get", "pods", "-o", "jsonpath={.items[*].spec.nodeName}"]).stdout
+        #expect(nodes.split(separator: " ").allSatisfy { $0 == "node-2" }, "\(nodes)")
+        // Each eviction charged the budget before the pod was marked and deleted.
+        let evictions = try cluster.kj(["events", "--type", "StatusUpdated", "--kind", "poddisruptionbudget", "--actor", "admin"])
+        #expect(evictions.stdout.components(separatedBy: "evicting web-").count - 1 == 2, "\(evictions.stdout)")
+        let replacement = try #require(try cluster.kubectl(["get", "pods", "--sort-by=.metadata.creationTimestamp", "-o", "jsonpath={.items[-1:].metadata.name}"]).stdout
+            .split(separator: " ").last.map(String.init))
+        let why = try cluster.kj(["why", "pod/\(replacement)"])
+        #expect(why.stdout.contains("poddisruptionbudget web: 0 disruption(s) allowed, evicting web-"), "\(why.stdout)")
+        #expect(why.stdout.contains("DeletionStarted"))
     }
 }

@@ -161,3 +161,31 @@ final class SimulatedScenarios: @unchecked Sendable {
 
     struct SimulationFailed: Error { var scenario: String; var output: String }
 }
+
+/// `kj why KIND/NAME` on kinds other than pods: who made the object, the chain behind that, and
+/// its latest change of desired state.
+@Suite struct ObjectExplanationTests {
+    @Test func aDefaultServiceAccountIsExplainedByItsNamespace() throws {
+        let journal = try SimulatedScenarios.shared.reader("pod-create")
+        let x = try journal.read { try ObjectExplanation.explain(ObjectKey(kind: "ServiceAccount", namespace: "default", name: "default"), in: $0) }
+        #expect(x.status == .exists && x.createdBy == "controller/serviceaccount")
+        #expect(x.creation.map(\.type) == ["Created", "ControllerDecided", "Created"])
+        #expect(x.creation.first?.object == "Namespace/default" && x.creation.first?.actor == "system/bootstrap")
+        #expect(x.latest == nil)
+    }
+
+    @Test func aDeploymentsLatestChangeLeadsBackToTheUsersUpdate() throws {
+        let journal = try SimulatedScenarios.shared.reader("rolling-update")
+        let key = ObjectKey(kind: "Deployment", namespace: "default", name: "web")
+        let atUpdate = try journal.read { view in
+            try ObjectExplanation.explain(key, at: try #require(PointInTime("2026-01-01T10:02:00Z")).revision(in: view), in: view)
+        }
+        #expect(atUpdate.status == .exists && atUpdate.createdBy == "user/alice")
+        #expect(atUpdate.latestBy == "controller/deployment" && atUpdate.latestType == "Updated")
+        #expect(atUpdate.latestCauses?.first?.actor == "user/alice" && atUpdate.latestCauses?.first?.type == "Updated")
+        #expect(atUpdate.latestCauses?.last?.changes.contains { $0.path.contains("deployment.kubernetes.io/revision") } == true)
+        #expect(atUpdate.statusWrittenBy == "controller/deployment")
+        let atEnd = try journal.read { try ObjectExplanation.explain(key, in: $0) }
+        #expect(atEnd.status == .gone && atEnd.latestType == "Deleted" && atEnd.latestBy == "user/alice")
+    }
+}
