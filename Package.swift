@@ -66,8 +66,8 @@ let package = Package(
             name: "Scheduler",
             dependencies: ["ControlPlane", "ClusterModel", "Journal", .product(name: "HeapModule", package: "swift-collections")]
         ),
-        // ReplicaSet, Deployment, Endpoints, NodeLifecycle and garbage collection.
-        .target(name: "Controllers", dependencies: ["ControlPlane", "ClusterModel", "Journal", .product(name: "HeapModule", package: "swift-collections")]),
+        // kube-controller-manager's controllers (the DaemonSet controller borrows the scheduler's node predicates).
+        .target(name: "Controllers", dependencies: ["ControlPlane", "ClusterModel", "Journal", "Scheduler", .product(name: "HeapModule", package: "swift-collections")]),
         // Simulated kubelets and container runtime.
         .target(
             name: "NodeAgent",

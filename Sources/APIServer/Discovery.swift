@@ -34,7 +34,7 @@ enum Discovery {
 
     static let groupList: JSONValue = [
         "kind": "APIGroupList", "apiVersion": "v1",
-        "groups": .array(groups.map { group($0.name, version: $0.version) }),
+        "groups": .array(groups.map { group($0.name, version: $0.version) } + [group("authorization.k8s.io", version: "v1")]),
     ]
 
     /// The version served of a named group (`v1` of `apps`, `v2` of `autoscaling`).
@@ -178,6 +178,7 @@ enum Discovery {
             let version = gv.split(separator: "/").last.map(String.init) ?? gv
             return ["metadata": metadata, "versions": [["version": .string(version), "resources": .array(resources), "freshness": "Current"]]]
         }
-        return ["kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/v2", "metadata": [:], "items": .array(items)]
+        return ["kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/v2", "metadata": [:],
+                "items": .array(core ? items : items + [AccessReview.aggregated])]
     }
 }

@@ -23,7 +23,20 @@ enum KubeMessages {
         "batch/v1 Job": job, "batch/v1 CronJob": cronJob,
         "policy/v1 Eviction": eviction, "policy/v1beta1 Eviction": eviction,
         "policy/v1 PodDisruptionBudget": podDisruptionBudget, "v1 ResourceQuota": resourceQuota,
+        "authorization.k8s.io/v1 SelfSubjectAccessReview": selfSubjectAccessReview,
     ]
+
+    /// What `kubectl auth can-i` sends.
+    static let selfSubjectAccessReview = ProtoMessage("SelfSubjectAccessReview", [
+        1: .message("metadata", objectMeta),
+        2: .message("spec", ProtoMessage("SelfSubjectAccessReviewSpec", [
+            1: .message("resourceAttributes", ProtoMessage("ResourceAttributes", [
+                1: .string("namespace"), 2: .string("verb"), 3: .string("group"), 4: .string("version"),
+                5: .string("resource"), 6: .string("subresource"), 7: .string("name"),
+            ])),
+            2: .message("nonResourceAttributes", ProtoMessage("NonResourceAttributes", [1: .string("path"), 2: .string("verb")])),
+        ])),
+    ])
 
     /// What `kubectl create poddisruptionbudget` sends (the status's map of disrupted pods is left out).
     static let podDisruptionBudget = ProtoMessage("PodDisruptionBudget", [

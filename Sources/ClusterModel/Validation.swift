@@ -540,7 +540,18 @@ extension Validator {
     }
 
     mutating func cronJob(_ s: CronJobSpec) {
-        if s.schedule.trimmingCharacters(in: .whitespaces).isEmpty { add(FieldError(.required, "spec.schedule")) }
+        if s.schedule.trimmingCharacters(in: .whitespaces).isEmpty {
+            add(FieldError(.required, "spec.schedule"))
+        } else if s.schedule.contains("TZ") {
+            add(FieldError(.invalid, "spec.schedule", value: FieldError.quoted(s.schedule), "cannot use TZ or CRON_TZ in schedule, use timeZone field instead"))
+        } else {
+            do { _ = try CronSchedule(parsing: s.schedule) } catch {
+                add(FieldError(.invalid, "spec.schedule", value: FieldError.quoted(s.schedule), "unparseable schedule: \(error)"))
+            }
+        }
+        if let zone = s.timeZone, TimeZone(identifier: zone) == nil {
+            add(FieldError(.invalid, "spec.timeZone", value: FieldError.quoted(zone), "unknown time zone \(zone)"))
+        }
         oneOf(s.concurrencyPolicy, "spec.concurrencyPolicy", ["Allow", "Forbid", "Replace"])
         nonNegative(s.startingDeadlineSeconds, "spec.startingDeadlineSeconds")
         nonNegative(s.successfulJobsHistoryLimit.map(Int64.init), "spec.successfulJobsHistoryLimit")

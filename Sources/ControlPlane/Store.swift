@@ -267,10 +267,15 @@ public actor Store {
         }
         let rev = nextRevision
         if let pod = o as? Pod {
-            o = try admitPriority(pod) as! R
+            o = try admitLimits(try admitPriority(pod)) as! R
             j = try Self.encode(o)
         } else if let service = o as? Service {
             o = try allocateAddresses(service, revision: rev) as! R
+            j = try Self.encode(o)
+        } else if var claim = o as? PersistentVolumeClaim, claim.spec?.storageClassName == nil, let name = defaultStorageClass() {
+            // The DefaultStorageClass admission plugin: a claim that names no class gets the default one.
+            claim.spec?.storageClassName = name
+            o = claim as! R
             j = try Self.encode(o)
         }
         var meta = j["metadata"] ?? .object([:])
@@ -283,6 +288,7 @@ public actor Store {
             }
             meta["name"] = .string(o.metadata.name!)
         }
+        try admitQuota(o)
         let key = o.objectKey
         if exists(key) { throw StatusError(.alreadyExists, "\(kind.plural) \"\(key.name)\" already exists", name: key.name, group: kind.group, kind: kind.plural) }
         o.metadata.uid = options.identities?.nextUID(for: key) ?? Identifiers.uid(seed: seed, revision: rev)
@@ -495,6 +501,14 @@ public actor Store {
 
     private static func key(_ kind: ResourceKind, _ namespace: String?, _ name: String) -> ObjectKey {
         ObjectKey(kind: kind.kind, namespace: kind.namespaced ? (namespace ?? "default") : "", name: name)
+    }
+
+    /// The StorageClass annotated as the default (the newest, should there be several).
+    func defaultStorageClass() -> String? {
+        state.list(.storageClass).compactMap { current($0.key)?.0 as? StorageClass }
+            .filter { $0.metadata.annotations?[StorageClass.defaultClassAnnotation] == "true" }
+            .max { ($0.metadata.creationTimestamp ?? "", $0.metadata.name ?? "") < ($1.metadata.creationTimestamp ?? "", $1.metadata.name ?? "") }?
+            .metadata.name
     }
 
     private static func encode(_ o: some Resource) throws(StatusError) -> JSONValue {

@@ -35,7 +35,11 @@ public class Reconciler: Component {
     public func step(_ context: ComponentContext) async throws -> Bool {
         for (key, timer) in timers where timer.time <= context.now {
             timers[key] = nil
-            markDirty(key, timer.trigger)
+            // The wait that ran out is what woke the key: its trigger replaces any other mark. Marks
+            // that a reconcile with nothing to do consumed in the recorded run may still stand in a
+            // replay, which steps a component only for what it wrote; the timer's trigger is the
+            // same in both.
+            dirty[key] = timer.trigger
         }
         // Every dirty key, most urgent first; what they write comes back as events before the next step.
         let keys = dirty.keys.map { (urgency($0, context.cache), $0) }.sorted { $0 < $1 }.map(\.1)
@@ -85,6 +89,32 @@ public class Reconciler: Component {
     /// Brings `key` to its desired state; returns true if anything was written.
     func reconcile(_ key: ObjectKey, trigger: UInt64, _ context: ComponentContext) async throws -> Bool { false }
 
+    /// Creates `pod` for `owner` (the object `key` names), with kube-controller-manager's
+    /// `SuccessfulCreate` Event; if the Store refuses it, a `FailedCreate` Event and a back-off
+    /// instead, and false.
+    func createPod(_ pod: Pod, for owner: some Resource, key: ObjectKey, component: String, _ origin: Store.Origin,
+                   _ context: ComponentContext) async throws -> Bool {
+        do {
+            let made = try await context.store.create(pod, by: origin)
+            accepted(key)
+            try await context.recordEvent(about: owner, reason: "SuccessfulCreate", message: "Created pod: \(made.metadata.name ?? "")",
+                                          component: component, by: actor, cause: origin.cause)
+            return true
+        } catch {
+            guard Self.isRefusal(error) else { throw error }
+            try await refused(error, key: key, about: owner, reason: "FailedCreate", message: "Error creating: \(error)", context, cause: origin.cause)
+            return false
+        }
+    }
+
+    /// Deletes `pod` of `owner`, with the `SuccessfulDelete` Event (nothing if it is already gone).
+    func deletePod(_ pod: Pod, of owner: some Resource, component: String, _ origin: Store.Origin, _ context: ComponentContext) async throws {
+        try Task.checkCancellation()
+        guard (try? await context.store.delete(.pod, namespace: pod.metadata.namespace, name: pod.metadata.name ?? "", by: origin)) != nil else { return }
+        try await context.recordEvent(about: owner, reason: "SuccessfulDelete", message: "Deleted pod: \(pod.metadata.name ?? "")",
+                                      component: component, by: actor, cause: origin.cause)
+    }
+
     /// A `ControllerDecided` event about `object`: `action`, with the details `fill` sets.
     func decide(_ context: ComponentContext, about object: ObjectRef, trigger: UInt64, _ action: ControllerDecision.Actions,
                 _ fill: (inout ControllerDecision) -> Void = { _ in }) async throws -> Store.Origin {
@@ -92,6 +122,24 @@ public class Reconciler: Component {
         fill(&d)
         let rev = try await context.decide(d, by: actor, about: object, trigger: trigger)
         return Store.Origin(actor, cause: rev)
+    }
+}
+
+/// The owner, by controller reference, of each object of one kind a controller has seen, so that
+/// an object's removal (when the cache no longer has it) still brings its owner back.
+struct OwnedObjects {
+    let ownerKind: String
+    private var owners: [ObjectKey: String] = [:]
+
+    init(ownerKind: String) { self.ownerKind = ownerKind }
+
+    /// The key of the owner of the object `event` is about, if it has one of `ownerKind`.
+    mutating func owner(of event: Event, in cache: ObjectCache) -> ObjectKey? {
+        let key = event.object.key
+        if let ref = cache.get(key)?.metadata.controllerReference, ref.kind == ownerKind { owners[key] = ref.name }
+        let owner = owners[key].map { ObjectKey(kind: ownerKind, namespace: key.namespace, name: $0) }
+        if event.type == WriteType.deleted.rawValue { owners[key] = nil }
+        return owner
     }
 }
 

@@ -103,24 +103,10 @@ public final class ReplicaSetController: Reconciler {
                 meta.ownerReferences = [OwnerReference(
                     apiVersion: ReplicaSet.apiVersion, kind: ReplicaSet.kind, name: key.name, uid: uid,
                     controller: true, blockOwnerDeletion: true)]
-                do {
-                    let pod = try await context.store.create(Pod(metadata: meta, spec: template.spec), by: origin)
-                    accepted(key)
-                    try await context.recordEvent(about: rs, reason: "SuccessfulCreate", message: "Created pod: \(pod.metadata.name ?? "")",
-                                                  component: "replicaset-controller", by: actor, cause: origin.cause)
-                } catch {
-                    guard Self.isRefusal(error) else { throw error }
-                    try await refused(error, key: key, about: rs, reason: "FailedCreate", message: "Error creating: \(error)", context, cause: origin.cause)
-                    break
-                }
+                guard try await createPod(Pod(metadata: meta, spec: template.spec), for: rs, key: key, component: "replicaset-controller", origin, context) else { break }
             }
         }
-        for pod in doomed {
-            try Task.checkCancellation()
-            guard (try? await context.store.delete(.pod, namespace: key.namespace, name: pod.metadata.name ?? "", by: origin)) != nil else { continue }
-            try await context.recordEvent(about: rs, reason: "SuccessfulDelete", message: "Deleted pod: \(pod.metadata.name ?? "")",
-                                          component: "replicaset-controller", by: actor, cause: origin.cause)
-        }
+        for pod in doomed { try await deletePod(pod, of: rs, component: "replicaset-controller", origin, context) }
         if status != rs.status {
             var updated = rs
             updated.status = status

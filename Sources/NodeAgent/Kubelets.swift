@@ -190,7 +190,7 @@ public final class KubeletFleet: Component {
             apply(fault, at: event.time, revision: event.revision)
             return
         }
-        if event.object.kind == ConfigMap.kind || event.object.kind == Secret.kind {
+        if [ConfigMap.kind, Secret.kind, PersistentVolumeClaim.kind].contains(event.object.kind) {
             wake(waitingFor: event)
             return
         }
@@ -215,10 +215,10 @@ public final class KubeletFleet: Component {
         schedule(event.time, node, key)
     }
 
-    /// A ConfigMap or Secret was written: the pods waiting for it (to mount it, or to read their
-    /// environment from it) try again now, as the kubelet's informers make them.
+    /// A ConfigMap, Secret or claim was written: the pods waiting for it (to mount it, or to read
+    /// their environment from it) try again now, as the kubelet's informers make them.
     private func wake(waitingFor event: Event) {
-        guard event.type == WriteType.created.rawValue || event.type == WriteType.updated.rawValue else { return }
+        guard [WriteType.created.rawValue, WriteType.updated.rawValue, WriteType.statusUpdated.rawValue].contains(event.type) else { return }
         let written = event.object.key
         for name in kubelets.keys.sorted() {
             let k = kubelets[name]!

@@ -32,6 +32,16 @@ struct PodConfiguration {
                                    key: key(ConfigMap.kind, name))
                 }
             }
+            if let claim = v.persistentVolumeClaim?.claimName {
+                guard let pvc = cache.get(PersistentVolumeClaim.self, namespace: namespace, name: claim) else {
+                    return Missing(message: "Unable to attach or mount volumes: unmounted volumes=[\(v.name)]: error processing PVC \(namespace)/\(claim): persistentvolumeclaim \"\(claim)\" not found",
+                                   key: key(PersistentVolumeClaim.kind, claim))
+                }
+                if pvc.status?.phase != "Bound" {
+                    return Missing(message: "Unable to attach or mount volumes: unmounted volumes=[\(v.name)]: error processing PVC \(namespace)/\(claim): PVC is not bound",
+                                   key: key(PersistentVolumeClaim.kind, claim))
+                }
+            }
             if let source = v.secret, source.optional != true, let name = source.secretName {
                 guard let secret = cache.get(Secret.self, namespace: namespace, name: name) else {
                     return Missing(message: "MountVolume.SetUp failed for volume \"\(v.name)\" : secret \"\(name)\" not found", key: key(Secret.kind, name))

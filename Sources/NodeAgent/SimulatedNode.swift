@@ -84,8 +84,8 @@ public struct SimulatedNode: Sendable {
 /// | `sim.kubejournal.io/pull-seconds` | time to pull an image not yet on the node | 2 |
 /// | `sim.kubejournal.io/startup-seconds` | from image present to container running | 1 |
 /// | `sim.kubejournal.io/ready-after-seconds` | from running to Ready | 0 |
-/// | `sim.kubejournal.io/exit-after-seconds` | the container exits by itself this long after each start | never |
-/// | `sim.kubejournal.io/exit-code` | its exit code | 1 |
+/// | `sim.kubejournal.io/exit-after-seconds` | the container exits by itself this long after each start | never (a Job's pod: 5) |
+/// | `sim.kubejournal.io/exit-code` | its exit code | 1 (a Job's pod: 0) |
 /// | `sim.kubejournal.io/ignore-sigterm` | `"true"`: keeps running after SIGTERM (killed at the grace period) | false |
 /// | `sim.kubejournal.io/stop-seconds` | from SIGTERM to exit, when not ignored | 1 |
 /// | `sim.kubejournal.io/prestop-seconds` | how long the preStop hook runs (needs `lifecycle.preStop`) | 0, or `preStop.sleep.seconds` |
@@ -95,6 +95,9 @@ public struct ContainerBehavior: Sendable, Equatable {
     /// The longest duration a behaviour may take (100 years): far beyond any simulation, and far
     /// from the ends of the clock.
     public static let maxSeconds: Double = 100 * 365 * 86_400
+
+    /// How long a Job's pod runs when its annotations do not say.
+    public static let jobRunSeconds: Double = 5
 
     static func clampedSeconds(_ s: Double) -> Double { min(max(s, 0), maxSeconds) }
 
@@ -117,8 +120,10 @@ public struct ContainerBehavior: Sendable, Equatable {
         pullSeconds = seconds("pull-seconds") ?? pullSeconds
         startupSeconds = seconds("startup-seconds") ?? startupSeconds
         readyAfterSeconds = seconds("ready-after-seconds") ?? readyAfterSeconds
-        exitAfterSeconds = seconds("exit-after-seconds")
-        exitCode = number("exit-code").map { Int32(min(max($0.rounded(), Double(Int32.min)), Double(Int32.max))) } ?? exitCode
+        // A Job's pod runs to completion: unless its annotations say otherwise, it succeeds after a while.
+        let ranByJob = pod.metadata.controllerReference?.kind == Job.kind
+        exitAfterSeconds = seconds("exit-after-seconds") ?? (ranByJob ? Self.jobRunSeconds : nil)
+        exitCode = number("exit-code").map { Int32(min(max($0.rounded(), Double(Int32.min)), Double(Int32.max))) } ?? (ranByJob ? 0 : exitCode)
         ignoreSIGTERM = a[Self.prefix + "ignore-sigterm"] == "true"
         stopSeconds = seconds("stop-seconds") ?? stopSeconds
         imagePullFails = a[Self.prefix + "image-pull-fails"] == "true"

@@ -46,7 +46,8 @@ public final class Driver {
         var c: [any Component] = [
             NodeLifecycleController(monitorGracePeriod: settings.nodeMonitorGracePeriod), SchedulerComponent(seed: seed, profiles: settings.schedulerProfiles), DeploymentController(),
             ReplicaSetController(), EndpointsController(), EndpointSliceController(), GarbageCollector(), NamespaceController(), ServiceAccountController(),
-            DisruptionController(),
+            DisruptionController(), JobController(), CronJobController(), DaemonSetController(), StatefulSetController(),
+            VolumeBinderController(), ResourceQuotaController(),
             EventTTLController(ttl: settings.eventTTL),
         ]
         if let kubelets { c.append(kubelets) }

@@ -5,7 +5,7 @@ import Journal
 /// A check in a scenario's timeline: what must be true at that moment.
 public struct Expectation: Sendable {
     public enum Subject: String, Sendable, CaseIterable {
-        case pod, pods, node, endpoints, deployment, decisions
+        case pod, pods, node, endpoints, deployment, job, cronjob, decisions
     }
 
     public var subject: Subject
@@ -20,6 +20,8 @@ public struct Expectation: Sendable {
         .node: ["ready", "taint", "noTaint"],
         .endpoints: ["namespace", "ready", "notReady"],
         .deployment: ["namespace", "replicas", "updated", "available", "image", "revision"],
+        .job: ["namespace", "condition", "succeeded", "failed", "active", "absent"],
+        .cronjob: ["namespace", "active", "jobs"],
         .decisions: ["action", "outcome", "object", "atLeast", "exactly", "message", "node", "controller"],
     ]
 
@@ -29,7 +31,7 @@ public struct Expectation: Sendable {
         var subjects = Subject.allCases.filter { o[$0.rawValue] != nil }
         if subjects.count > 1 { subjects.removeAll { $0 == .node } }
         guard subjects.count == 1, let s = subjects.first, let t = o[s.rawValue]?.stringValue else {
-            throw Scenario.ReadError(description: "\(path): name exactly one of pod, pods, node, endpoints, deployment, decisions")
+            throw Scenario.ReadError(description: "\(path): name exactly one of pod, pods, node, endpoints, deployment, job, cronjob, decisions")
         }
         subject = s
         target = t
@@ -89,6 +91,21 @@ public struct Expectation: Sendable {
                 ?? want("available", d.status?.availableReplicas.map(Int64.init), \.intValue)
                 ?? want("image", d.spec.template.spec.containers.first?.image, \.stringValue)
                 ?? want("revision", d.metadata.annotations?[Deployment.revisionAnnotation], { $0.stringValue ?? $0.intValue.map(String.init) })
+        case .job:
+            let job = cache.get(Job.self, namespace: ns, name: target)
+            if conditions["absent"] == .bool(true) { return job == nil ? nil : "job \(target) still exists" }
+            guard let job else { return "job \(ns)/\(target) does not exist" }
+            let conditionsTrue = (job.status?.conditions ?? []).filter { $0.status == "True" }.map(\.type)
+            if let c = conditions["condition"]?.stringValue, !conditionsTrue.contains(c) {
+                return "job \(target) has conditions \(conditionsTrue), expected \(c)"
+            }
+            return want("succeeded", Int64(job.status?.succeeded ?? 0), \.intValue)
+                ?? want("failed", Int64(job.status?.failed ?? 0), \.intValue)
+                ?? want("active", Int64(job.status?.active ?? 0), \.intValue)
+        case .cronjob:
+            guard let cj = cache.get(CronJob.self, namespace: ns, name: target), let uid = cj.metadata.uid else { return "cronjob \(ns)/\(target) does not exist" }
+            let jobs = cache.list(Job.self, namespace: ns).filter { $0.metadata.controllerReference?.uid == uid }.count
+            return want("active", Int64(cj.status?.active?.count ?? 0), \.intValue) ?? want("jobs", Int64(jobs), \.intValue)
         case .decisions:
             var count = 0
             var messages: [String] = []

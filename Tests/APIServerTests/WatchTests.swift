@@ -98,7 +98,7 @@ import TestSupport
         let groups = apps["items"]?.arrayValue ?? []
         #expect(groups.map { "\($0["metadata"]?["name"]?.stringValue ?? "")/\($0["versions"]?.arrayValue?.first?["version"]?.stringValue ?? "")" } == [
             "apps/v1", "autoscaling/v2", "batch/v1", "coordination.k8s.io/v1", "discovery.k8s.io/v1", "networking.k8s.io/v1",
-            "policy/v1", "scheduling.k8s.io/v1", "storage.k8s.io/v1",
+            "policy/v1", "scheduling.k8s.io/v1", "storage.k8s.io/v1", "authorization.k8s.io/v1",
         ])
         let group = try #require(groups.first)
         let deployments = group["versions"]?.arrayValue?.first?["resources"]?.arrayValue?.first { $0["resource"] == "deployments" }

@@ -29,6 +29,33 @@ import TestSupport
             let pods = try cluster.kubectl(["get", "pods", "-l", "tier in (frontend,backend)", "--no-headers"]).stdout
             return pods.split(separator: "\n").count == 4 && pods.split(separator: "\n").allSatisfy { $0.contains("Running") && $0.contains("1/1") }
         }
+        // The DaemonSet runs on every node, the Job runs to completion.
+        _ = try cluster.eventually(60, "a fluentd pod on each of the 3 nodes") {
+            let nodes = try cluster.kubectl(["get", "pods", "-n", "kube-system", "-l", "name=fluentd-elasticsearch",
+                                             "--field-selector=status.phase=Running", "-o", "jsonpath={.items[*].spec.nodeName}"]).stdout
+            return Set(nodes.split(separator: " ")) == ["node-1", "node-2", "node-3"]
+        }
+        _ = try cluster.eventually(60, "job pi Complete") {
+            try cluster.kubectl(["get", "job", "pi", "-o", "jsonpath={.status.succeeded}"]).stdout == "1"
+        }
+        #expect(try cluster.kubectl(["get", "jobs"]).stdout.contains("Complete"))
+        // The StatefulSet comes up web-0, web-1, web-2 in order, each with its own bound claim; a
+        // deleted pod comes back under its name with the same claim.
+        _ = try cluster.eventually(90, "web-0, web-1 and web-2 Running with bound claims") {
+            let ready = try cluster.kubectl(["get", "statefulset", "web", "-o", "jsonpath={.status.readyReplicas}"]).stdout
+            let claims = try cluster.kubectl(["get", "pvc", "-o", "jsonpath={.items[*].status.phase}"]).stdout
+            return ready == "3" && claims == "Bound Bound Bound"
+        }
+        let created = try runKJ(["events", "--kind", "pod", "--type", "Created", "--actor", "statefulset", "-o", "json", "--journal", cluster.journal])
+        let order = (try JSONSerialization.jsonObject(with: Data(created.stdout.utf8)) as? [[String: Any]] ?? []).compactMap { $0["object"] as? String }
+        #expect(order == ["Pod/default/web-0", "Pod/default/web-1", "Pod/default/web-2"], "\(order)")
+        let claim = try cluster.kubectl(["get", "pvc", "www-web-1", "-o", "jsonpath={.metadata.uid} {.spec.volumeName}"]).stdout
+        #expect(try cluster.kubectl(["delete", "pod", "web-1"]).status == 0)
+        _ = try cluster.eventually(90, "web-1 back and Ready") {
+            try cluster.kubectl(["get", "pod", "web-1", "-o", "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}"]).stdout == "True"
+        }
+        #expect(try cluster.kubectl(["get", "pvc", "www-web-1", "-o", "jsonpath={.metadata.uid} {.spec.volumeName}"]).stdout == claim)
+        #expect(try cluster.kubectl(["get", "pod", "web-1", "-o", "jsonpath={.spec.volumes[?(@.name==\"www\")].persistentVolumeClaim.claimName}"]).stdout == "www-web-1")
         // Services get a ClusterIP (and a node port) and EndpointSlices, which kubectl describe reads.
         let services = try cluster.kubectl(["get", "service", "frontend", "-o", "jsonpath={.spec.clusterIP} {.spec.ports[0].nodePort}"]).stdout
         let parts = services.split(separator: " ")
@@ -55,6 +82,20 @@ import TestSupport
         }
         #expect(try cluster.kubectl(["get", "storageclass"]).stdout.contains("standard (default)"))
 
+        // team-a's LimitRange gives pods their defaults (500m of CPU as the limit), and its quota
+        // (4 CPUs of limits) holds a Deployment of 12 to 8: the ReplicaSet's further creates are
+        // refused with the quota's message.
+        #expect(try cluster.kubectl(["create", "deployment", "busy", "-n", "team-a", "--image=nginx", "--replicas=12"]).status == 0)
+        _ = try cluster.eventually(60, "8 pods in team-a and a FailedCreate for the quota") {
+            let pods = try cluster.kubectl(["get", "pods", "-n", "team-a", "--no-headers"]).stdout.split(separator: "\n").count
+            let events = try cluster.kubectl(["get", "events", "-n", "team-a", "--field-selector", "reason=FailedCreate"]).stdout
+            return pods == 8 && events.contains("exceeded quota: compute, requested: limits.cpu=500m, used: limits.cpu=4, limited: limits.cpu=4")
+        }
+        let defaults = try cluster.kubectl(["get", "pods", "-n", "team-a", "-o", "jsonpath={.items[0].spec.containers[0].resources.requests.cpu} {.items[0].metadata.annotations.kubernetes\\.io/limit-ranger}"]).stdout
+        #expect(defaults.hasPrefix("100m LimitRanger plugin set: cpu, memory request for container nginx; cpu, memory limit for container nginx"), "\(defaults)")
+        _ = try cluster.eventually(30, "the quota's status counts them") {
+            try cluster.kubectl(["get", "resourcequota", "compute", "-n", "team-a", "-o", "jsonpath={.status.used.pods} {.status.used.requests\\.cpu}"]).stdout == "8 800m"
+        }
         // Every namespace gets its default ServiceAccount, and pods run as it.
         _ = try cluster.eventually(30, "team-a's default account") {
             try cluster.kubectl(["get", "serviceaccount", "default", "-n", "team-a"]).status == 0
@@ -73,6 +114,21 @@ import TestSupport
             let r = try runKJ(command + ["--journal", cluster.journal])
             #expect(r.status == 0, "\(command): \(r.stderr)")
             #expect(!r.stdout.contains(secretValue) && !r.stdout.contains(encoded), "kj \(command.joined(separator: " ")) shows the secret: \(r.stdout)")
+        }
+        // Every kind survives an export and an import: the same objects, read from the copy.
+        let exported = cluster.directory.sub("export.ndjson"), copy = cluster.directory.sub("copy")
+        #expect(try runKJ(["journal", "export", "--journal", cluster.journal, "--file", exported]).status == 0)
+        let imported = try runKJ(["journal", "import", "--journal", copy, "--file", exported])
+        #expect(imported.status == 0, "\(imported.stderr)")
+        let head = try runKJ(["journal", "stat", "--journal", copy, "-o", "json"]).stdout
+        let revision = try #require((try JSONSerialization.jsonObject(with: Data(head.utf8)) as? [String: Any])?["headRevision"] as? Int)
+        for kind in ["configmaps", "secrets", "serviceaccounts", "statefulsets", "daemonsets", "jobs", "cronjobs", "persistentvolumeclaims",
+                     "persistentvolumes", "storageclasses", "endpointslices", "ingresses", "ingressclasses", "hpa", "pdb", "limitranges",
+                     "resourcequotas", "leases"] {
+            let at = ["--at", String(revision)]
+            let original = try runKJ(["get", kind, "-A", "-o", "json", "--journal", cluster.journal] + at)
+            let again = try runKJ(["get", kind, "-A", "-o", "json", "--journal", copy] + at)
+            #expect(original.status == 0 && original.stdout == again.stdout, "\(kind) differs after export and import: \(again.stderr)")
         }
         let described = try runKJ(["describe", "secret", "redis-auth", "--journal", cluster.journal]).stdout
         #expect(described.contains("password:  28 bytes"), "\(described)")
@@ -175,5 +231,19 @@ import TestSupport
         let why = try cluster.kj(["why", "pod/\(replacement)"])
         #expect(why.stdout.contains("poddisruptionbudget web: 0 disruption(s) allowed, evicting web-"), "\(why.stdout)")
         #expect(why.stdout.contains("DeletionStarted"))
+    }
+
+    /// `kubectl auth can-i` (a SelfSubjectAccessReview, sent as protobuf) answers from this
+    /// server's authorisation: viewers may read and nothing else.
+    @Test(.timeLimit(.minutes(1)))
+    func authCanIAnswersFromOurAuthorisation() throws {
+        let cluster = try ServedCluster(withViewer: true)
+        let admin = try cluster.kubectl(["auth", "can-i", "delete", "deployments", "-n", "kube-system", "--token", cluster.adminToken])
+        #expect(admin.status == 0 && admin.stdout == "yes\n", "\(admin.stdout)\(admin.stderr)")
+        let viewerWrite = try cluster.kubectl(["auth", "can-i", "create", "pods", "--token", cluster.viewerToken])
+        #expect(viewerWrite.status == 1 && viewerWrite.stdout == "no - kubejournal: members of kubejournal:viewers may only get, list and watch\n",
+                "\(viewerWrite.stdout)\(viewerWrite.stderr)")
+        let viewerRead = try cluster.kubectl(["auth", "can-i", "list", "pods", "--token", cluster.viewerToken])
+        #expect(viewerRead.status == 0 && viewerRead.stdout == "yes\n", "\(viewerRead.stdout)\(viewerRead.stderr)")
     }
 }

@@ -105,3 +105,40 @@ import Testing
         #expect(Redaction.redact(configMap, kind: "ConfigMap") == configMap)
     }
 }
+
+/// CronJob schedules as robfig/cron's standard parser reads them.
+@Suite struct CronScheduleTests {
+    let utc = TimeZone(identifier: "UTC")!
+
+    func next(_ spec: String, after: String, in zone: TimeZone? = nil) throws -> String? {
+        let schedule = try CronSchedule(parsing: spec)
+        let date = try #require(ResourceTable.parseTime(after))
+        return schedule.next(after: date, in: zone ?? utc).map { $0.formatted(.iso8601) }
+    }
+
+    @Test func theNextTimeFollowsEveryFieldAndTheDayRule() throws {
+        #expect(try next("* * * * *", after: "2026-01-01T10:00:05Z") == "2026-01-01T10:01:00Z")
+        #expect(try next("*/15 * * * *", after: "2026-01-01T10:16:00Z") == "2026-01-01T10:30:00Z")
+        #expect(try next("0 9-17/4 * * MON-FRI", after: "2026-01-02T17:30:00Z") == "2026-01-05T09:00:00Z")  // Friday evening → Monday
+        #expect(try next("@monthly", after: "2026-01-31T12:00:00Z") == "2026-02-01T00:00:00Z")
+        #expect(try next("0 0 29 2 *", after: "2026-03-01T00:00:00Z") == "2028-02-29T00:00:00Z")
+        // Both day fields restricted: either matches (the 13th, or any Friday).
+        #expect(try next("0 0 13 * 5", after: "2026-01-01T00:00:00Z") == "2026-01-02T00:00:00Z")
+        #expect(try next("0 0 13 * *", after: "2026-01-01T00:00:00Z") == "2026-01-13T00:00:00Z")
+        #expect(try next("0 0 * * 7", after: "2026-01-01T00:00:00Z") == "2026-01-04T00:00:00Z")  // 7 is Sunday
+        #expect(try next("30 2 31 2 *", after: "2026-01-01T00:00:00Z") == nil)
+        // In a time zone: 09:00 in New York is 14:00 UTC in winter.
+        #expect(try next("0 9 * * *", after: "2026-01-01T00:00:00Z", in: TimeZone(identifier: "America/New_York")) == "2026-01-01T14:00:00Z")
+    }
+
+    @Test func badSchedulesSayWhy() {
+        #expect(throws: CronSchedule.ParseError.self) { try CronSchedule(parsing: "* * *") }
+        #expect((try? CronSchedule(parsing: "61 * * * *")) == nil)
+        #expect((try? CronSchedule(parsing: "@often")) == nil)
+        do { _ = try CronSchedule(parsing: "* * *") } catch { #expect(error.description == "expected exactly 5 fields, found 3: [* * *]") }
+        let cron = try? Manifest.objects("apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: c}\nspec: {schedule: \"* * *\", timeZone: Mars/Olympus, jobTemplate: {spec: {template: {spec: {restartPolicy: Never, containers: [{name: c, image: b}]}}}}}")
+        let errors = Validation.validate(Defaults.apply(cron![0])).map(\.description)
+        #expect(errors == ["spec.schedule: Invalid value: \"* * *\": unparseable schedule: expected exactly 5 fields, found 3: [* * *]",
+                           "spec.timeZone: Invalid value: \"Mars/Olympus\": unknown time zone Mars/Olympus"])
+    }
+}

@@ -101,16 +101,17 @@ import TestSupport
     @Test(arguments: SimulatedScenarios.names) func whyFullAgreesForEveryPod(_ scenario: String) throws {
         let path = try SimulatedScenarios.shared.journal(scenario)
         let journal = try SimulatedScenarios.shared.reader(scenario)
-        var pods = Set<String>()
+        var pods = Set<ObjectKey>()
         try journal.read { view in try view.forEach(in: 1...(try view.head().revision)) { e in
-            if e.type == "SchedulingDecided" { pods.insert(e.object.key.name) }
+            if e.type == "SchedulingDecided" { pods.insert(e.object.key) }
             return true
         } }
         #expect(!pods.isEmpty)
-        for pod in pods.sorted() {
-            let explanation = try journal.read { try PodExplanation.explain(namespace: "default", name: pod, full: true, in: $0) }
+        for key in pods.sorted() {
+            let pod = key.name
+            let explanation = try journal.read { try PodExplanation.explain(namespace: key.namespace, name: pod, full: true, in: $0) }
             #expect(explanation.rerun?.agrees == true, "kj why pod/\(pod) --full in \(scenario)")
-            let printed = try runKJ(["why", "pod/\(pod)", "--full", "--journal", path])
+            let printed = try runKJ(["why", "pod/\(pod)", "-n", key.namespace, "--full", "--journal", path])
             #expect(printed.stdout.contains("Re-run on the observed state: agrees"), "\(scenario) \(pod): \(printed.stdout)")
         }
     }
@@ -130,7 +131,7 @@ import TestSupport
 /// Each replay scenario simulated once per test process, into its own temporary journal.
 final class SimulatedScenarios: @unchecked Sendable {
     static let shared = SimulatedScenarios()
-    static let names = ["pod-create", "pod-delete-grace", "node-failure", "unschedulable", "restart-always", "rolling-update", "missing-config"]
+    static let names = ["pod-create", "pod-delete-grace", "node-failure", "unschedulable", "restart-always", "rolling-update", "missing-config", "job-backoff", "cronjob-forbid", "daemonset", "statefulset"]
 
     private let lock = NSLock()
     private let directory = TemporaryDirectory("kj-scenarios")
