@@ -219,7 +219,7 @@ public final class KubeAPI: Sendable {
             let o = try await store.delete(
                 t.kind, namespace: t.namespace, name: name, gracePeriodSeconds: options.gracePeriod,
                 preconditionUID: options.preconditionUID, preconditionResourceVersion: options.preconditionResourceVersion,
-                by: origin, dryRun: options.isDryRun)
+                propagationPolicy: options.policy, by: origin, dryRun: options.isDryRun)
             return try respond(r, t.kind, o, code: 200)
         case ("DELETE", nil, nil):
             _ = try ListOptions(r)
@@ -228,7 +228,7 @@ public final class KubeAPI: Sendable {
             var deleted: [JSONValue] = []
             for o in listed.items {
                 let gone = try await store.delete(t.kind, namespace: o.metadata.namespace, name: o.metadata.name ?? "", gracePeriodSeconds: options.gracePeriod,
-                                                  by: origin, dryRun: options.isDryRun)
+                                                  propagationPolicy: options.policy, by: origin, dryRun: options.isDryRun)
                 deleted.append(try Self.json(gone))
             }
             return .json(200, Self.listDocument(t.kind, deleted, revision: store.signal.head, continueToken: nil))

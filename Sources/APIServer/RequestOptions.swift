@@ -266,6 +266,12 @@ struct DeleteOptions {
 
     var isDryRun: Bool { dryRun.contains("All") }
 
+    /// The propagation asked for: `propagationPolicy`, or the older `orphanDependents`.
+    var policy: Store.PropagationPolicy? {
+        if let p = propagationPolicy { return Store.PropagationPolicy(rawValue: p) }
+        return orphanDependents.map { $0 ? .orphan : .background }
+    }
+
     /// The grace period the Store is asked for: negative means 1 s (kube-apiserver's
     /// `BeforeDelete`), and no more than `maxGracePeriodSeconds`.
     var gracePeriod: Int64? {

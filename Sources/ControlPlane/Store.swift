@@ -416,7 +416,8 @@ public actor Store {
     /// `kube-public` may not be deleted).
     public func delete(
         _ kind: ResourceKind, namespace: String?, name: String, gracePeriodSeconds: Int64? = nil,
-        preconditionUID: String? = nil, preconditionResourceVersion: String? = nil, by origin: Origin, dryRun: Bool = false
+        preconditionUID: String? = nil, preconditionResourceVersion: String? = nil, propagationPolicy: PropagationPolicy? = nil,
+        by origin: Origin, dryRun: Bool = false
     ) async throws(StatusError) -> any Resource {
         try await appendRecordedInputs(unless: dryRun)
         let key = Self.key(kind, namespace, name)
@@ -440,7 +441,41 @@ public actor Store {
             ns.status = NamespaceStatus(phase: "Terminating")
             return try await write(.deletionStarted, ns, old: old, oldRevision: revision, origin, dryRun: dryRun)
         }
+        if let finalizer = propagationPolicy?.finalizer, !(object is Pod) {
+            return try await hold(object, for: finalizer, revision: revision, origin, dryRun: dryRun)
+        }
         return try await deleteObject(object, revision: revision, gracePeriodSeconds: gracePeriodSeconds, origin, dryRun: dryRun)
+    }
+
+    /// Orphan and Foreground: the object stays, Terminating, until the garbage collector has
+    /// released or deleted its dependents and removed `finalizer`.
+    private func hold<R: Resource>(_ object: R, for finalizer: String, revision: UInt64, _ origin: Origin, dryRun: Bool) async throws(StatusError) -> R {
+        var marked = object
+        marked.metadata.finalizers = (marked.metadata.finalizers ?? []).filter { $0 != finalizer } + [finalizer]
+        if marked.metadata.deletionTimestamp == nil {
+            marked.metadata.deletionTimestamp = clock.now().kubernetesTime
+            marked.metadata.deletionGracePeriodSeconds = 0
+        }
+        return try await write(object.metadata.deletionTimestamp == nil ? .deletionStarted : .updated, marked, old: object, oldRevision: revision, origin, dryRun: dryRun)
+    }
+
+    /// What happens to an object's dependents when it is deleted (`DeleteOptions.propagationPolicy`).
+    public enum PropagationPolicy: String, Sendable {
+        /// The object goes at once; the garbage collector deletes its dependents afterwards.
+        case background = "Background"
+        /// The garbage collector deletes the dependents first; the object goes when they have.
+        case foreground = "Foreground"
+        /// The dependents stay, their references to the object removed; then the object goes.
+        case orphan = "Orphan"
+
+        /// The finalizer that holds the object while the garbage collector works.
+        public var finalizer: String? {
+            switch self {
+            case .background: nil
+            case .foreground: "foregroundDeletion"
+            case .orphan: "orphan"
+            }
+        }
     }
 
     private func deleteObject<R: Resource>(_ object: R, revision: UInt64, gracePeriodSeconds: Int64?, _ origin: Origin, dryRun: Bool) async throws(StatusError) -> R {

@@ -97,7 +97,14 @@ public final class GarbageCollector: Reconciler {
     public override func observe(_ event: Event, cache: ObjectCache) {
         guard WriteType(rawValue: event.type) != nil else { return }
         let key = event.object.key
-        if let old = owners[key] { for uid in old { dependents[uid]?.remove(key) } }
+        if let old = owners[key] {
+            for uid in old {
+                dependents[uid]?.remove(key)
+                // An owner waiting for its dependents (Orphan, Foreground) looks again.
+                if let owner = uids[uid], Self.isFinalizing(cache.get(owner)) { markDirty(owner, event.revision) }
+            }
+        }
+        if Self.isFinalizing(cache.get(key)) { markDirty(key, event.revision) }
         if event.type == WriteType.deleted.rawValue {
             uids[event.object.uid] = nil
             owners[key] = nil
@@ -111,7 +118,16 @@ public final class GarbageCollector: Reconciler {
         if !refs.isEmpty, refs.allSatisfy({ uids[$0] == nil }) { markDirty(key, event.revision) }
     }
 
+    /// The finalizers through which an owner's deletion waits for the garbage collector.
+    static let orphanFinalizer = "orphan", foregroundFinalizer = "foregroundDeletion"
+
+    static func isFinalizing(_ o: (any Resource)?) -> Bool {
+        guard let o, o.metadata.deletionTimestamp != nil else { return false }
+        return (o.metadata.finalizers ?? []).contains { $0 == orphanFinalizer || $0 == foregroundFinalizer }
+    }
+
     override func reconcile(_ key: ObjectKey, trigger: UInt64, _ context: ComponentContext) async throws -> Bool {
+        if let owner = context.cache.get(key), Self.isFinalizing(owner) { return try await finalize(owner, trigger: trigger, context) }
         guard let object = context.cache.get(key), object.metadata.deletionTimestamp == nil,
               let refs = object.metadata.ownerReferences, !refs.isEmpty,
               refs.allSatisfy({ uids[$0.uid] == nil }), let kind = ResourceKind(rawValue: key.kind)
@@ -121,6 +137,50 @@ public final class GarbageCollector: Reconciler {
             $0.owners = refs.map { "\($0.kind.lowercased())/\($0.name) (\($0.uid))" }
         }
         _ = try? await context.store.delete(kind, namespace: key.namespace, name: key.name, by: origin)
+        return true
+    }
+
+    /// An owner deleted with `Orphan` (its dependents released: their references to it removed)
+    /// or `Foreground` (its dependents deleted, and waited for); then its finalizer goes, and so
+    /// does it.
+    private func finalize(_ owner: any Resource, trigger: UInt64, _ context: ComponentContext) async throws -> Bool {
+        let uid = owner.metadata.uid ?? ""
+        let orphaning = owner.metadata.finalizers?.contains(Self.orphanFinalizer) == true
+        let finalizer = orphaning ? Self.orphanFinalizer : Self.foregroundFinalizer
+        let dependents = (dependents[uid] ?? []).sorted().compactMap { context.cache.get($0) }
+        let live = dependents.filter { $0.metadata.deletionTimestamp == nil }
+        let name = "\(type(of: owner).kind.lowercased())/\(owner.metadata.name ?? "")"
+        if !orphaning, !live.isEmpty {
+            let origin = try await decide(context, about: owner.objectRef, trigger: trigger, .one("delete-dependents")) {
+                $0.reason = "\(name) is deleted with propagationPolicy Foreground"
+                $0.pods = live.map { "\(type(of: $0).kind.lowercased())/\($0.metadata.name ?? "")" }
+            }
+            for d in live {
+                _ = try? await context.store.delete(ResourceKind(of: type(of: d)), namespace: d.metadata.namespace, name: d.metadata.name ?? "",
+                                                    propagationPolicy: .foreground, by: origin)
+            }
+            return true
+        }
+        // Foreground waits until its dependents are gone (their removal brings it back here).
+        if !orphaning, !dependents.isEmpty { return false }
+        let origin = try await decide(context, about: owner.objectRef, trigger: trigger, .one(orphaning ? "orphan" : "finalize")) {
+            $0.reason = orphaning ? "\(name) is deleted with propagationPolicy Orphan: its dependents stay" : "\(name)'s dependents are gone"
+            if orphaning { $0.pods = dependents.map { "\(type(of: $0).kind.lowercased())/\($0.metadata.name ?? "")" } }
+        }
+        if orphaning {
+            for d in dependents {
+                var released = d
+                released.metadata.ownerReferences = released.metadata.ownerReferences?.filter { $0.uid != uid }
+                if released.metadata.ownerReferences?.isEmpty == true { released.metadata.ownerReferences = nil }
+                released.metadata.resourceVersion = nil
+                _ = try? await context.store.update(released, by: origin)
+            }
+        }
+        var done = owner
+        done.metadata.finalizers = done.metadata.finalizers?.filter { $0 != finalizer }
+        if done.metadata.finalizers?.isEmpty == true { done.metadata.finalizers = nil }
+        done.metadata.resourceVersion = nil
+        _ = try await context.store.update(done, by: origin)
         return true
     }
 }

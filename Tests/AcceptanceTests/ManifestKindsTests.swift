@@ -246,4 +246,36 @@ import TestSupport
         let viewerRead = try cluster.kubectl(["auth", "can-i", "list", "pods", "--token", cluster.viewerToken])
         #expect(viewerRead.status == 0 && viewerRead.stdout == "yes\n", "\(viewerRead.stdout)\(viewerRead.stderr)")
     }
+
+    /// `kubectl delete --cascade=orphan` leaves the dependents, released; `--cascade=foreground`
+    /// keeps the owner Terminating until its dependents (and theirs) are gone.
+    @Test(.timeLimit(.minutes(2)))
+    func orphanAndForegroundDeletion() throws {
+        let cluster = try ServedCluster(nodes: 2)
+        for name in ["kept", "gone"] {
+            #expect(try cluster.kubectl(["create", "deployment", name, "--image=nginx", "--replicas=2"]).status == 0)
+        }
+        _ = try cluster.eventually(60, "4 pods Running") {
+            try cluster.kubectl(["get", "pods", "--field-selector=status.phase=Running", "--no-headers"]).stdout.split(separator: "\n").count == 4
+        }
+        #expect(try cluster.kubectl(["delete", "deployment", "kept", "--cascade=orphan"]).status == 0)
+        _ = try cluster.eventually(30, "the ReplicaSet released") {
+            try cluster.kubectl(["get", "deployment", "kept"]).status != 0
+                && (try cluster.kubectl(["get", "rs", "-l", "app=kept", "-o", "jsonpath={.items[*].metadata.ownerReferences}"]).stdout.isEmpty)
+        }
+        #expect(try cluster.kubectl(["get", "pods", "-l", "app=kept", "--no-headers"]).stdout.split(separator: "\n").count == 2)
+
+        #expect(try cluster.kubectl(["delete", "deployment", "gone", "--cascade=foreground", "--wait=false"]).status == 0)
+        let held = try cluster.kubectl(["get", "deployment", "gone", "-o", "jsonpath={.metadata.finalizers}"])
+        #expect(held.status != 0 || held.stdout.contains("foregroundDeletion"), "\(held.stdout)")
+        _ = try cluster.eventually(60, "the Deployment, its ReplicaSet and pods gone") {
+            try cluster.kubectl(["get", "deployment", "gone"]).status != 0
+                && (try cluster.kubectl(["get", "pods", "-l", "app=gone", "--no-headers"]).stdout.isEmpty)
+        }
+        // The owner went last: after every pod of its ReplicaSet.
+        let removed = try cluster.kj(["events", "--type", "Deleted", "-o", "json"]).stdout
+        let order = (try JSONSerialization.jsonObject(with: Data(removed.utf8)) as? [[String: Any]] ?? []).compactMap { $0["object"] as? String }
+            .filter { $0.contains("/gone") }
+        #expect(order.last == "Deployment/default/gone" && order.dropLast().last?.hasPrefix("ReplicaSet/default/gone-") == true, "\(order)")
+    }
 }
