@@ -47,7 +47,8 @@ public struct SchedulerReplay {
     /// The cluster as the scheduler sees it at `revision` (nodes with their non-terminal pods,
     /// namespaces' labels, Services' and ReplicaSets' selectors), and the state it came from.
     public static func cluster(in view: JournalView, at revision: UInt64) throws -> (ClusterSnapshot, ClusterState) {
-        let state = try Projection.state(in: view, at: revision, only: [.node, .pod, .namespace, .service, .replicaSet])
+        let state = try Projection.state(in: view, at: revision, only: [.node, .pod, .namespace, .service, .replicaSet, .persistentVolumeClaim,
+                                                                         .persistentVolume, .storageClass])
         var infos: [String: NodeInfo] = [:]
         for n in state.list(.node) {
             if let node = try n.decode(in: view) as? Node { infos[node.metadata.name ?? ""] = NodeInfo(node) }
@@ -76,8 +77,14 @@ public struct SchedulerReplay {
                 workloads.setReplicaSet(namespace: r.key.namespace, name: r.key.name, selector: LabelSelectorExpression(rs.spec.selector))
             }
         }
+        var volumes = VolumeFacts()
+        for c in state.list(.persistentVolumeClaim) {
+            volumes.set(claim: try c.decode(in: view) as? PersistentVolumeClaim, namespace: c.key.namespace, name: c.key.name)
+        }
+        for v in state.list(.persistentVolume) { volumes.set(volume: try v.decode(in: view) as? PersistentVolume, name: v.key.name) }
+        for s in state.list(.storageClass) { volumes.set(storageClass: try s.decode(in: view) as? StorageClass, name: s.key.name) }
         let cluster = ClusterSnapshot(nodes: infos.values.sorted { $0.name < $1.name }, namespaceLabels: namespaceLabels, workloads: workloads,
-                                      nominated: nominated)
+                                      nominated: nominated, volumes: volumes)
         return (cluster, state)
     }
 

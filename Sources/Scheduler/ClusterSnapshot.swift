@@ -11,13 +11,15 @@ public struct ClusterSnapshot {
     /// Pods nominated to a node by preemption and not bound yet, by node: what they will take is
     /// held for them against pods of no higher priority.
     public var nominated: [String: [PodInfo]]
+    /// Claims, volumes and classes, for VolumeBinding.
+    public var volumes: VolumeFacts
     /// The nodes' topology domains, numbered (valid for these nodes and their labels).
     let topology: TopologyIndexes
     /// Which nodes hold pods with each label, when the caller keeps one for these nodes.
     var labels: LabelIndex?
 
     public init(nodes: [NodeInfo], imageNodes: [String: Int]? = nil, namespaceLabels: [String: [String: String]] = [:],
-                workloads: WorkloadSelectors = WorkloadSelectors(), nominated: [String: [PodInfo]] = [:],
+                workloads: WorkloadSelectors = WorkloadSelectors(), nominated: [String: [PodInfo]] = [:], volumes: VolumeFacts = VolumeFacts(),
                 topology: TopologyIndexes = TopologyIndexes(), labels: LabelIndex? = nil) {
         self.nodes = nodes
         for (i, n) in nodes.enumerated() where n.position != i { n.position = i }
@@ -27,6 +29,7 @@ public struct ClusterSnapshot {
         self.namespaceLabels = namespaceLabels
         self.workloads = workloads
         self.nominated = nominated
+        self.volumes = volumes
     }
 
     /// `node` with the pods nominated to it that `pod` must leave room for (priority at least its

@@ -19,7 +19,7 @@ public enum SchedulerConfiguration {
     /// The default plugins kube-scheduler has that act on what kj does not model (volumes, scheduling
     /// gates, the queue's sort, binding): they may be named, enabled or disabled, and change nothing.
     static let inertPlugins: Set<String> = ["PrioritySort", "SchedulingGates", "DefaultBinder", "VolumeRestrictions",
-                                            "NodeVolumeLimits", "VolumeBinding", "VolumeZone"]
+                                            "NodeVolumeLimits", "VolumeZone"]
 
     /// The profiles a YAML or JSON `KubeSchedulerConfiguration` describes.
     public static func profiles(yaml text: String) throws(SchedulerConfigurationError) -> [ProfileConfiguration] {

@@ -8,6 +8,7 @@ public enum PluginName {
     public static let nodeAffinity = "NodeAffinity"
     public static let nodePorts = "NodePorts"
     public static let nodeResourcesFit = "NodeResourcesFit"
+    public static let volumeBinding = "VolumeBinding"
     public static let podTopologySpread = "PodTopologySpread"
     public static let interPodAffinity = "InterPodAffinity"
     public static let nodeResourcesBalancedAllocation = "NodeResourcesBalancedAllocation"

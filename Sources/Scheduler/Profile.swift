@@ -34,7 +34,8 @@ public struct ProfileConfiguration: Sendable, Equatable, Codable {
         ProfileConfiguration(
             schedulerName: schedulerName,
             filters: [PluginName.nodeUnschedulable, PluginName.nodeName, PluginName.taintToleration, PluginName.nodeAffinity,
-                      PluginName.nodePorts, PluginName.nodeResourcesFit, PluginName.podTopologySpread, PluginName.interPodAffinity],
+                      PluginName.nodePorts, PluginName.nodeResourcesFit, PluginName.volumeBinding, PluginName.podTopologySpread,
+                      PluginName.interPodAffinity],
             scores: [.init(name: PluginName.taintToleration, weight: 3), .init(name: PluginName.nodeAffinity, weight: 2),
                      .init(name: PluginName.nodeResourcesFit, weight: 1), .init(name: PluginName.podTopologySpread, weight: 2),
                      .init(name: PluginName.interPodAffinity, weight: 2), .init(name: PluginName.nodeResourcesBalancedAllocation, weight: 1),
@@ -90,6 +91,7 @@ public struct SchedulerProfile: Sendable {
             case PluginName.nodeAffinity: NodeAffinityPlugin()
             case PluginName.nodePorts: NodePortsPlugin()
             case PluginName.nodeResourcesFit: fit
+            case PluginName.volumeBinding: VolumeBindingPlugin()
             case PluginName.podTopologySpread: spread
             case PluginName.interPodAffinity: interPod
             default: nil
@@ -113,7 +115,8 @@ public struct SchedulerProfile: Sendable {
 
     /// The plugins that can filter, and that can score, by name.
     public static let filterPlugins: Set<String> = [PluginName.nodeUnschedulable, PluginName.nodeName, PluginName.taintToleration, PluginName.nodeAffinity,
-                                                    PluginName.nodePorts, PluginName.nodeResourcesFit, PluginName.podTopologySpread, PluginName.interPodAffinity]
+                                                    PluginName.nodePorts, PluginName.nodeResourcesFit, PluginName.volumeBinding,
+                                                    PluginName.podTopologySpread, PluginName.interPodAffinity]
     public static let scorePlugins: Set<String> = [PluginName.taintToleration, PluginName.nodeAffinity, PluginName.nodeResourcesFit, PluginName.podTopologySpread,
                                                    PluginName.interPodAffinity, PluginName.nodeResourcesBalancedAllocation, PluginName.imageLocality]
     public static let postFilterPlugins: Set<String> = [PluginName.defaultPreemption]

@@ -59,6 +59,8 @@ public final class SchedulerComponent: Component {
     private var nominated: [ObjectKey: (node: String, pod: PodInfo)] = [:]
     /// Pods waiting after an attempt that need other pods (required pod affinity).
     private var waitingForPods = Set<ObjectKey>()
+    /// Claims, volumes and classes, for VolumeBinding.
+    private var volumes = VolumeFacts()
     /// Profiles whose configuration the journal does not hold yet (written before any decision).
     private var unrecorded: [ProfileConfiguration] = []
     private var queued: [ObjectKey: Queued] = [:]
@@ -100,6 +102,14 @@ public final class SchedulerComponent: Component {
         case ReplicaSet.kind:
             workloads.setReplicaSet(namespace: key.namespace, name: key.name,
                                     selector: cache.get(ReplicaSet.self, namespace: key.namespace, name: key.name).map { LabelSelectorExpression($0.spec.selector) })
+        case PersistentVolumeClaim.kind:
+            if volumes.set(claim: cache.get(PersistentVolumeClaim.self, namespace: key.namespace, name: key.name), namespace: key.namespace, name: key.name) {
+                clusterChanged(at: event.revision)
+            }
+        case PersistentVolume.kind:
+            if volumes.set(volume: cache.get(PersistentVolume.self, name: key.name), name: key.name) { clusterChanged(at: event.revision) }
+        case StorageClass.kind:
+            if volumes.set(storageClass: cache.get(StorageClass.self, name: key.name), name: key.name) { clusterChanged(at: event.revision) }
         default: break
         }
     }
@@ -297,7 +307,7 @@ public final class SchedulerComponent: Component {
         var reserved: [String: [PodInfo]] = [:]
         for key in nominated.keys.sorted() { let n = nominated[key]!; reserved[n.node, default: []].append(n.pod) }
         let cluster = ClusterSnapshot(nodes: nodes, imageNodes: imageNodes, namespaceLabels: namespaceLabels, workloads: workloads, nominated: reserved,
-                                      topology: topology, labels: labelIndex)
+                                      volumes: volumes, topology: topology, labels: labelIndex)
         let result = SchedulingAlgorithm.run(pod: pod, cluster: cluster, profile: profile, seed: seed, startIndex: startIndex % max(1, nodes.count))
         startIndex = (startIndex + result.searched) % max(1, nodes.count)
         let decision = try await context.decide(result.decision(pod: pod, attempt: attempt), by: Self.actor, about: pod.objectRef, trigger: queuedPod.trigger)

@@ -131,7 +131,7 @@ import TestSupport
 /// Each replay scenario simulated once per test process, into its own temporary journal.
 final class SimulatedScenarios: @unchecked Sendable {
     static let shared = SimulatedScenarios()
-    static let names = ["pod-create", "pod-delete-grace", "node-failure", "unschedulable", "restart-always", "rolling-update", "missing-config", "job-backoff", "cronjob-forbid", "daemonset", "statefulset"]
+    static let names = ["pod-create", "pod-delete-grace", "node-failure", "unschedulable", "restart-always", "rolling-update", "missing-config", "job-backoff", "cronjob-forbid", "daemonset", "statefulset", "volume-binding"]
 
     private let lock = NSLock()
     private let directory = TemporaryDirectory("kj-scenarios")

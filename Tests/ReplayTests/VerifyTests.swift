@@ -27,7 +27,7 @@ func verify(_ path: String, from: UInt64 = 1, to: UInt64? = nil) async throws ->
     return try await ReplayVerifier(recording: recording, scratch: journal, from: from, to: to).run()
 }
 
-let scenarioFiles = ["pod-create.yaml", "restart-always.yaml", "node-failure.yaml", "pod-delete-grace.yaml", "unschedulable.yaml", "rolling-update.yaml", "preemption.yaml", "missing-config.yaml", "job-backoff.yaml", "cronjob-forbid.yaml", "daemonset.yaml", "statefulset.yaml"]
+let scenarioFiles = ["pod-create.yaml", "restart-always.yaml", "node-failure.yaml", "pod-delete-grace.yaml", "unschedulable.yaml", "rolling-update.yaml", "preemption.yaml", "missing-config.yaml", "job-backoff.yaml", "cronjob-forbid.yaml", "daemonset.yaml", "statefulset.yaml", "volume-binding.yaml"]
 
 @Suite struct VerifyTests {
     @Test(arguments: scenarioFiles)
