@@ -29,7 +29,8 @@ public struct OpenAPISchemas {
             properties["apiVersion"] = ["type": "string", "description": "APIVersion defines the versioned schema of this representation of an object."]
             properties["kind"] = ["type": "string", "description": "Kind is a string value representing the REST resource this object represents."]
             for (member, text) in Self.topLevelDescriptions {
-                guard var p = properties[member] else { continue }
+                guard let property = properties[member] else { continue }
+                var p: JSONValue = property["$ref"] != nil ? ["allOf": [property]] : property
                 p["description"] = .string(text)
                 properties[member] = p
             }
@@ -96,7 +97,7 @@ public struct OpenAPISchemas {
                 let name = Self.componentName(T.self)
                 let members = Members()
                 let value = try T(from: StandIn(builder: self, members: members))
-                if components[name] == nil { components[name] = members.schema }
+                if components[name] == nil { components[name] = members.schema(describing: String(describing: T.self)) }
                 return (reference(name), value)
             }
         }
@@ -106,7 +107,7 @@ public struct OpenAPISchemas {
             func walk<R: Resource>(_ t: R.Type) -> JSONValue {
                 let members = Members()
                 _ = try? R(from: StandIn(builder: self, members: members))
-                return members.schema
+                return members.schema(describing: String(describing: R.self))
             }
             return walk(type)
         }
@@ -130,8 +131,18 @@ public struct OpenAPISchemas {
             properties[key] = schema
         }
 
-        var schema: JSONValue {
-            var s: JSONValue = ["type": "object", "properties": .object(properties)]
+        /// The struct's schema, its members described where `FieldDescriptions` has words for
+        /// `typeName.member` (a reference is wrapped in `allOf`, as kube-apiserver writes it, so the
+        /// description sits beside it).
+        func schema(describing typeName: String) -> JSONValue {
+            var described = properties
+            for (key, property) in properties {
+                guard let text = FieldDescriptions.text["\(typeName).\(key)"] else { continue }
+                var p: JSONValue = property["$ref"] != nil ? ["allOf": [property]] : property
+                p["description"] = .string(text)
+                described[key] = p
+            }
+            var s: JSONValue = ["type": "object", "properties": .object(described)]
             let required = order.filter { !optional.contains($0) }
             if !required.isEmpty { s["required"] = .array(required.map { .string($0) }) }
             return s

@@ -167,6 +167,7 @@ import TestSupport
         #expect(containers.status == 0, "\(containers.stderr)")
         #expect(containers.stdout.contains("FIELD: containers <[]Container>"), "\(containers.stdout)")
         #expect(containers.stdout.range(of: #"env\s+<\[\]EnvVar>"#, options: .regularExpression) != nil, "\(containers.stdout)")
+        #expect(containers.stdout.contains("The container image."), "\(containers.stdout)")
         let recursive = try cluster.kubectl(["explain", "deployment", "--recursive"])
         #expect(recursive.status == 0, "\(recursive.stderr)")
         for field in ["replicas", "template", "containers", "secretKeyRef", "maxSurge"] {
