@@ -50,6 +50,8 @@ public struct KubeletDecision: DecisionData, Equatable {
         public static let register: Action = "register", reRegister: Action = "re-register"
         /// The pod's containers start (pulling the image first if needed).
         public static let start: Action = "start"
+        /// What the pod waited for (a ConfigMap, Secret or claim) appeared: its start goes on.
+        public static let proceed: Action = "proceed"
         /// A container exited and restartPolicy restarts it after a CrashLoopBackOff delay.
         public static let backoff: Action = "backoff"
         public static let restart: Action = "restart"
@@ -86,6 +88,8 @@ public struct KubeletDecision: DecisionData, Equatable {
     public var ignored: Bool?
     /// SIGKILL: seconds since termination began.
     public var afterSeconds: Double?
+    /// proceed: the object the pod waited for (`ConfigMap default/app-config`).
+    public var waitedFor: String?
 
     public init(_ action: Action, node: String? = nil) {
         self.action = action

@@ -408,7 +408,7 @@ public final class KubeletFleet: Component {
                 run.due = now.adding(microseconds: Self.configRetry)
                 return
             }
-            run.waitingFor = nil
+            try await proceed(&run, &w)
             run.stage = .running
             run.startedAt = now
             run.ready = b.readyAfterSeconds == 0
@@ -445,7 +445,7 @@ public final class KubeletFleet: Component {
     /// appears.
     private func mounted(_ run: inout PodRun, _ w: inout PodWriter) async throws -> Bool {
         guard let missing = PodConfiguration(pod: w.pod, cache: w.ctx.cache).unmountable else {
-            run.waitingFor = nil
+            try await proceed(&run, &w)
             return true
         }
         run.mountFailures += 1
@@ -454,6 +454,17 @@ public final class KubeletFleet: Component {
         try await w.event("FailedMount", missing.message, run.cause, type: "Warning")
         run.due = w.ctx.now.adding(microseconds: min(Self.maxMountBackoff, Self.initialMountBackoff << Int64(min(run.mountFailures - 1, 20))))
         return false
+    }
+
+    /// What the pod waited for is there now: a `proceed` decision, triggered by what woke the
+    /// kubelet (the object's creation, when it came), which the writes that follow carry out — so
+    /// `kj why` leads from the pod's start back to the ConfigMap, Secret or claim it waited for.
+    private func proceed(_ run: inout PodRun, _ w: inout PodWriter) async throws {
+        guard let waited = run.waitingFor else { return }
+        run.waitingFor = nil
+        run.cause = try await w.decide(.proceed) {
+            $0.waitedFor = "\(waited.kind) \(waited.namespace)/\(waited.name)"
+        }
     }
 
     /// The image: already on the node (start soon), or pulled first.

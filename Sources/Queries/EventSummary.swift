@@ -91,6 +91,7 @@ public enum EventSummary {
             return "start \(containers) on \(node)" + (k.imagePresent == false ? " (pull the image first)" : " (image present)")
         case .backoff:
             return "container exited with code \(k.exitCode ?? 0): CrashLoopBackOff, restart in \(k.backoffSeconds ?? 0)s"
+        case .proceed: return "\(k.waitedFor ?? "what the pod waited for") is there: go on starting the pod"
         case .restart: return "restart the container"
         case .completed: return "container completed"
         case .terminate:
