@@ -87,9 +87,10 @@ public final class KubeAPI: Sendable {
             if group == "authorization.k8s.io" {
                 if segments.count == 2 { return .json(200, Discovery.group(group, version: "v1")) }
                 if segments.count == 3, segments[2] == "v1" { return .json(200, AccessReview.resourceList) }
-                guard segments.count == 4, segments[2] == "v1", segments[3] == AccessReview.plural else { break }
+                guard segments.count == 4, segments[2] == "v1", [AccessReview.plural, AccessReview.rulesPlural].contains(segments[3]) else { break }
                 guard r.method == "POST" else { throw StatusError(.methodNotAllowed, "the server does not allow this method on the requested resource") }
-                return .json(201, try AccessReview.answer(try Self.body(r), for: r.user!))
+                let body = try Self.body(r)
+                return .json(201, segments[3] == AccessReview.plural ? try AccessReview.answer(body, for: r.user!) : AccessReview.rules(body, for: r.user!))
             }
             guard let version = Discovery.version(of: group) else { break }
             if segments.count == 2 { return .json(200, Discovery.group(group, version: version)) }

@@ -24,9 +24,13 @@ enum KubeMessages {
         "policy/v1 Eviction": eviction, "policy/v1beta1 Eviction": eviction,
         "policy/v1 PodDisruptionBudget": podDisruptionBudget, "v1 ResourceQuota": resourceQuota,
         "authorization.k8s.io/v1 SelfSubjectAccessReview": selfSubjectAccessReview,
+        "authorization.k8s.io/v1 SelfSubjectRulesReview": ProtoMessage("SelfSubjectRulesReview", [
+            1: .message("metadata", objectMeta),
+            2: .message("spec", ProtoMessage("SelfSubjectRulesReviewSpec", [1: .string("namespace")])),
+        ]),
     ]
 
-    /// What `kubectl auth can-i` sends.
+    /// What `kubectl auth can-i` sends (`--list` sends a SelfSubjectRulesReview).
     static let selfSubjectAccessReview = ProtoMessage("SelfSubjectAccessReview", [
         1: .message("metadata", objectMeta),
         2: .message("spec", ProtoMessage("SelfSubjectAccessReviewSpec", [

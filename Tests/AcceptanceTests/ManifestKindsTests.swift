@@ -234,8 +234,9 @@ import TestSupport
         #expect(why.stdout.contains("DeletionStarted"))
     }
 
-    /// `kubectl auth can-i` (a SelfSubjectAccessReview, sent as protobuf) answers from this
-    /// server's authorisation: viewers may read and nothing else.
+    /// `kubectl auth can-i` (a SelfSubjectAccessReview, sent as protobuf) and `--list` (a
+    /// SelfSubjectRulesReview) answer from this server's authorisation: viewers may read and
+    /// nothing else.
     @Test(.timeLimit(.minutes(1)))
     func authCanIAnswersFromOurAuthorisation() throws {
         let cluster = try ServedCluster(withViewer: true)
@@ -246,6 +247,9 @@ import TestSupport
                 "\(viewerWrite.stdout)\(viewerWrite.stderr)")
         let viewerRead = try cluster.kubectl(["auth", "can-i", "list", "pods", "--token", cluster.viewerToken])
         #expect(viewerRead.status == 0 && viewerRead.stdout == "yes\n", "\(viewerRead.stdout)\(viewerRead.stderr)")
+        // --list: a SelfSubjectRulesReview.
+        let rules = try cluster.kubectl(["auth", "can-i", "--list", "--token", cluster.viewerToken])
+        #expect(rules.status == 0 && rules.stdout.contains("*.*") && rules.stdout.contains("[get list watch]"), "\(rules.stdout)\(rules.stderr)")
     }
 
     /// `kubectl delete --cascade=orphan` leaves the dependents, released; `--cascade=foreground`
