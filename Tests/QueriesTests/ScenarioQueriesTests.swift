@@ -134,7 +134,14 @@ final class SimulatedScenarios: @unchecked Sendable {
     static let names = ["pod-create", "pod-delete-grace", "node-failure", "unschedulable", "restart-always", "rolling-update", "missing-config", "job-backoff", "cronjob-forbid", "daemonset", "statefulset", "volume-binding"]
 
     private let lock = NSLock()
-    private let directory = TemporaryDirectory("kj-scenarios")
+    /// Where the journals are. A static instance is never deinitialised, so the directory is
+    /// removed when the test process exits (else every run would leave its journals behind).
+    private static let root = TemporaryDirectory("kj-scenarios")
+    private var directory: TemporaryDirectory { Self.root }
+
+    private init() {
+        atexit { try? FileManager.default.removeItem(atPath: SimulatedScenarios.root.path) }
+    }
     private var done: [String: String] = [:]
     private var readers: [String: Journal] = [:]
 
