@@ -31,9 +31,7 @@ public final class EndpointSliceController: Reconciler {
             if let owner = sliceOwners[key] { markDirty(owner, event.revision) }
             if event.type == WriteType.deleted.rawValue { sliceOwners[key] = nil }
         case Pod.kind:
-            for svc in cache.list(Service.self, namespace: key.namespace) where svc.spec?.selector?.isEmpty == false {
-                markDirty(svc.objectKey, event.revision)
-            }
+            markSelectingServices(in: key.namespace, cache, event.revision)
         default:
             break
         }

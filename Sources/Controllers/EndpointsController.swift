@@ -13,9 +13,7 @@ public final class EndpointsController: Reconciler {
         case Service.kind, Endpoints.kind:
             markDirty(ObjectKey(kind: Service.kind, namespace: key.namespace, name: key.name), event.revision)
         case Pod.kind:
-            for svc in cache.list(Service.self, namespace: key.namespace) where svc.spec?.selector?.isEmpty == false {
-                markDirty(svc.objectKey, event.revision)
-            }
+            markSelectingServices(in: key.namespace, cache, event.revision)
         default:
             break
         }
@@ -60,6 +58,15 @@ public final class EndpointsController: Reconciler {
             _ = try await context.store.create(Endpoints(metadata: meta, subsets: subsets), by: origin)
         }
         return true
+    }
+}
+
+extension Reconciler {
+    /// A pod changed in `namespace`: every Service there that selects pods is looked at again.
+    func markSelectingServices(in namespace: String, _ cache: ObjectCache, _ revision: UInt64) {
+        for svc in cache.list(Service.self, namespace: namespace) where svc.spec?.selector?.isEmpty == false {
+            markDirty(svc.objectKey, revision)
+        }
     }
 }
 
