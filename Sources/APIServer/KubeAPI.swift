@@ -154,7 +154,8 @@ public final class KubeAPI: Sendable {
                 + (t.namespace.map { " in the namespace \"\($0)\"" } ?? (t.kind.namespaced ? "" : " at the cluster scope")),
                 name: t.name, group: t.kind.group, kind: t.kind.plural)
         }
-        let origin = Store.Origin(.user(r.user?.name ?? "anonymous"), request: r.headers["x-request-id"] ?? UUID().uuidString.lowercased())
+        let origin = Store.Origin(.user(r.user?.name ?? "anonymous"), request: r.headers["x-request-id"] ?? UUID().uuidString.lowercased(),
+                                  fieldManager: Self.fieldManager(r))
         switch (r.method, t.name, t.subresource) {
         case ("GET", nil, nil):
             let options = try ListOptions(r)
@@ -199,11 +200,19 @@ public final class KubeAPI: Sendable {
             }
             let updated = sub == "status" ? try await updateStatus(object, origin, options.dryRun) : try await update(object, origin, options.dryRun)
             return try respond(r, t.kind, updated, code: 200)
+        case ("PATCH", let name?, nil) where r.contentType == Self.applyPatch:
+            let options = try WriteOptions(r, kind: "PatchOptions", apply: true)
+            let config = try Self.applyConfiguration(r, t, name: name)
+            let (o, created) = try await store.apply(t.kind, namespace: t.namespace, name: name, config: config, force: options.force,
+                                                     by: origin, dryRun: options.dryRun)
+            return try respond(r, t.kind, o, code: created ? 201 : 200)
+        case ("PATCH", _?, let sub?) where r.contentType == Self.applyPatch:
+            throw StatusError(.badRequest, "server-side apply to the \(sub) subresource is not supported here; apply to the object, or patch its \(sub)")
         case ("PATCH", let name?, let sub):
             guard let type = Store.PatchType(rawValue: r.contentType) else {
-                throw StatusError(.unsupportedMediaType, "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json")
+                throw StatusError(.unsupportedMediaType, "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json, application/apply-patch+yaml")
             }
-            let options = try WriteOptions(r, kind: "PatchOptions")
+            let options = try WriteOptions(r, kind: "PatchOptions", apply: false)
             let patch = try Self.patchBody(r)
             if sub == "scale" {
                 let current = try await scale(t, name)
@@ -330,6 +339,40 @@ public final class KubeAPI: Sendable {
         default:
             do { return try JSONValue.parse(r.body) } catch { throw StatusError(.badRequest, "error decoding JSON: \(error)") }
         }
+    }
+
+    static let applyPatch = "application/apply-patch+yaml"
+
+    /// The manager of a write's fields: `fieldManager`, else the product of the User-Agent
+    /// (`kubectl/v1.32.4 (linux/amd64) …` → `kubectl`), as kube-apiserver derives it.
+    static func fieldManager(_ r: APIRequest) -> String? {
+        if let manager = r.query["fieldManager"], !manager.isEmpty { return manager }
+        guard let agent = r.headers["user-agent"], let product = agent.split(separator: "/").first, !product.isEmpty else { return nil }
+        return String(product.prefix(WriteOptions.fieldManagerMaxLength))
+    }
+
+    /// The body of a server-side apply: one object, in YAML or JSON, of the URL's kind and name,
+    /// without `managedFields`.
+    static func applyConfiguration(_ r: APIRequest, _ t: Target, name: String) throws(StatusError) -> JSONValue {
+        let documents: [JSONValue]
+        do { documents = try Manifest.documents(r.body) } catch { throw StatusError(.badRequest, "error decoding YAML: \(error)") }
+        guard documents.count == 1, let config = documents.first, config.objectValue != nil else {
+            throw StatusError(.badRequest, "error decoding YAML: the body must hold one object")
+        }
+        let kind = config["kind"]?.stringValue ?? "", version = config["apiVersion"]?.stringValue ?? ""
+        guard kind == t.kind.kind, version == t.kind.apiVersion else {
+            throw StatusError(.badRequest, "the API version in the data (\(version)) and kind (\(kind)) do not match the resource \(t.kind.apiVersion) \(t.kind.plural)")
+        }
+        if let named = config["metadata"]?["name"]?.stringValue, named != name {
+            throw StatusError(.badRequest, "the name of the object (\(named)) does not match the name on the URL (\(name))")
+        }
+        if let ns = t.namespace, let given = config["metadata"]?["namespace"]?.stringValue, !given.isEmpty, given != ns {
+            throw StatusError(.badRequest, "the namespace of the provided object does not match the namespace sent on the request")
+        }
+        if let managed = config["metadata"]?["managedFields"], managed != .null {
+            throw StatusError(.badRequest, "metadata.managedFields must be nil")
+        }
+        return config
     }
 
     /// A patch document (JSON, whichever of the patch media types it came as).

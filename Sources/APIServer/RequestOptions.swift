@@ -146,13 +146,22 @@ struct ListOptions {
 struct WriteOptions {
     var dryRun: Bool
     var strict: Bool
+    /// `force` of a server-side apply: take the fields other managers own.
+    var force: Bool
 
     static let fieldManagerMaxLength = 128
     static let fieldValidations = ["", "Ignore", "Strict", "Warn"]
 
-    /// `kind`: CreateOptions, UpdateOptions or PatchOptions.
-    init(_ r: APIRequest, kind: String) throws(StatusError) {
+    /// `kind`: CreateOptions, UpdateOptions or PatchOptions; `apply`, for a patch, whether it is a
+    /// server-side apply (which needs a field manager; only it may force).
+    init(_ r: APIRequest, kind: String, apply: Bool? = nil) throws(StatusError) {
         var errors: [FieldError] = []
+        if apply == false, r.query["force"] != nil {
+            errors.append(FieldError(.forbidden, "force", "may not be specified for non-apply patch"))
+        }
+        if apply == true, (r.query["fieldManager"] ?? "").isEmpty {
+            errors.append(FieldError(.required, "fieldManager", "is required for apply patch"))
+        }
         if let manager = r.query["fieldManager"] {
             if manager.utf8.count > Self.fieldManagerMaxLength { errors.append(FieldError(.tooLong(Self.fieldManagerMaxLength), "fieldManager")) }
             for (i, scalar) in manager.unicodeScalars.enumerated() where !Self.printable(scalar) {
@@ -168,6 +177,7 @@ struct WriteOptions {
         guard errors.isEmpty else { throw invalidOptions(kind, errors) }
         dryRun = r.query["dryRun"] == "All"
         strict = validation == "Strict"
+        force = r.query["force"] == "true"
     }
 
     /// Go's `unicode.IsPrint`: letters, marks, numbers, punctuation, symbols and the ASCII space.

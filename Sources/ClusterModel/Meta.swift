@@ -43,8 +43,8 @@ public struct ObjectMeta: Codable, Sendable, Equatable {
     public var annotations: [String: String]?
     public var ownerReferences: [OwnerReference]?
     public var finalizers: [String]?
-    /// Server-side apply bookkeeping; kept as sent.
-    public var managedFields: JSONValue?
+    /// Which manager set which fields (kept by the Store's field manager; see `FieldManager`).
+    public var managedFields: [ManagedFieldsEntry]?
     public var selfLink: String?
 
     public init(name: String? = nil, namespace: String? = nil, labels: [String: String]? = nil) {

@@ -135,14 +135,18 @@ public struct OpenAPISchemas {
         /// `typeName.member` (a reference is wrapped in `allOf`, as kube-apiserver writes it, so the
         /// description sits beside it).
         func schema(describing typeName: String) -> JSONValue {
-            var described = properties
+            var described: [String: JSONValue] = [:]
             for (key, property) in properties {
+                described[key] = MergeSemantics.annotate(property, member: key, of: typeName)
+            }
+            for (key, property) in described {
                 guard let text = FieldDescriptions.text["\(typeName).\(key)"] else { continue }
                 var p: JSONValue = property["$ref"] != nil ? ["allOf": [property]] : property
                 p["description"] = .string(text)
                 described[key] = p
             }
             var s: JSONValue = ["type": "object", "properties": .object(described)]
+            if MergeSemantics.atomicStructs.contains(typeName) { s["x-kubernetes-map-type"] = "atomic" }
             let required = order.filter { !optional.contains($0) }
             if !required.isEmpty { s["required"] = .array(required.map { .string($0) }) }
             return s

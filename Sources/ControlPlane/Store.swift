@@ -49,12 +49,45 @@ public actor Store {
         public var actor: Actor
         public var request: String?
         public var cause: UInt64?
+        /// The request's `fieldManager` (or its User-Agent's product), for `metadata.managedFields`.
+        public var fieldManager: String?
+        /// A recorded write fed in again (a re-run): the object's `managedFields` are the recorded
+        /// outcome and are kept as they are, rather than computed again.
+        public var replaysRecordedFields: Bool
 
-        public init(_ actor: Actor, request: String? = nil, cause: UInt64? = nil) {
+        public init(_ actor: Actor, request: String? = nil, cause: UInt64? = nil, fieldManager: String? = nil, replaysRecordedFields: Bool = false) {
             self.actor = actor
             self.request = request
             self.cause = cause
+            self.fieldManager = fieldManager
+            self.replaysRecordedFields = replaysRecordedFields
         }
+
+        /// How a write of this origin keeps `managedFields`.
+        func tracking(subresource: String?) -> FieldTracking { replaysRecordedFields ? .given : .update(subresource: subresource) }
+
+        /// The manager the write's fields are recorded under: the request's, else the component's
+        /// binary as Kubernetes names it.
+        public var manager: String {
+            if let fieldManager, !fieldManager.isEmpty { return fieldManager }
+            switch actor.kind {
+            case "controller": return "kube-controller-manager"
+            case "scheduler": return "kube-scheduler"
+            case "kubelet": return "kubelet"
+            case "user": return "unknown"
+            default: return "kube-apiserver"
+            }
+        }
+    }
+
+    /// How a write keeps `metadata.managedFields`.
+    enum FieldTracking: Equatable {
+        /// Server bookkeeping (binding, deletion): the entries stay as they are.
+        case untracked
+        /// An Update by the origin's manager, of the object or of its status.
+        case update(subresource: String?)
+        /// An apply, whose entries `FieldManager.apply` computed.
+        case given
     }
 
     public nonisolated let journal: Journal
@@ -227,6 +260,10 @@ public actor Store {
     /// Defaulting, validation and encoding run in the caller's task, in parallel with other
     /// writers; only the checks against the current state and the append are serialized.
     public nonisolated func create<R: Resource>(_ object: R, by origin: Origin, dryRun: Bool = false) async throws(StatusError) -> R {
+        try await create(object, origin, dryRun: dryRun, fields: origin.tracking(subresource: nil))
+    }
+
+    private nonisolated func create<R: Resource>(_ object: R, _ origin: Origin, dryRun: Bool, fields: FieldTracking) async throws(StatusError) -> R {
         var o = Defaults.apply(object, admission: admission.withLock { $0 }).withTypeMeta()
         if R.namespaced {
             if (o.metadata.namespace ?? "").isEmpty { o.metadata.namespace = "default" }
@@ -245,8 +282,16 @@ public actor Store {
         o.metadata.resourceVersion = nil
         o.metadata.deletionTimestamp = nil
         o.metadata.deletionGracePeriodSeconds = nil
-        let json: JSONValue
-        do { json = try ValueEncoder().encode(o) } catch { throw StatusError(.internalError, "\(error)") }
+        var json = try Self.encode(o)
+        if case .update = fields {
+            // As in kube-apiserver, the creator owns what it sent (with the scheme's defaults), not
+            // what admission and the server add afterwards (a Job's selector, a Service's address).
+            let base = Self.baseEntries(requested: o.metadata.managedFields, live: nil) ?? []
+            let entries = FieldManager.update(ResourceKind(of: R.self), old: nil, new: json, entries: base, manager: origin.manager,
+                                              subresource: nil, time: clock.now().kubernetesTime)
+            o.metadata.managedFields = entries.isEmpty ? nil : entries
+            json["metadata"]?["managedFields"] = entries.isEmpty ? nil : try Self.encode(entries)
+        }
         return try await admit(o, json, generatedPrefix: generated, origin, dryRun: dryRun)
     }
 
@@ -311,6 +356,10 @@ public actor Store {
     /// `metadata.resourceVersion` must be the current one, else Conflict. An update that changes
     /// nothing appends nothing and returns the object as it is.
     public func update<R: Resource>(_ object: R, by origin: Origin, dryRun: Bool = false) async throws(StatusError) -> R {
+        try await update(object, origin, dryRun: dryRun, fields: origin.tracking(subresource: nil))
+    }
+
+    private func update<R: Resource>(_ object: R, _ origin: Origin, dryRun: Bool, fields: FieldTracking) async throws(StatusError) -> R {
         try await appendRecordedInputs(unless: dryRun)
         let (old, oldRevision) = try existing(object)
         var o = Defaults.apply(object).withTypeMeta()
@@ -319,7 +368,7 @@ public actor Store {
         o = o.withStatus(of: old)
         try Self.check(Validation.validate(o) + Validation.validateUpdate(old: old, new: o), o)
         if !o.sameSpec(as: old) { o.metadata.generation = (old.metadata.generation ?? 1) + 1 }
-        return try await write(.updated, o, old: old, oldRevision: oldRevision, origin, dryRun: dryRun)
+        return try await write(.updated, o, old: old, oldRevision: oldRevision, origin, dryRun: dryRun, fields: fields)
     }
 
     /// Replaces the status of an existing object (`…/status`); spec and metadata are kept.
@@ -327,9 +376,11 @@ public actor Store {
         try await appendRecordedInputs(unless: dryRun)
         let (old, oldRevision) = try existing(object)
         try precondition(object, old, oldRevision)
-        let o = old.withStatus(of: object)
+        let fields = origin.tracking(subresource: "status")
+        var o = old.withStatus(of: object)
+        if fields == .given { o.metadata.managedFields = object.metadata.managedFields }
         try Self.check(Validation.validate(o), o)
-        return try await write(.statusUpdated, o, old: old, oldRevision: oldRevision, origin, dryRun: dryRun)
+        return try await write(.statusUpdated, o, old: old, oldRevision: oldRevision, origin, dryRun: dryRun, fields: fields)
     }
 
     /// The patch formats of `patch(…)`.
@@ -381,6 +432,57 @@ public actor Store {
             throw StatusError(.badRequest, "\(error)")
         }
         return try await status ? updateStatus(patched, by: origin, dryRun: dryRun) : update(patched, by: origin, dryRun: dryRun)
+    }
+
+    /// Server-side apply (`application/apply-patch+yaml`): merges `config` into the object, or
+    /// creates it, as `manager` (`FieldManager.apply`). Conflict (409, with a cause per field) when
+    /// the configuration changes fields another manager owns, unless `force`. Returns the object
+    /// and whether it was created.
+    public func apply(
+        _ kind: ResourceKind, namespace: String?, name: String, config: JSONValue, force: Bool,
+        by origin: Origin, dryRun: Bool = false
+    ) async throws(StatusError) -> (object: any Resource, created: Bool) {
+        try await appendRecordedInputs(unless: dryRun)
+        let key = Self.key(kind, namespace, name)
+        var live: (any Resource)?
+        var liveJSON: JSONValue?
+        if let (found, revision) = current(key), let found {
+            live = found
+            liveJSON = try Self.encode(found)
+            liveJSON?["metadata"]?["resourceVersion"] = .string(String(revision))
+        }
+        var merged: JSONValue
+        var entries: [ManagedFieldsEntry]
+        do {
+            (merged, entries) = try FieldManager.apply(
+                kind, live: liveJSON, config: config, entries: live?.metadata.managedFields ?? [],
+                manager: origin.manager, force: force, time: clock.now().kubernetesTime) { json in
+                    func defaulted<R: Resource>(_ o: R) throws -> JSONValue { try ValueEncoder().encode(Defaults.apply(o)) }
+                    return try defaulted(try kind.decode(json, strict: false))
+                }
+        } catch let conflicts as FieldManager.Conflicts {
+            throw StatusError(.conflict, conflicts.description, causes: conflicts.conflicts.map {
+                StatusError.Cause(reason: "FieldManagerConflict", message: "conflict with \($0.manager)", field: $0.field)
+            })
+        } catch {
+            let gvk = "\(kind.group.isEmpty ? "" : kind.group)/\(kind.version), Kind=\(kind.kind)"
+            throw StatusError(.badRequest, "failed to create typed patch object (\(key.namespace)/\(name); \(gvk)): \(error)")
+        }
+        merged["kind"] = .string(kind.kind)
+        merged["apiVersion"] = .string(kind.apiVersion)
+        merged["metadata"]?["name"] = .string(name)
+        if kind.namespaced { merged["metadata"]?["namespace"] = .string(key.namespace) }
+        var object: any Resource
+        do {
+            object = try kind.decode(merged, strict: false)
+        } catch {
+            throw StatusError(.badRequest, "\(kind.kind) in version \"\(kind.version)\" cannot be handled as a \(kind.kind): \(error)")
+        }
+        object.metadata.managedFields = entries.isEmpty ? nil : entries
+        func write<R: Resource>(_ o: R) async throws(StatusError) -> any Resource {
+            live == nil ? try await create(o, origin, dryRun: dryRun, fields: .given) : try await update(o, origin, dryRun: dryRun, fields: .given)
+        }
+        return (try await write(object), live == nil)
     }
 
     /// `pods/binding`: sets `spec.nodeName` once and the PodScheduled condition; a pod already
@@ -546,7 +648,7 @@ public actor Store {
             .metadata.name
     }
 
-    private static func encode(_ o: some Resource) throws(StatusError) -> JSONValue {
+    private static func encode(_ o: some Encodable) throws(StatusError) -> JSONValue {
         do { return try ValueEncoder().encode(o) } catch { throw StatusError(.internalError, "\(error)") }
     }
 
@@ -656,17 +758,41 @@ public actor Store {
 
     /// An update-like write: nothing is appended when the object is unchanged; a terminating object
     /// whose last finalizer goes away is deleted instead.
-    private func write<R: Resource>(_ type: WriteType, _ object: R, old: R, oldRevision: UInt64, _ origin: Origin, dryRun: Bool) async throws(StatusError) -> R {
+    private func write<R: Resource>(
+        _ type: WriteType, _ object: R, old: R, oldRevision: UInt64, _ origin: Origin, dryRun: Bool, fields: FieldTracking = .untracked
+    ) async throws(StatusError) -> R {
         var o = object
         o.metadata.resourceVersion = nil
         var previous = old
         previous.metadata.resourceVersion = nil
+        var json: JSONValue?
+        if case .update(let subresource) = fields {
+            // The entries a client sends replace the live ones (kubectl's migration from client-side
+            // apply does this); a status write's are ignored.
+            o.metadata.managedFields = Self.baseEntries(requested: subresource == nil ? o.metadata.managedFields : nil, live: old.metadata.managedFields)
+            if o == previous { return try Self.withVersion(old, oldRevision) }
+            var encoded = try Self.encode(o)
+            let entries = FieldManager.update(
+                ResourceKind(of: R.self), old: try Self.encode(previous), new: encoded, entries: o.metadata.managedFields ?? [],
+                manager: origin.manager, subresource: subresource, time: clock.now().kubernetesTime)
+            o.metadata.managedFields = entries.isEmpty ? nil : entries
+            encoded["metadata"]?["managedFields"] = entries.isEmpty ? nil : try Self.encode(entries)
+            json = encoded
+        }
         if o == previous { return try Self.withVersion(old, oldRevision) }
         // A namespace goes only when the namespace controller finalizes it (`finalizeNamespace`).
         if o.metadata.deletionTimestamp != nil, (o.metadata.finalizers ?? []).isEmpty, !(o is Pod), !(o is Namespace) {
             return try await commit(.deleted, o, origin, dryRun: dryRun)
         }
-        return try await commit(type, o, origin, dryRun: dryRun)
+        return try await commit(type, o, json: json, origin, dryRun: dryRun)
+    }
+
+    /// The entries an Update starts from: those the request carries, when it carries any (a single
+    /// empty entry clears them, as in Kubernetes), else the live object's.
+    private static func baseEntries(requested: [ManagedFieldsEntry]?, live: [ManagedFieldsEntry]?) -> [ManagedFieldsEntry]? {
+        guard let requested, !requested.isEmpty else { return live }
+        if requested.count == 1, requested[0].manager == nil, requested[0].operation == nil, requested[0].fieldsV1 == nil { return nil }
+        return requested
     }
 
     /// Appends the write event and waits until the state includes it. `json`, when given, is the

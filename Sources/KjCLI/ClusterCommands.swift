@@ -34,6 +34,7 @@ struct Get: ParsableCommand {
     @Option(name: .customLong("field-selector"), help: "A field selector (spec.nodeName=node-1).") var fieldSelector: String?
     @Option(name: .shortAndLong, help: "Output format: table, wide, json, yaml or name.") var output: GetOutput = .table
     @Option(parsing: .unconditional, help: PointInTime.help) var at: PointInTime?
+    @Flag(help: "Keep metadata.managedFields in json and yaml output (left out by default, as kubectl does).") var showManagedFields = false
     @OptionGroup var remote: RemoteOptions
 
     /// The objects from a `kj serve`'s `/kj/v1/state`, and the time of the revision they are at.
@@ -86,7 +87,11 @@ struct Get: ParsableCommand {
         defer { try? out.close() }
         switch output {
         case .json, .yaml:
-            let values = try objects.map { Redaction.redact(try ValueEncoder().encode($0), kind: resource.kind) }
+            let values = try objects.map { o in
+                var shown = o
+                if !showManagedFields { shown.metadata.managedFields = nil }
+                return Redaction.redact(try ValueEncoder().encode(shown), kind: resource.kind)
+            }
             let doc: JSONValue = values.count == 1 && !names.isEmpty ? values[0] : .object([
                 "apiVersion": .string("v1"), "kind": .string("List"), "items": .array(values),
                 "metadata": .object(["resourceVersion": .string(String(revision))]),

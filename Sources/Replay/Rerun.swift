@@ -187,7 +187,7 @@ public final class Rerun {
             if e.type == ClusterEventType.controlPlaneStarted { try await startRun(e) }
             return
         }
-        let origin = Store.Origin(e.actor, request: e.request, cause: nil)
+        let origin = Store.Origin(e.actor, request: e.request, cause: nil, replaysRecordedFields: true)
         let key = e.object
         do {
             switch type {

@@ -69,6 +69,42 @@ import TestSupport
         // Headless stays headless.
         #expect(try cluster.kubectl(["get", "service", "nginx", "-o", "jsonpath={.spec.clusterIP}"]).stdout == "None")
 
+        // Server-side apply of the same directory takes over from client-side apply without
+        // changing what runs (no new generation, no new ReplicaSet); a second time it writes
+        // nothing. A second manager changing a field kubectl applied is refused with the conflict,
+        // and takes the field with --force-conflicts.
+        let workloads = ["get", "deployments,statefulsets,daemonsets,replicasets", "-A", "-o", "jsonpath={range .items[*]}{.metadata.name}={.metadata.generation} {end}"]
+        let before = try cluster.kubectl(workloads).stdout
+        let serverSide = try cluster.kubectl(["apply", "--server-side", "-f", Self.manifests])
+        #expect(serverSide.status == 0 && serverSide.stderr.isEmpty, "\(serverSide.stderr)")
+        #expect(serverSide.stdout.contains("deployment.apps/frontend serverside-applied"), "\(serverSide.stdout)")
+        #expect(try cluster.kubectl(workloads).stdout == before)
+        let owners = try cluster.kubectl(["get", "deployment", "frontend", "--show-managed-fields", "-o", "jsonpath={range .metadata.managedFields[*]}{.manager}:{.operation} {end}"]).stdout
+        #expect(owners.contains("kubectl:Apply") && !owners.contains("kubectl-client-side-apply"), "\(owners)")
+        func userWrites() throws -> Int {
+            let events = try runKJ(["events", "--actor", "user", "-o", "json", "--journal", cluster.journal]).stdout
+            return (try JSONSerialization.jsonObject(with: Data(events.utf8)) as? [Any])?.count ?? -1
+        }
+        let writes = try userWrites()
+        #expect(try cluster.kubectl(["apply", "--server-side", "-f", Self.manifests]).status == 0)
+        #expect(try userWrites() == writes)
+
+        let guestbook = try String(contentsOfFile: Self.manifests + "/guestbook.yaml", encoding: .utf8)
+        let frontend = try #require(guestbook.components(separatedBy: "\n---\n").first { $0.contains("kind: Deployment") && $0.contains("name: frontend") })
+        let scaled = cluster.directory.sub("frontend-5.yaml")
+        try frontend.replacingOccurrences(of: "replicas: 3", with: "replicas: 5").write(toFile: scaled, atomically: true, encoding: .utf8)
+        let refused = try cluster.kubectl(["apply", "--server-side", "--field-manager=autoscaler", "-f", scaled])
+        #expect(refused.status != 0)
+        #expect(refused.stderr.contains(#"Apply failed with 1 conflict: conflict with "kubectl": .spec.replicas"#), "\(refused.stderr)")
+        #expect(try cluster.kubectl(["get", "deployment", "frontend", "-o", "jsonpath={.spec.replicas}"]).stdout == "3")
+        let forced = try cluster.kubectl(["apply", "--server-side", "--field-manager=autoscaler", "--force-conflicts", "-f", scaled])
+        #expect(forced.status == 0, "\(forced.stderr)")
+        #expect(try cluster.kubectl(["get", "deployment", "frontend", "-o", "jsonpath={.spec.replicas}"]).stdout == "5")
+        let replicasOwner = try cluster.kubectl(["get", "deployment", "frontend", "--show-managed-fields", "-o", "json"]).stdout
+        let entries = ((try JSONSerialization.jsonObject(with: Data(replicasOwner.utf8)) as? [String: Any])?["metadata"] as? [String: Any])?["managedFields"] as? [[String: Any]] ?? []
+        let owning = entries.filter { (($0["fieldsV1"] as? [String: Any])?["f:spec"] as? [String: Any])?["f:replicas"] != nil }.compactMap { $0["manager"] as? String }
+        #expect(owning == ["autoscaler"], "\(entries)")
+
         // Every kind is listed with kubectl's columns.
         for (resource, columns) in [
             ("configmaps", ["DATA"]), ("secrets", ["TYPE", "DATA"]), ("statefulsets", ["READY"]), ("jobs", ["STATUS", "COMPLETIONS"]),
