@@ -71,16 +71,24 @@ struct RequestLogMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: KubeRequestContext, next: (Request, KubeRequestContext) async throws -> Response) async throws -> Response {
         let started = ContinuousClock.now
-        let response = try await next(request, context)
-        let info = context.info
-        let level: Logger.Level = info.mutating || response.status.code >= 400 ? .info : .debug
-        logger.log(level: level, "request", metadata: [
-            "verb": .string(info.verb), "resource": .string(info.resource), "path": .string(info.path),
-            "code": .stringConvertible(response.status.code),
-            "user": .string(api.authenticate(authorization: request.headers[.authorization])?.name ?? "anonymous"),
-            "ms": .stringConvertible((ContinuousClock.now - started) / .milliseconds(1)),
-        ])
-        return response
+        func log(_ status: HTTPResponse.Status) {
+            let info = context.info
+            let level: Logger.Level = info.mutating || status.code >= 400 ? .info : .debug
+            logger.log(level: level, "request", metadata: [
+                "verb": .string(info.verb), "resource": .string(info.resource), "path": .string(info.path),
+                "code": .stringConvertible(status.code),
+                "user": .string(api.authenticate(authorization: request.headers[.authorization])?.name ?? "anonymous"),
+                "ms": .stringConvertible((ContinuousClock.now - started) / .milliseconds(1)),
+            ])
+        }
+        do {
+            let response = try await next(request, context)
+            log(response.status)
+            return response
+        } catch let error as any HTTPResponseError {
+            log(error.status)
+            throw error
+        }
     }
 }
 
@@ -90,10 +98,18 @@ struct RequestMetricsMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: KubeRequestContext, next: (Request, KubeRequestContext) async throws -> Response) async throws -> Response {
         let started = ContinuousClock.now
-        let response = try await next(request, context)
-        metrics.request(verb: context.info.verb, resource: context.info.resource, code: response.status.code,
-                        seconds: (ContinuousClock.now - started) / .seconds(1))
-        return response
+        func record(_ status: HTTPResponse.Status) {
+            metrics.request(verb: context.info.verb, resource: context.info.resource, code: status.code,
+                            seconds: (ContinuousClock.now - started) / .seconds(1))
+        }
+        do {
+            let response = try await next(request, context)
+            record(response.status)
+            return response
+        } catch let error as any HTTPResponseError {
+            record(error.status)
+            throw error
+        }
     }
 }
 
@@ -105,7 +121,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: KubeRequestContext, next: (Request, KubeRequestContext) async throws -> Response) async throws -> Response {
         guard !KubeAPI.isPublic(path: context.info.path) else { return try await next(request, context) }
         guard let user = api.authenticate(authorization: request.headers[.authorization]) else {
-            return APIResponse.status(StatusError(.unauthorized, "Unauthorized")).response
+            throw StatusError(.unauthorized, "Unauthorized")
         }
         var context = context
         context.user = user

@@ -67,7 +67,7 @@ public enum APIResponse: Sendable {
     case stream(ChunkStream)
 
     /// A Kubernetes `Status` for a failed request.
-    static func status(_ e: StatusError) -> APIResponse { .json(e.code, KubeStatus.failure(e)) }
+    static func status(_ e: StatusError) -> APIResponse { .json(Int(e.status.code), KubeStatus.failure(e)) }
 }
 
 /// The authenticated user: name, uid and groups, from the token file.
@@ -100,7 +100,7 @@ enum KubeStatus {
         }
         var status: [String: JSONValue] = [
             "kind": "Status", "apiVersion": "v1", "metadata": .object([:]), "status": "Failure",
-            "message": .string(e.message), "reason": .string(e.reason.rawValue), "code": .int(Int64(e.code)),
+            "message": .string(e.message), "reason": .string(e.reason.rawValue), "code": .int(Int64(e.status.code)),
         ]
         if !details.isEmpty { status["details"] = .object(details) }
         return .object(status)

@@ -100,7 +100,12 @@ public enum KubeServer {
         let chain = requestChain(api: api, metrics: metrics, limits: limits, logger: logger)
         let endpoint = APIEndpoint(api: api)
         let responder = CallbackResponder { (request: Request, context: KubeRequestContext) in
-            try await chain.handle(request, context: context) { request, context in await endpoint.respond(to: request, context: context) }
+            do {
+                return try await chain.handle(request, context: context) { request, context in await endpoint.respond(to: request, context: context) }
+            } catch let error as any HTTPResponseError {
+                // A middleware's refusal (a StatusError): Hummingbird's error protocol renders it.
+                return try error.response(from: request, context: context)
+            }
         }
         let connections = ConnectionCount(limit: limits.maxConnections)
         let http1 = HTTP1Channel.Configuration(idleTimeout: TimeAmount(limits.idleTimeout))

@@ -1,5 +1,6 @@
-/// A failed API operation, as Kubernetes reports it in a `Status` object: an HTTP code, a reason
-/// and a message (`pods "nginx" not found`). Nothing was appended to the journal.
+/// A failed API operation, as Kubernetes reports it in a `Status` object: a reason and a message
+/// (`pods "nginx" not found`). Nothing was appended to the journal. The HTTP status each reason
+/// answers with belongs to the API server (`StatusError.status` there).
 public struct StatusError: Error, Sendable, CustomStringConvertible, Equatable {
     public enum Reason: String, Sendable {
         case notFound = "NotFound"
@@ -21,26 +22,6 @@ public struct StatusError: Error, Sendable, CustomStringConvertible, Equatable {
         case internalError = "InternalError"
         /// A request refused for now (an eviction a disruption budget forbids).
         case tooManyRequests = "TooManyRequests"
-
-        public var code: Int {
-            switch self {
-            case .notFound: 404
-            case .alreadyExists, .conflict: 409
-            case .invalid: 422
-            case .badRequest: 400
-            case .unauthorized: 401
-            case .forbidden: 403
-            case .methodNotAllowed: 405
-            case .gone: 410
-            case .tooLarge: 413
-            case .unsupportedMediaType: 415
-            case .notAcceptable: 406
-            case .serviceUnavailable: 503
-            case .insufficientStorage: 507
-            case .internalError: 500
-            case .tooManyRequests: 429
-            }
-        }
     }
 
     /// One field-level cause of an Invalid error.
@@ -73,6 +54,5 @@ public struct StatusError: Error, Sendable, CustomStringConvertible, Equatable {
         self.causes = causes
     }
 
-    public var code: Int { reason.code }
     public var description: String { message }
 }

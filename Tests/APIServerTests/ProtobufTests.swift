@@ -247,11 +247,11 @@ import Testing
         let good = try ProtobufFixtureTests.fixture("namespace-prod.pb")
         // Cut inside the object: the length of `raw` runs past the end.
         let cut = status(Array(good.prefix(40)))
-        #expect(cut?.code == 400)
+        #expect(cut?.status.code == 400)
         #expect(cut?.message.contains("error decoding protobuf: at byte 22: length 28 runs past the end") == true)
         // A metadata field with the wrong wire type.
         let wrong = status(PB.envelope("v1", "Namespace", PB.message(1, PB.int(1, 5))))
-        #expect(wrong?.code == 400)
+        #expect(wrong?.status.code == 400)
         #expect(wrong?.message.contains("ObjectMeta.name (field 1) is varint, expected length-delimited") == true)
         // No magic.
         #expect(status(Array("{\"kind\":\"Namespace\"}".utf8))?.message.contains("at byte 0: the body does not start with the Kubernetes protobuf prefix") == true)
@@ -263,12 +263,12 @@ import Testing
 
     @Test func unknownKindsAreBadRequests() {
         let e = status(PB.envelope("apps/v1", "StatefulSet", PB.message(1, PB.string(1, "db"))))
-        #expect(e?.code == 400)
+        #expect(e?.status.code == 400)
         #expect(e?.message == "error decoding protobuf: at byte 4: the body holds apps/v1 StatefulSet, which this server does not decode from protobuf")
     }
 
     @Test func otherProtobufTypesAreUnsupported() {
-        #expect(status([1, 2, 3], contentType: "application/x-protobuf")?.code == 415)
+        #expect(status([1, 2, 3], contentType: "application/x-protobuf")?.status.code == 415)
     }
 
     @Test func everyTableIsWellFormed() {

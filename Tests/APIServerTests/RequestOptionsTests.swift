@@ -29,14 +29,14 @@ import TestSupport
         #expect(Self.refusal { _ = try QueryParameter.int64("-5") } == nil)
         #expect(Self.refusal { _ = try QueryParameter.int64("abc") }?.message == #"strconv.ParseInt: parsing "abc": invalid syntax"#)
         #expect(Self.refusal { _ = try QueryParameter.int64("99999999999999999999") }?.message == #"strconv.ParseInt: parsing "99999999999999999999": value out of range"#)
-        #expect(Self.refusal { _ = try QueryParameter.int64("") }?.code == 400)
+        #expect(Self.refusal { _ = try QueryParameter.int64("") }?.status.code == 400)
         #expect(QueryParameter.bool("") && QueryParameter.bool("yes") && !QueryParameter.bool("0") && !QueryParameter.bool("False"))
     }
 
     @Test func listOptions() throws {
-        #expect(Self.refusal { _ = try ListOptions(Self.request("/p?limit=x")) }?.code == 400)
+        #expect(Self.refusal { _ = try ListOptions(Self.request("/p?limit=x")) }?.status.code == 400)
         let both = Self.refusal { _ = try ListOptions(Self.request("/p?resourceVersionMatch=Exact&continue=abc")) }
-        #expect(both?.code == 422)
+        #expect(both?.status.code == 422)
         #expect(both?.message == #"ListOptions.meta.k8s.io "" is invalid: [resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided, resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden when continue is provided]"#)
         #expect(Self.refusal { _ = try ListOptions(Self.request("/p?resourceVersion=0&resourceVersionMatch=Exact")) }?.message
             == #"ListOptions.meta.k8s.io "" is invalid: resourceVersionMatch: Forbidden: resourceVersionMatch "exact" is forbidden for resourceVersion "0""#)
@@ -48,7 +48,7 @@ import TestSupport
             == #"invalid resource version: resourceVersion: Invalid value: "12x": strconv.ParseUint: parsing "12x": invalid syntax"#)
         let watch = try ListOptions(Self.request("/p?watch=true&resourceVersion=abc"))
         let invalid = Self.refusal { _ = try watch.revision(of: ResourceKind.deployment) }
-        #expect(invalid?.code == 422)
+        #expect(invalid?.status.code == 422)
         #expect(invalid?.message == #"deployments.apps "" is invalid: resourceVersion: Invalid value: "abc": strconv.ParseUint: parsing "abc": invalid syntax"#)
         #expect(try ListOptions(Self.request("/p?resourceVersion=0")).revision(of: ResourceKind.pod) == 0)
     }
@@ -81,7 +81,7 @@ import TestSupport
         #expect(try options(.null).gracePeriod == nil)
         #expect(try options(nil, "/p?gracePeriodSeconds=-7").gracePeriod == 1)
         #expect(try options(nil, "/p?gracePeriodSeconds=9223372036854775807").gracePeriod == DeleteOptions.maxGracePeriodSeconds)
-        #expect(Self.refusal { _ = try options(nil, "/p?dryRun=Some") }?.code == 422)
+        #expect(Self.refusal { _ = try options(nil, "/p?dryRun=Some") }?.status.code == 422)
     }
 
     @Test func writeOptions() throws {

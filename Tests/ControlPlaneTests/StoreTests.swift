@@ -80,7 +80,7 @@ func pod(_ name: String, namespace: String? = nil, labels: [String: String]? = n
         let missing = await #expect(throws: StatusError.self) { try await f.store.create(pod("x", namespace: "nope"), by: alice) }
         #expect(missing?.message == "namespaces \"nope\" not found")
         let notFound = await #expect(throws: StatusError.self) { try await f.store.delete(.pod, namespace: "default", name: "ghost", by: alice) }
-        #expect(notFound?.code == 404 && notFound?.message == "pods \"ghost\" not found")
+        #expect(notFound?.reason == .notFound && notFound?.message == "pods \"ghost\" not found")
         #expect(try f.head() == head)
     }
 
@@ -100,7 +100,7 @@ func pod(_ name: String, namespace: String? = nil, labels: [String: String]? = n
         let conflicts = results.compactMap { r -> StatusError? in if case .failure(let e) = r { e } else { nil } }
         #expect(wins.count == 1)
         #expect(conflicts.count == 1)
-        #expect(conflicts.first?.code == 409)
+        #expect(conflicts.first?.reason == .conflict)
         #expect(conflicts.first?.message == "Operation cannot be fulfilled on pods \"nginx\": the object has been modified; please apply your changes to the latest version and try again")
         // Nothing is lost: the winner's label is what is stored, and the loser can retry from it.
         let now = try await f.store.get(Pod.self, namespace: "default", name: "nginx")
@@ -193,16 +193,16 @@ func pod(_ name: String, namespace: String? = nil, labels: [String: String]? = n
         let terminating = try await f.store.delete(.namespace, namespace: nil, name: "team", by: alice) as? Namespace
         #expect(terminating?.status?.phase == "Terminating" && terminating?.metadata.deletionTimestamp != nil)
         let refused = await #expect(throws: StatusError.self) { try await f.store.create(pod("q", namespace: "team"), by: alice) }
-        #expect(refused?.code == 403)
+        #expect(refused?.reason == .forbidden)
         #expect(refused?.message == "pods \"q\" is forbidden: unable to create new content in namespace team because it is being terminated")
         let early = await #expect(throws: StatusError.self) { try await f.store.finalizeNamespace("team", by: alice) }
-        #expect(early?.code == 409)
+        #expect(early?.reason == .conflict)
         _ = try await f.store.delete(.pod, namespace: "team", name: "p", by: alice)
         try await f.store.finalizeNamespace("team", by: alice)
         #expect(try await f.store.list(.namespace).items.count == 2)
         for system in ["default", "kube-system"] {
             let kept = await #expect(throws: StatusError.self) { try await f.store.delete(.namespace, namespace: nil, name: system, by: alice) }
-            #expect(kept?.code == 403)
+            #expect(kept?.reason == .forbidden)
             #expect(kept?.message == "namespaces \"\(system)\" is forbidden: this namespace may not be deleted")
         }
     }
@@ -228,7 +228,7 @@ func pod(_ name: String, namespace: String? = nil, labels: [String: String]? = n
             try await f.store.patch(.pod, namespace: "default", name: "nginx", type: .merge,
                                     body: try! JSONValue.parse(#"{"metadata":{"resourceVersion":"1","labels":{"c":"3"}}}"#), by: alice)
         }
-        #expect(stale?.code == 409)
+        #expect(stale?.reason == .conflict)
     }
 
     @Test func dryRunChecksEverythingAndAppendsNothing() async throws {
@@ -316,7 +316,7 @@ func pod(_ name: String, namespace: String? = nil, labels: [String: String]? = n
         let head = try f.head()
         let object = try #require(try Manifest.objects(yaml).first)
         let error = await #expect(throws: StatusError.self) { try await f.store.create(object, by: alice) }
-        #expect(error?.code == 422)
+        #expect(error?.reason == .invalid)
         #expect(error?.message.contains(expected) == true, "\(error?.message ?? "")")
         #expect(try f.head() == head)
     }
@@ -338,7 +338,7 @@ func pod(_ name: String, namespace: String? = nil, labels: [String: String]? = n
         let renamed = await #expect(throws: StatusError.self) {
             try await f.store.patch(.pod, namespace: "default", name: "web", type: .json, body: rename, by: alice)
         }
-        #expect(renamed?.code == 400)
+        #expect(renamed?.reason == .badRequest)
         #expect(renamed?.message == "the name of the object (other) does not match the name on the URL (web)")
         let moved = await #expect(throws: StatusError.self) {
             try await f.store.patch(.pod, namespace: "default", name: "web", type: .merge, body: ["metadata": ["namespace": "kube-system"]], by: alice)
@@ -347,7 +347,7 @@ func pod(_ name: String, namespace: String? = nil, labels: [String: String]? = n
         let uid = await #expect(throws: StatusError.self) {
             try await f.store.patch(.pod, namespace: "default", name: "web", type: .merge, body: ["metadata": ["uid": "another"]], by: alice)
         }
-        #expect(uid?.code == 409)
+        #expect(uid?.reason == .conflict)
         #expect(try f.head() == head)
     }
 
@@ -359,7 +359,7 @@ func pod(_ name: String, namespace: String? = nil, labels: [String: String]? = n
         let moved = await #expect(throws: StatusError.self) {
             try await f.store.patch(.pod, namespace: "default", name: "web", type: .merge, body: ["spec": ["nodeName": "node-2"]], by: alice)
         }
-        #expect(moved?.code == 422)
+        #expect(moved?.reason == .invalid)
         #expect(moved?.message.contains("spec: Forbidden: pod updates may not change fields other than") == true)
         #expect(try f.head() == head)
     }
@@ -386,18 +386,18 @@ func pod(_ name: String, namespace: String? = nil, labels: [String: String]? = n
             }
         }
         let first = try #require(refusal, "the journal never filled up")
-        #expect(first.code == 507 && first.reason == .insufficientStorage)
+        #expect(first.reason == .insufficientStorage)
         #expect(first.message.hasPrefix("the journal has no space left: writes are refused until space is freed, reads go on"))
         #expect(store.spaceAlarm.isRaised)
         #expect(acknowledged.count > 20)
         // Concurrent writers are all refused; none latches the Store into "restart to recover".
-        let codes = await withTaskGroup(of: Int.self) { group in
+        let reasons = await withTaskGroup(of: String.self) { group in
             for i in 0..<16 {
-                group.addTask { do { _ = try await store.create(pod("late\(i)"), by: alice); return 201 } catch let e as StatusError { return e.code } catch { return 0 } }
+                group.addTask { do { _ = try await store.create(pod("late\(i)"), by: alice); return "created" } catch let e as StatusError { return e.reason.rawValue } catch { return "\(error)" } }
             }
-            return await group.reduce(into: [Int]()) { $0.append($1) }
+            return await group.reduce(into: [String]()) { $0.append($1) }
         }
-        #expect(Set(codes) == [507])
+        #expect(Set(reasons) == ["InsufficientStorage"])
         // Reads go on, and every acknowledged write is there at its revision.
         let listed = try await store.list(.pod, namespace: "default").items
         #expect(listed.count == acknowledged.count)
