@@ -100,8 +100,9 @@ public enum FieldManager {
         for entry in entries {
             if entry.isEntry(of: manager, update, subresource) { mine = entry; continue }
             var e = entry
-            let kept = entry.fields.subtracting(changed).removingSubtrees(removed)
-            if kept != entry.fields { e.fieldsV1 = kept.fieldsV1 }
+            let fields = entry.fields
+            let kept = fields.subtracting(changed).removingSubtrees(removed)
+            if kept != fields { e.fieldsV1 = kept.fieldsV1 }
             out.append(e)
         }
         let before = mine?.fields ?? FieldSet()
@@ -144,8 +145,9 @@ public enum FieldManager {
         }
         others = others.map { entry in
             var e = entry
-            let kept = entry.fields.subtracting(changed)
-            if kept != entry.fields { e.fieldsV1 = kept.fieldsV1 }
+            let fields = entry.fields
+            let kept = fields.subtracting(changed)
+            if kept != fields { e.fieldsV1 = kept.fieldsV1 }
             return e
         }
 
@@ -160,10 +162,9 @@ public enum FieldManager {
             merged["metadata"]?["annotations"]?[lastApplied] = .string(lastAppliedConfiguration(config))
         }
 
-        var mine = previous ?? ManagedFieldsEntry(manager: manager, operation: apply, apiVersion: kind.apiVersion, time: time, fields: applied, subresource: nil)
-        if previous?.fields != applied || previous?.apiVersion != kind.apiVersion {
-            mine = ManagedFieldsEntry(manager: manager, operation: apply, apiVersion: kind.apiVersion, time: time, fields: applied, subresource: nil)
-        }
+        // The entry keeps its time while what it owns stays the same.
+        let unchanged = previous.flatMap { $0.fields == applied && $0.apiVersion == kind.apiVersion ? $0 : nil }
+        let mine = unchanged ?? ManagedFieldsEntry(manager: manager, operation: apply, apiVersion: kind.apiVersion, time: time, fields: applied, subresource: nil)
         return (merged, sorted(others + [mine]))
     }
 
