@@ -73,9 +73,9 @@ import TestSupport
         let holder = Process()
         holder.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         holder.arguments = ["python3", Self.script, "hold", cluster.url, cluster.journal + "/ca.crt", "5000", "45"]
-        let out = Pipe()
+        let out = ChildProcesses.pipe()
         holder.standardOutput = out
-        try holder.run()
+        try ChildProcesses.start(holder)
         defer { if holder.isRunning { holder.terminate() } }
         var text = ""
         while !text.contains("\n"), holder.isRunning || !text.isEmpty {
@@ -117,7 +117,7 @@ import TestSupport
         slow.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         slow.arguments = ["python3", Self.script, "slow-body", cluster.url, cluster.journal + "/ca.crt", cluster.userToken]
         slow.standardOutput = FileHandle.nullDevice
-        try slow.run()
+        try ChildProcesses.start(slow)
         defer { slow.terminate() }
         let namespace = #"{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"NAME"}}"#
         // Until the slow create holds the place, deleting nothing is a 404; then it is a 429.
@@ -139,7 +139,7 @@ import TestSupport
             watch.arguments = ["curl", "-s", "-N", "--cacert", cluster.journal + "/ca.crt", "-H", "Authorization: Bearer \(cluster.userToken)", "-m", "20",
                                cluster.url + "/api/v1/namespaces?watch=1"]
             watch.standardOutput = FileHandle.nullDevice
-            try? watch.run()
+            try? ChildProcesses.start(watch)
             return watch
         }
         defer { watches.forEach { $0.terminate() } }

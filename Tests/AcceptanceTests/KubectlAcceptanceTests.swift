@@ -137,10 +137,10 @@ import TestSupport
         watcher.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         watcher.arguments = ["kubectl", "get", "pods", "-w"]
         watcher.environment = ProcessInfo.processInfo.environment.merging(["KUBECONFIG": cluster.kubeconfig]) { $1 }
-        let out = Pipe()
+        let out = ChildProcesses.pipe()
         watcher.standardOutput = out
         watcher.standardError = FileHandle.nullDevice
-        try watcher.run()
+        try ChildProcesses.start(watcher)
         defer { if watcher.isRunning { watcher.terminate() } }
         try cluster.waitForWatchers(1)
         #expect(try cluster.kubectl(["run", "watched", "--image=busybox"]).status == 0)

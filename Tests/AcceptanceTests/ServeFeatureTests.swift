@@ -38,9 +38,9 @@ import TestSupport
         let follower = Process()
         follower.executableURL = URL(fileURLWithPath: kjExecutable)
         follower.arguments = ["events", "--follow", "--kind", "pod", "-o", "json", "--server", cluster.url, "--kubeconfig", cluster.kubeconfig]
-        let out = Pipe()
+        let out = ChildProcesses.pipe()
         follower.standardOutput = out
-        try follower.run()
+        try ChildProcesses.start(follower)
         defer { if follower.isRunning { follower.terminate() } }
         try cluster.waitForWatchers(1)
         #expect(try cluster.kubectl(["run", "late", "--image=nginx"]).status == 0)
@@ -99,7 +99,7 @@ import TestSupport
         watcher.arguments = ["kubectl", "get", "pods", "--watch", "--kubeconfig", cluster.kubeconfig]
         watcher.standardOutput = FileHandle.nullDevice
         watcher.standardError = FileHandle.nullDevice
-        try watcher.run()
+        try ChildProcesses.start(watcher)
         try cluster.waitForWatchers(1)
         #expect(try cluster.kubectl(["run", "last", "--image=nginx"]).status == 0)
         let started = Date()

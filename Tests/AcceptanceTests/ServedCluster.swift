@@ -14,7 +14,7 @@ final class ServedCluster: @unchecked Sendable {
     let viewerToken = "viewer-token-0123456789"
     /// A user in no group (with `withViewer`): neither read-only nor exempt from the in-flight limits.
     let userToken = "user-token-0123456789"
-    private let output = Pipe()
+    private let output = ChildProcesses.pipe()
     /// The server this one restarted, kept so its directory (and journal) lives as long as this one.
     private let previous: ServedCluster?
 
@@ -47,7 +47,7 @@ final class ServedCluster: @unchecked Sendable {
         }
         process.standardOutput = output
         process.standardError = FileHandle.standardError
-        try process.run()
+        try ChildProcesses.start(process)
         var text = ""
         let deadline = Date().addingTimeInterval(60)
         while !text.contains("kubeconfig: "), Date() < deadline, process.isRunning {
@@ -141,11 +141,11 @@ func run(_ executable: String, _ arguments: [String], environment extra: [String
     p.executableURL = URL(fileURLWithPath: executable)
     p.arguments = arguments
     p.environment = ProcessInfo.processInfo.environment.merging(extra) { $1 }
-    let out = Pipe(), err = Pipe(), input = Pipe()
+    let out = ChildProcesses.pipe(), err = ChildProcesses.pipe(), input = ChildProcesses.pipe()
     p.standardOutput = out
     p.standardError = err
     p.standardInput = input
-    try p.run()
+    try ChildProcesses.start(p)
     if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
     try input.fileHandleForWriting.close()
     let errData = DataBox()

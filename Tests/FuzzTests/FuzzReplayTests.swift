@@ -61,12 +61,12 @@ import TestSupport
         var env = ProcessInfo.processInfo.environment
         env["SWIFT_BACKTRACE"] = "enable=yes,interactive=no,color=no"
         p.environment = env
-        let out = Pipe(), err = Pipe()
+        let out = ChildProcesses.pipe(), err = ChildProcesses.pipe()
         p.standardOutput = out
         p.standardError = err
         let exited = DispatchSemaphore(value: 0)
         p.terminationHandler = { _ in exited.signal() }
-        try p.run()
+        try ChildProcesses.start(p)
         // Both pipes drain in the background, so neither a full pipe nor a hung child blocks here.
         let stdout = LockedBytes(), stderr = LockedBytes()
         let drained = DispatchGroup()

@@ -15,10 +15,10 @@ import TestSupport
             child.executableURL = URL(fileURLWithPath: kjExecutable)
             // A small initial map, so some kills land while the map is growing.
             child.arguments = ["dev", "append-loop", "--journal", dir.path, "--writers", "4", "--initial-map-mib", "1"]
-            let out = Pipe()
+            let out = ChildProcesses.pipe()
             child.standardOutput = out
             child.standardError = FileHandle.nullDevice
-            try child.run()
+            try ChildProcesses.start(child)
             // Wait until the child has acknowledged something, then kill it a random while later.
             let reader = out.fileHandleForReading
             var received = Data()

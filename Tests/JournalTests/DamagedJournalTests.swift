@@ -214,10 +214,10 @@ func runKJ(_ arguments: [String], within seconds: Double) throws -> ProcessResul
     let p = Process()
     p.executableURL = URL(fileURLWithPath: kjExecutable)
     p.arguments = arguments
-    let err = Pipe()
+    let err = ChildProcesses.pipe()
     p.standardError = err
     p.standardOutput = FileHandle.nullDevice
-    try p.run()
+    try ChildProcesses.start(p)
     let deadline = Date().addingTimeInterval(seconds)
     while p.isRunning, Date() < deadline { usleep(20_000) }
     if p.isRunning { p.terminate() }

@@ -82,7 +82,7 @@ import TestSupport
         child.executableURL = URL(fileURLWithPath: kjExecutable)
         child.arguments = ["dev", "append-loop", "--journal", dir.path, "--writers", "2", "--count", "300"]
         child.standardOutput = FileHandle.nullDevice
-        try child.run()
+        try ChildProcesses.start(child)
         let reader = try Journal.open(at: dir.path, options: .reader)
         defer { reader.close() }
         var seen: [UInt64] = []

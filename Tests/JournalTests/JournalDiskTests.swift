@@ -240,10 +240,10 @@ func writeJournal(_ dir: String, events: Int) async throws {
             let p = Process()
             p.executableURL = URL(fileURLWithPath: setpriv)
             p.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", kjExecutable, "journal", "stat", "--journal", dir.path]
-            let err = Pipe()
+            let err = ChildProcesses.pipe()
             p.standardError = err
             p.standardOutput = FileHandle.nullDevice
-            try p.run()
+            try ChildProcesses.start(p)
             let text = String(decoding: err.fileHandleForReading.readAllRetryingInterrupts(), as: UTF8.self)
             p.waitUntilExit()
             result = ProcessResult(status: p.terminationStatus, stdout: "", stderr: text)

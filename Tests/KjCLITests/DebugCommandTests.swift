@@ -30,10 +30,10 @@ import TestSupport
         p.executableURL = URL(fileURLWithPath: "/bin/sh")
         p.arguments = ["-c", command]
         p.environment = ProcessInfo.processInfo.environment.merging(["NO_COLOR": "1", "TERM": "xterm"]) { $1 }
-        let out = Pipe()
+        let out = ChildProcesses.pipe()
         p.standardOutput = out
         p.standardInput = FileHandle.nullDevice
-        try p.run()
+        try ChildProcesses.start(p)
         let data = out.fileHandleForReading.readAllRetryingInterrupts()
         p.waitUntilExit()
         return String(decoding: data, as: UTF8.self).replacingOccurrences(of: "\r", with: "")
@@ -118,9 +118,9 @@ import TestSupport
         p.executableURL = URL(fileURLWithPath: "/bin/sh")
         p.arguments = ["-c", script]
         p.environment = ProcessInfo.processInfo.environment.merging(["NO_COLOR": "1"]) { $1 }
-        let out = Pipe()
+        let out = ChildProcesses.pipe()
         p.standardOutput = out
-        try p.run()
+        try ChildProcesses.start(p)
         let shown = String(decoding: out.fileHandleForReading.readAllRetryingInterrupts(), as: UTF8.self)
         p.waitUntilExit()
         #expect(shown.contains("Breakpoint 1 (events about Pod/default/late):"), "\(shown)")

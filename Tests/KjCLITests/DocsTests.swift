@@ -30,7 +30,7 @@ import TestSupport
         p.standardOutput = out
         p.standardError = err
         p.standardInput = FileHandle.nullDevice
-        try p.run()
+        try ChildProcesses.start(p)
         p.waitUntilExit()
         try out.close()
         try err.close()

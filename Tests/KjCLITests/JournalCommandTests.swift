@@ -172,9 +172,9 @@ import TestSupport
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         p.arguments = ["python3", packageRoot + "/journal/schema/validate.py", file]
-        let out = Pipe()
+        let out = ChildProcesses.pipe()
         p.standardOutput = out
-        try p.run()
+        try ChildProcesses.start(p)
         let text = String(decoding: out.fileHandleForReading.readAllRetryingInterrupts(), as: UTF8.self)
         p.waitUntilExit()
         return ProcessResult(status: p.terminationStatus, stdout: text, stderr: "")

@@ -58,9 +58,9 @@ import TestSupport
         let follower = Process()
         follower.executableURL = URL(fileURLWithPath: kjExecutable)
         follower.arguments = ["events", "--follow", "--kind", "pod", "--from", "40", "--journal", journal, "-o", "json"]
-        let out = Pipe()
+        let out = ChildProcesses.pipe()
         follower.standardOutput = out
-        try follower.run()
+        try ChildProcesses.start(follower)
         defer { if follower.isRunning { follower.terminate() } }
 
         let manifest = dir.sub("pod.yaml")
@@ -127,7 +127,7 @@ import TestSupport
         writer.executableURL = URL(fileURLWithPath: kjExecutable)
         writer.arguments = ["simulate", scenario, "--journal", journal, "--quiet"]
         writer.standardOutput = FileHandle.nullDevice
-        try writer.run()
+        try ChildProcesses.start(writer)
         defer { if writer.isRunning { writer.terminate() } }
 
         var seen: [(revision: String, output: String)] = []

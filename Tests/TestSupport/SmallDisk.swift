@@ -48,7 +48,7 @@ public final class SmallDisk: @unchecked Sendable {
         p.arguments = arguments
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
-        guard (try? p.run()) != nil else { return false }
+        guard (try? ChildProcesses.start(p)) != nil else { return false }
         p.waitUntilExit()
         return p.terminationStatus == 0
     }

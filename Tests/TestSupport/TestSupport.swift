@@ -62,12 +62,12 @@ public func runKJ(_ arguments: [String], environment: [String: String]? = nil, s
     var env = environment ?? ProcessInfo.processInfo.environment
     env["NO_COLOR"] = "1"
     p.environment = env
-    let out = Pipe(), err = Pipe()
+    let out = ChildProcesses.pipe(), err = ChildProcesses.pipe()
     p.standardOutput = out
     p.standardError = err
-    let input = Pipe()
+    let input = ChildProcesses.pipe()
     p.standardInput = input
-    try p.run()
+    try ChildProcesses.start(p)
     if let stdin { input.fileHandleForWriting.write(stdin) }
     try input.fileHandleForWriting.close()
     // Read both pipes concurrently, so a full stderr pipe cannot block the child.
