@@ -151,6 +151,8 @@ public struct PodDisruptionBudgetStatus: Codable, Sendable, Equatable {
 /// `kube-node-lease`, leader election).
 public struct Lease: Resource {
     public static let kind = "Lease", apiVersion = "coordination.k8s.io/v1", plural = "leases", namespaced = true
+    /// Where each node's kubelet keeps its lease, named after the node.
+    public static let nodeLeaseNamespace = "kube-node-lease"
     public var apiVersion: String?
     public var kind: String?
     public var metadata: ObjectMeta

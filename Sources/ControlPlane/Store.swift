@@ -132,8 +132,8 @@ public actor Store {
     // MARK: opening
 
     /// Folds the journal (from its newest snapshot) into the live state. A new, empty journal is
-    /// initialised first: revision 1 records the seed, then the `default` and `kube-system`
-    /// namespaces are created.
+    /// initialised first: revision 1 records the seed, then the namespaces kube-apiserver makes are
+    /// created: `default`, `kube-system`, `kube-public` and `kube-node-lease` (the kubelets' leases).
     public static func open(journal: Journal, clock: any ClusterClock = WallClock(), options: Options = Options()) async throws -> Store {
         if try journal.head().revision == 0 {
             let seed = options.seed ?? UInt64.random(in: 1...UInt64.max)
@@ -142,7 +142,7 @@ public actor Store {
                 time: now, type: ClusterEventType.initialized, actor: .bootstrap,
                 object: ObjectRef(kind: "Cluster", name: "cluster"),
                 data: ClusterInitialized(seed: seed, formatVersion: Int64(Journal.formatVersion)).json.serialized())]
-            for (i, name) in ["default", "kube-system"].enumerated() {
+            for (i, name) in ["default", "kube-system", "kube-public", Lease.nodeLeaseNamespace].enumerated() {
                 var ns = Defaults.apply(Namespace(name: name))
                 ns.metadata.uid = Identifiers.uid(seed: seed, revision: UInt64(i + 2))
                 ns.metadata.creationTimestamp = now.kubernetesTime

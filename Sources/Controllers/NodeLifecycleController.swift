@@ -2,7 +2,8 @@ import ClusterModel
 import ControlPlane
 import Journal
 
-/// Watches node heartbeats. A node silent for the monitor grace period (50 s) gets Ready=Unknown
+/// Watches node heartbeats: the renewals of each node's Lease in `kube-node-lease` and the status
+/// its kubelet posts, whichever is later. A node silent for the monitor grace period (50 s) gets Ready=Unknown
 /// and the `node.kubernetes.io/unreachable` taints (`not-ready` when its kubelet reports
 /// Ready=False); a node whose kubelet reports Ready again loses them. Pods on a node with a
 /// NoExecute taint they do not tolerate are evicted — at once, or after their `tolerationSeconds`
@@ -58,15 +59,23 @@ public final class NodeLifecycleController: Component {
                 return
             }
             if registered.updateValue(node, forKey: name) == nil { membership.append((name, true, event.revision)) }
-            if let t = node.condition("Ready")?.lastHeartbeatTime.flatMap({ Timestamp(rfc3339: $0) }), heartbeats[name]?.time != t {
-                heartbeats[name] = (t, event.revision)
-            } else if heartbeats[name] == nil {
+            if let t = node.condition("Ready")?.lastHeartbeatTime.flatMap({ Timestamp(rfc3339: $0) }) {
+                beat(name, at: t, revision: event.revision)
+            }
+            if heartbeats[name] == nil {
                 // A node that never posted status is given the grace period from when it appeared.
                 heartbeats[name] = (event.time, event.revision)
             }
             if node.condition("Ready")?.status == "Unknown" { watched.remove(name) } else { watched.insert(name) }
             dirtyNodes[name] = event.revision
             pendingEvictionCheck[name] = (event.revision, event.time)
+        case Lease.kind where event.object.namespace == Lease.nodeLeaseNamespace:
+            // A renewed node lease is a heartbeat, as much as a posted status is.
+            let name = event.object.name
+            guard registered[name] != nil,
+                  let renewed = cache.get(Lease.self, namespace: Lease.nodeLeaseNamespace, name: name)?.spec?.renewTime.flatMap({ Timestamp(rfc3339: $0) })
+            else { return }
+            beat(name, at: renewed, revision: event.revision)
         case Pod.kind:
             let key = event.object.key
             guard let pod = cache.get(Pod.self, namespace: key.namespace, name: key.name), pod.metadata.deletionTimestamp == nil else {
@@ -77,6 +86,13 @@ public final class NodeLifecycleController: Component {
         default:
             break
         }
+    }
+
+    /// Takes a heartbeat of node `name` at `time`, carried by `revision`, unless a later one is known
+    /// (the node's status and its lease beat independently).
+    private func beat(_ name: String, at time: Timestamp, revision: UInt64) {
+        if let known = heartbeats[name], known.time >= time { return }
+        heartbeats[name] = (time, revision)
     }
 
     /// kube-controller-manager starting: every node gets a fresh grace period (silence while the

@@ -5,7 +5,8 @@ import Journal
 
 /// The simulated kubelets and container runtime of every simulated node, as one component.
 ///
-/// Each kubelet registers its node and posts a heartbeat every 10 s; starts the pods bound to it
+/// Each kubelet registers its node and renews its node Lease every 10 s (posting the node's status
+/// when it changed, and at least every 5 min); starts the pods bound to it
 /// (pull, create, start, ready), restarts exited containers per restartPolicy with CrashLoopBackOff
 /// (10 s doubling to 5 min), and terminates deleted pods gracefully: preStop, SIGTERM, SIGKILL when
 /// the grace period ends (plus a one-off 2 s if preStop is still running), final status, then the
@@ -14,6 +15,12 @@ import Journal
 public final class KubeletFleet: Component {
     public let name = "kubelets"
     public static let heartbeatSeconds: Int64 = 10
+    /// The length of a node lease: the kubelet's default (renewed every quarter of it, which is
+    /// the heartbeat).
+    static let leaseDurationSeconds: Int32 = 40
+    /// How often the kubelet posts an unchanged node status while it renews its lease: its
+    /// default `nodeStatusReportFrequency`, 5 min.
+    static let statusReportSeconds: Int64 = 300
     /// The size reported for an image the kubelet pulled (simulated images have no real size).
     static let pulledImageSize: Int64 = 100 * 1024 * 1024
     static let maxBackoff: Int64 = 300_000_000, initialBackoff: Int64 = 10_000_000
@@ -299,16 +306,20 @@ public final class KubeletFleet: Component {
         k.nextHeartbeat = next
         schedule(next, k.spec.name, nil)
         let now = ctx.now.kubernetesTime
+        var registered = false
         if k.registration == nil || k.recovered || ctx.cache.get(Node.self, name: k.spec.name) == nil {
             var d = KubeletDecision(k.recovered ? .reRegister : .register)
             d.heartbeatSeconds = Self.heartbeatSeconds
             k.registration = try await ctx.decide(d, by: actor, about: ObjectRef(kind: Node.kind, name: k.spec.name), trigger: k.addedBy)
+            registered = true
         }
         let origin = Store.Origin(actor, cause: k.registration)
         guard var node = ctx.cache.get(Node.self, name: k.spec.name) else {
-            _ = try await store.create(k.spec.registration(at: now), by: origin)
+            let created = try await store.create(k.spec.registration(at: now), by: origin)
+            _ = try await renewLease(of: created, ctx, origin)
             return true
         }
+        let leased = try await renewLease(of: node, ctx, origin)
         var status = node.status ?? NodeStatus()
         var conditions = (status.conditions ?? []).filter { $0.type != "Ready" }
         let old = node.condition("Ready")
@@ -322,6 +333,12 @@ public final class KubeletFleet: Component {
         if !pulled.isEmpty {
             status.images = (status.images ?? []) + pulled.map { ContainerImage(names: [$0], sizeBytes: Self.pulledImageSize) }
         }
+        // With a Lease to renew, the status is posted only when it changed, when the kubelet
+        // (re)registered, or when the last report is `statusReportSeconds` old — the kubelet's
+        // nodeStatusReportFrequency. The last report is the Ready condition's heartbeat time.
+        let lastReport = old?.lastHeartbeatTime.flatMap { Timestamp(rfc3339: $0) }
+        let reportDue = lastReport.map { ctx.now >= $0.adding(seconds: Self.statusReportSeconds) } ?? true
+        guard !leased || registered || k.recovered || reportDue || Self.changed(node.status, status) else { return true }
         node.status = status
         node.metadata.resourceVersion = nil  // the kubelet owns this status: no precondition
         _ = try await store.updateStatus(node, by: origin)
@@ -342,6 +359,50 @@ public final class KubeletFleet: Component {
             }
         }
         return true
+    }
+
+    /// Creates or renews the node's Lease in `kube-node-lease`, as the kubelet's node lease
+    /// controller does: held by the node, 40 s long, renewed at every heartbeat, owned by the
+    /// Node (so it goes with it). False when there is no such namespace (a journal made before
+    /// KubeJournal kept node leases): the kubelet then posts its status at every heartbeat, as
+    /// kubelets did before leases.
+    private func renewLease(of node: Node, _ ctx: ComponentContext, _ origin: Store.Origin) async throws -> Bool {
+        guard ctx.cache.get(Namespace.self, name: Lease.nodeLeaseNamespace) != nil else { return false }
+        let name = node.metadata.name ?? ""
+        let renewTime = ctx.now.rfc3339
+        if var lease = ctx.cache.get(Lease.self, namespace: Lease.nodeLeaseNamespace, name: name) {
+            lease.spec = lease.spec ?? LeaseSpec(holderIdentity: name, leaseDurationSeconds: Self.leaseDurationSeconds)
+            lease.spec?.holderIdentity = name
+            lease.spec?.leaseDurationSeconds = Self.leaseDurationSeconds
+            lease.spec?.renewTime = renewTime
+            if lease.metadata.ownerReferences == nil, let owner = Self.ownerReference(node) { lease.metadata.ownerReferences = [owner] }
+            lease.metadata.resourceVersion = nil  // the kubelet holds this lease: no precondition
+            _ = try await ctx.store.update(lease, by: origin)
+        } else {
+            var lease = Lease(
+                metadata: ObjectMeta(name: name, namespace: Lease.nodeLeaseNamespace),
+                spec: LeaseSpec(holderIdentity: name, leaseDurationSeconds: Self.leaseDurationSeconds))
+            lease.spec?.renewTime = renewTime
+            lease.metadata.ownerReferences = Self.ownerReference(node).map { [$0] }
+            _ = try await ctx.store.create(lease, by: origin)
+        }
+        return true
+    }
+
+    /// The Node as owner of its Lease.
+    private static func ownerReference(_ node: Node) -> OwnerReference? {
+        node.metadata.uid.map { OwnerReference(apiVersion: "v1", kind: Node.kind, name: node.metadata.name ?? "", uid: $0) }
+    }
+
+    /// Whether `new` says something `old` did not, heartbeat times aside (the kubelet's
+    /// `nodeStatusHasChanged`).
+    static func changed(_ old: NodeStatus?, _ new: NodeStatus) -> Bool {
+        func withoutBeats(_ s: NodeStatus?) -> NodeStatus? {
+            guard var s else { return nil }
+            s.conditions = s.conditions?.map { var c = $0; c.lastHeartbeatTime = nil; return c }
+            return s
+        }
+        return withoutBeats(old) != withoutBeats(new)
     }
 
     // MARK: pods

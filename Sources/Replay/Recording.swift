@@ -14,15 +14,27 @@ public final class Recording: Sendable {
     public let journal: Journal
     /// The newest event when the recording was opened (a server may still be appending).
     public let head: Head
+    /// The last revision of the bootstrap: `ClusterInitialized` and the namespaces made with it.
+    public let bootstrapped: UInt64
     private let window = Mutex<(start: UInt64, events: [Event])>((1, []))
     static let windowSize: UInt64 = 4096
 
     public init(journal: Journal) throws {
         self.journal = journal
-        head = try journal.head()
-        guard head.revision >= 3, let first = try event(at: 1), first.type == ClusterEventType.initialized else {
+        let head = try journal.head()
+        self.head = head
+        var last: UInt64 = 0
+        try journal.read { view in
+            try view.forEachHeader(in: 1...max(head.revision, 1)) { h in
+                guard h.revision == 1 ? h.type == ClusterEventType.initialized : h.actor == .bootstrap else { return false }
+                last = h.revision
+                return true
+            }
+        }
+        guard head.revision >= 3, last >= 1 else {
             throw ReplayError("\(journal.path) is not a cluster journal: revision 1 is not ClusterInitialized")
         }
+        bootstrapped = last
     }
 
     /// The event at `revision`, nil past the head.

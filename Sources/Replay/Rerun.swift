@@ -116,11 +116,11 @@ public final class Rerun {
     public func run() async throws -> UInt64 {
         let start = store.signal.head
         let recordedEnd = try recording.required(end).time
-        if start > 3 {
+        if start > recording.bootstrapped {
             // From a recorded point: the components of the run in progress there, resuming from it.
             clock.set(try recording.required(start).time)
             try await startRun(try runStart(before: start))
-        } else if try recording.event(at: 4)?.type != ClusterEventType.controlPlaneStarted {
+        } else if try recording.event(at: recording.bootstrapped + 1)?.type != ClusterEventType.controlPlaneStarted {
             try await startRun(nil)
         }
         var r = start + 1

@@ -24,7 +24,7 @@ public struct ScenarioExtraction: Sendable {
         let start = try recording.required(1).time
         let endTime = try recording.required(end).time
         var notes: [String] = []
-        let firstRun = try recording.event(at: 4).flatMap { $0.type == ClusterEventType.controlPlaneStarted ? $0 : nil }
+        let firstRun = try recording.event(at: recording.bootstrapped + 1).flatMap { $0.type == ClusterEventType.controlPlaneStarted ? $0 : nil }
         let config = try recording.configuration(of: firstRun)
         if config.settings.schedulerProfiles.map(\.digest) != [SchedulerProfile.kubeDefault.digest] {
             notes.append("the scheduler ran profiles \(config.settings.schedulerProfiles.map(\.schedulerName).joined(separator: ", ")); add them as a scheduler: section")
@@ -35,7 +35,7 @@ public struct ScenarioExtraction: Sendable {
             let micros = max(0, start.microseconds(until: t))
             return micros % 1_000_000 == 0 ? "\(micros / 1_000_000)s" : "\(micros / 1000)ms"
         }
-        for r in 4...max(end, 4) where r <= end {
+        for r in (recording.bootstrapped + 1)...max(end, recording.bootstrapped + 1) where r <= end {
             let e = try recording.required(r)
             guard EventSource(e.actor) == .input else { continue }
             var step: [String: JSONValue] = ["at": .string(offset(e.time))]

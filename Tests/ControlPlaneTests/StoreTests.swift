@@ -27,14 +27,14 @@ func pod(_ name: String, namespace: String? = nil, labels: [String: String]? = n
 }
 
 @Suite struct StoreWriteTests {
-    @Test func aNewJournalStartsWithTheSeedAndTwoNamespaces() async throws {
+    @Test func aNewJournalStartsWithTheSeedAndKubeApiserversNamespaces() async throws {
         let f = try await Fixture(seed: 7)
-        #expect(try f.head() == 3)
+        #expect(try f.head() == 5)
         let first = try #require(try f.journal.event(at: 1))
         #expect(first.type == ClusterEventType.initialized)
         #expect(f.store.seed == 7)
         let namespaces = try await f.store.list(.namespace).items.map { $0.metadata.name }
-        #expect(namespaces == ["default", "kube-system"])
+        #expect(namespaces == ["default", "kube-node-lease", "kube-public", "kube-system"])
     }
 
     @Test func createAppendsOneEventAndReturnsItsRevision() async throws {
@@ -199,8 +199,8 @@ func pod(_ name: String, namespace: String? = nil, labels: [String: String]? = n
         #expect(early?.reason == .conflict)
         _ = try await f.store.delete(.pod, namespace: "team", name: "p", by: alice)
         try await f.store.finalizeNamespace("team", by: alice)
-        #expect(try await f.store.list(.namespace).items.count == 2)
-        for system in ["default", "kube-system"] {
+        #expect(try await f.store.list(.namespace).items.count == 4)
+        for system in ["default", "kube-system", "kube-public"] {
             let kept = await #expect(throws: StatusError.self) { try await f.store.delete(.namespace, namespace: nil, name: system, by: alice) }
             #expect(kept?.reason == .forbidden)
             #expect(kept?.message == "namespaces \"\(system)\" is forbidden: this namespace may not be deleted")

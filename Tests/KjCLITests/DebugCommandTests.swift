@@ -14,7 +14,7 @@ import TestSupport
     /// A session: a breakpoint on scheduling decisions, three stops, `why` at the third, back 3,
     /// diff, reverse-continue to the first, where.
     static let session = [
-        "break type=SchedulingDecided", "continue", "continue", "continue", "why pod/web-vl6wpk9zjd-fjzt6", "back 3", "diff",
+        "break type=SchedulingDecided", "continue", "continue", "continue", "why pod/web-vl6wpk9zjd-h2gtl", "back 3", "diff",
         "reverse-continue", "where", "info breakpoints", "quit",
     ]
 
@@ -50,15 +50,15 @@ import TestSupport
         #expect(lines.first?.hasPrefix("→ 1  ") == true, "\(lines.first ?? "")")
         let stops = lines.indices.filter { lines[$0].hasPrefix("Breakpoint 1 (type=SchedulingDecided):") }.map { lines[$0 + 1] }
         #expect(stops.count == 4, "\(r.stdout)")
-        #expect(stops.map { $0.split(separator: " ")[1] } == ["34", "37", "40", "34"], "\(stops)")
-        #expect(stops[1].contains("web-vl6wpk9zjd-mrkpq") && stops[2].contains("web-vl6wpk9zjd-fjzt6"), "\(stops)")
+        #expect(stops.map { $0.split(separator: " ")[1] } == ["43", "46", "49", "43"], "\(stops)")
+        #expect(stops[1].contains("web-vl6wpk9zjd-zrrk5") && stops[2].contains("web-vl6wpk9zjd-h2gtl"), "\(stops)")
         // why at the third stop: the decision there, with its score table.
-        #expect(r.stdout.contains("Scheduling decision at revision 40"))
-        // back 3 lands at 37; diff compares 40 with 37; reverse-continue goes back to the break at 34.
-        #expect(lines.contains { $0.hasPrefix("→ 37  ") && $0.contains("SchedulingDecided") })
-        #expect(r.stdout.contains("Changes from revision 37 to 40: "))
+        #expect(r.stdout.contains("Scheduling decision at revision 49"))
+        // back 3 lands at 46; diff compares 49 with 46; reverse-continue goes back to the break at 43.
+        #expect(lines.contains { $0.hasPrefix("→ 46  ") && $0.contains("SchedulingDecided") })
+        #expect(r.stdout.contains("Changes from revision 46 to 49: "))
         // where names the chain back to alice's Deployment.
-        #expect(r.stdout.contains("Revision 34 of 253"))
+        #expect(r.stdout.contains("Revision 43 of 267"))
         #expect(r.stdout.contains("Created  user/alice  Deployment/default/web"))
         #expect(r.stdout.contains("1     type=SchedulingDecided"))
     }
@@ -125,6 +125,6 @@ import TestSupport
         p.waitUntilExit()
         #expect(shown.contains("Breakpoint 1 (events about Pod/default/late):"), "\(shown)")
         #expect(shown.contains("Created  user/carol  Pod/default/late"), "\(shown)")
-        #expect(shown.contains("Revision 52 of 52"), "\(shown)")
+        #expect(shown.contains("Revision 62 of 62"), "\(shown)")
     }
 }

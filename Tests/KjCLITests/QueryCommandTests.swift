@@ -33,7 +33,7 @@ import TestSupport
         let journal = try Self.podCreate(dir)
         let byAlice = try runKJ(["events", "--actor", "alice", "--journal", journal, "-o", "json"])
         let aliceEvents = try #require(try JSONSerialization.jsonObject(with: Data(byAlice.stdout.utf8)) as? [[String: Any]])
-        #expect(aliceEvents.map { $0["revision"] as? Int } == [20])
+        #expect(aliceEvents.map { $0["revision"] as? Int } == [29])
         #expect(aliceEvents.first?["object"] as? String == "Pod/default/nginx")
 
         let decisions = try runKJ(["events", "--type", "SchedulingDecided,Bound", "--journal", journal])
@@ -41,12 +41,12 @@ import TestSupport
         #expect(rows.count == 2)
         #expect(rows.allSatisfy { $0.contains("scheduler/default-scheduler") })
 
-        let ofNginx = try runKJ(["events", "--kind", "pod", "--name", "nginx", "--from", "22", "--to", "30", "--journal", journal, "-o", "json"])
+        let ofNginx = try runKJ(["events", "--kind", "pod", "--name", "nginx", "--from", "31", "--to", "39", "--journal", journal, "-o", "json"])
         let revisions = try #require(try JSONSerialization.jsonObject(with: Data(ofNginx.stdout.utf8)) as? [[String: Any]]).compactMap { $0["revision"] as? Int }
         #expect(!revisions.isEmpty)
         #expect(revisions == revisions.sorted())
-        #expect(revisions.allSatisfy { (22...30).contains($0) })
-        #expect(revisions.first == 22 && revisions.last == 30)
+        #expect(revisions.allSatisfy { (31...39).contains($0) })
+        #expect(revisions.first == 31 && revisions.last == 39)
 
         let limited = try runKJ(["events", "--limit", "3", "--journal", journal, "-o", "json"])
         #expect(try #require(try JSONSerialization.jsonObject(with: Data(limited.stdout.utf8)) as? [Any]).count == 3)
@@ -79,17 +79,17 @@ import TestSupport
     @Test func diffShowsAddedAndModifiedObjectsWithTheirFields() throws {
         let dir = TemporaryDirectory()
         let journal = try Self.podCreate(dir)
-        let table = try runKJ(["diff", "19", "22", "--kind", "pod", "--journal", journal])
+        let table = try runKJ(["diff", "28", "31", "--kind", "pod", "--journal", journal])
         #expect(table.stdout.contains("1 added, 0 removed, 0 modified"), "\(table.stdout)")
         #expect(table.stdout.contains("+ Pod/default/nginx"))
 
-        let modified = try runKJ(["diff", "22", "30", "--kind", "pod", "--journal", journal, "-o", "json"])
+        let modified = try runKJ(["diff", "31", "39", "--kind", "pod", "--journal", journal, "-o", "json"])
         let diff = try #require(try JSONSerialization.jsonObject(with: Data(modified.stdout.utf8)) as? [String: Any])
         let text = modified.stdout
         #expect(text.contains("status.phase"), "\(diff)")
         #expect(text.contains("Running"))
 
-        let backwards = try runKJ(["diff", "30", "22", "--journal", journal])
+        let backwards = try runKJ(["diff", "39", "31", "--journal", journal])
         #expect(backwards.status != 0)
         #expect(backwards.stderr.contains("is after the second"))
     }
@@ -105,10 +105,10 @@ import TestSupport
         let events = now.stdout.components(separatedBy: "Events:").last ?? ""
         #expect(events.range(of: "Scheduled")!.lowerBound < events.range(of: "Pulling")!.lowerBound, "events in the order they happened")
 
-        // Revision 21: the kubelet has reported ContainerCreating; nothing has been pulled yet.
-        let then = try runKJ(["describe", "pod/nginx", "--at", "21", "--journal", journal])
+        // Revision 34: the kubelet has reported ContainerCreating; nothing has been pulled yet.
+        let then = try runKJ(["describe", "pod/nginx", "--at", "34", "--journal", journal])
         #expect(then.stdout.contains("Status:         Pending"), "\(then.stdout)")
-        #expect(then.stdout.contains("Journal:        revision 21"))
+        #expect(then.stdout.contains("Journal:        revision 34"))
         #expect(!then.stdout.contains("Started container"))
 
         let minuteBefore = try runKJ(["get", "pods", "--at", "-65s", "--journal", journal])
