@@ -8,7 +8,7 @@ import Synchronization
 // The request path of `kj serve`, as Hummingbird middleware in kube-apiserver's filter order:
 // request info, then logging and metrics (which see every answer, refusals included), then
 // authentication from the headers and the max-in-flight limit, and only then the body is read
-// and the request handled (`APIEndpoint`).
+// and the request handled (`KubeRoutes`).
 
 /// What the middleware learn about a request and hand on.
 struct KubeRequestContext: RequestContext {
@@ -168,32 +168,6 @@ final class InFlight: Sendable {
     }
 
     func leave() { count.subtract(1, ordering: .relaxed) }
-}
-
-/// The end of the chain: reads the body (at most `KubeAPI.maxBodyBytes`) and lets `KubeAPI` answer.
-struct APIEndpoint: Sendable {
-    let api: KubeAPI
-
-    func respond(to request: Request, context: KubeRequestContext) async -> Response {
-        var headers: [String: String] = [:]
-        for field in request.headers { headers[field.name.canonicalName] = field.value }
-        let tooLarge = APIResponse.status(StatusError(.tooLarge, "Request entity too large: limit is \(KubeAPI.maxBodyBytes)"))
-        // A declared length over the limit is refused before any of it is read.
-        if let declared = headers["content-length"].flatMap(Int.init), declared > KubeAPI.maxBodyBytes { return tooLarge.response }
-        var request = request
-        let body: ByteBuffer
-        do {
-            body = try await request.collectBody(upTo: KubeAPI.maxBodyBytes)
-        } catch let error as HTTPError where error.status == .contentTooLarge {
-            return tooLarge.response
-        } catch {
-            return APIResponse.status(StatusError(.badRequest, "the request body could not be read: \(error)")).response
-        }
-        let info = context.info
-        let answer = await api.handle(APIRequest(method: info.method, path: info.path, query: info.query, headers: headers,
-                                                 body: Array(body.readableBytesView), user: context.user))
-        return answer.response
-    }
 }
 
 extension APIResponse {

@@ -6,7 +6,7 @@ import Synchronization
 
 /// The Kubernetes REST API over the Store: discovery, CRUD with subresources, list and watch,
 /// Tables, `Status` errors, authentication and authorization. Independent of the HTTP server:
-/// `handle` takes an `APIRequest` and gives an `APIResponse`.
+/// the routes (`KubeRoutes`) hand it an `APIRequest` and write the `APIResponse` it gives.
 public final class KubeAPI: Sendable {
     public let store: Store
     let tokens: TokenFile
@@ -49,74 +49,6 @@ public final class KubeAPI: Sendable {
         tokens.authenticate(authorization)
     }
 
-    /// Answers one request. Never throws: every failure is a `Status`. A request without `user`
-    /// is authenticated from its `Authorization` header first.
-    public func handle(_ incoming: APIRequest) async -> APIResponse {
-        var request = incoming
-        switch request.path {
-        case "/version", "/version/": return .json(200, Discovery.version)
-        case "/healthz", "/livez", "/readyz": return .text(200, "ok", contentType: "text/plain")
-        default: break
-        }
-        if request.user == nil { request.user = authenticate(authorization: request.headers["authorization"]) }
-        guard request.user != nil else { return .status(StatusError(.unauthorized, "Unauthorized")) }
-        do {
-            return try await route(request)
-        } catch {
-            return .status(error)
-        }
-    }
-
-    private func route(_ r: APIRequest) async throws(StatusError) -> APIResponse {
-        let segments = r.path.split(separator: "/").map(String.init)
-        switch segments.first {
-        case "api":
-            if segments.count == 1 {
-                if r.wantsAggregatedDiscovery { return .document(200, Discovery.aggregated(core: true), contentType: Discovery.aggregatedType) }
-                return .json(200, Discovery.apiVersions(serverAddress: serverAddress))
-            }
-            guard segments[1] == "v1" else { break }
-            if segments.count == 2 { return .json(200, Discovery.resourceList("v1")) }
-            return try await resource(r, groupVersion: "v1", rest: Array(segments[2...]))
-        case "apis":
-            if segments.count == 1 {
-                if r.wantsAggregatedDiscovery { return .document(200, Discovery.aggregated(core: false), contentType: Discovery.aggregatedType) }
-                return .json(200, Discovery.groupList)
-            }
-            let group = segments[1]
-            if group == "authorization.k8s.io" {
-                if segments.count == 2 { return .json(200, Discovery.group(group, version: "v1")) }
-                if segments.count == 3, segments[2] == "v1" { return .json(200, AccessReview.resourceList) }
-                guard segments.count == 4, segments[2] == "v1", [AccessReview.plural, AccessReview.rulesPlural].contains(segments[3]) else { break }
-                guard r.method == "POST" else { throw StatusError(.methodNotAllowed, "the server does not allow this method on the requested resource") }
-                let body = try Self.body(r)
-                return .json(201, segments[3] == AccessReview.plural ? try AccessReview.answer(body, for: r.user!) : AccessReview.rules(body, for: r.user!))
-            }
-            guard let version = Discovery.version(of: group) else { break }
-            if segments.count == 2 { return .json(200, Discovery.group(group, version: version)) }
-            guard segments[2] == version else { break }
-            if segments.count == 3 { return .json(200, Discovery.resourceList(group + "/" + version)) }
-            return try await resource(r, groupVersion: group + "/" + version, rest: Array(segments[3...]))
-        case "openapi":
-            let rest = segments.dropFirst().joined(separator: "/")
-            if rest == "v3" { return .json(200, Discovery.openAPIIndex) }
-            if rest == "v2" { return .json(200, Discovery.openAPIv2) }
-            for gv in Discovery.groupVersions where rest == "v3/" + Discovery.openAPIPath(gv) {
-                return .json(200, Discovery.openAPIDocument(gv))
-            }
-        case "metrics":
-            return .text(200, await metrics.exposition(store: store), contentType: "text/plain; version=0.0.4")
-        case JournalEndpoints.prefix:
-            if segments == ["kj", "v1", "faults"] {
-                guard r.method == "POST" else { throw StatusError(.methodNotAllowed, "faults are injected with POST") }
-                return try await faults.inject(r)
-            }
-            return try await queries.handle(r, segments: Array(segments.dropFirst()))
-        default: break
-        }
-        throw StatusError(.notFound, "the server could not find the requested resource")
-    }
-
     // MARK: resources
 
     /// Where a resource request points: `namespaces/NS/pods/NAME/status` and the like.
@@ -141,35 +73,35 @@ public final class KubeAPI: Sendable {
         return Target(kind: kind, namespace: ns, name: name, subresource: r.count > 2 ? r[r.startIndex + 2] : nil)
     }
 
-    private func resource(_ r: APIRequest, groupVersion: String, rest: [String]) async throws(StatusError) -> APIResponse {
-        guard let t = Self.target(groupVersion: groupVersion, rest: rest),
-              t.subresource.flatMap(KindDefinition.Subresource.init(rawValue:)).map(t.kind.definition.subresources.contains) != false else {
-            throw StatusError(.notFound, "the server could not find the requested resource")
-        }
-        let write = ["POST", "PUT", "PATCH", "DELETE"].contains(r.method)
-        if write, let user = r.user, user.readOnly {
-            let verb = ["POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"][r.method]!
+    /// kube-apiserver's verbs on a resource; a watch is a `list` with `watch` set.
+    enum Verb: String, Sendable {
+        case list, get, create, update, patch, delete, deleteCollection = "deletecollection"
+    }
+
+    /// Answers `verb` on `t`, a request the router matched to a resource route.
+    func serve(_ verb: Verb, _ r: APIRequest, _ t: Target) async throws(StatusError) -> APIResponse {
+        if ![.get, .list].contains(verb), let user = r.user, user.readOnly {
             let resource = t.kind.plural + (t.subresource.map { "/" + $0 } ?? "")
-            throw StatusError(.forbidden, "\(resource) is forbidden: User \"\(user.name)\" cannot \(verb) resource \"\(resource)\" in API group \"\(t.kind.group)\""
+            throw StatusError(.forbidden, "\(resource) is forbidden: User \"\(user.name)\" cannot \(verb.rawValue) resource \"\(resource)\" in API group \"\(t.kind.group)\""
                 + (t.namespace.map { " in the namespace \"\($0)\"" } ?? (t.kind.namespaced ? "" : " at the cluster scope")),
                 name: t.name, group: t.kind.group, kind: t.kind.plural)
         }
         let origin = Store.Origin(.user(r.user?.name ?? "anonymous"), request: r.headers["x-request-id"] ?? UUID().uuidString.lowercased(),
                                   fieldManager: Self.fieldManager(r))
-        switch (r.method, t.name, t.subresource) {
-        case ("GET", nil, nil):
+        switch (verb, t.name, t.subresource) {
+        case (.list, nil, nil):
             let options = try ListOptions(r)
             return options.watch ? try await watch(r, t, options) : try await list(r, t, options)
-        case ("GET", let name?, nil), ("GET", let name?, "status"):
+        case (.get, let name?, nil), (.get, let name?, "status"):
             let o = try await store.get(t.kind, namespace: t.namespace, name: name)
             return try respond(r, t.kind, o, code: 200)
-        case ("GET", let name?, "scale"):
+        case (.get, let name?, "scale"):
             return .json(200, try await scale(t, name))
-        case ("POST", nil, nil):
+        case (.create, nil, nil):
             let options = try WriteOptions(r, kind: "CreateOptions")
             let object = try decodeObject(r, t, strict: options.strict)
             return try respond(r, t.kind, try await create(object, origin, options.dryRun), code: 201)
-        case ("POST", let name?, "binding"):
+        case (.create, let name?, "binding"):
             let options = try WriteOptions(r, kind: "CreateOptions")
             let body = try Self.body(r)
             guard let node = body["target"]?["name"]?.stringValue, !node.isEmpty else {
@@ -177,7 +109,7 @@ public final class KubeAPI: Sendable {
             }
             _ = try await store.bind(namespace: t.namespace ?? "default", pod: name, to: node, by: origin, dryRun: options.dryRun)
             return .json(201, KubeStatus.success(kind: "pods", name: name, group: "", uid: nil))
-        case ("POST", let name?, "eviction"):
+        case (.create, let name?, "eviction"):
             let body = try Self.body(r)
             if let named = body["metadata"]?["name"]?.stringValue, named != name {
                 throw StatusError(.badRequest, "name in URL does not match name in Eviction object", name: name, kind: "pods")
@@ -188,7 +120,7 @@ public final class KubeAPI: Sendable {
             try await store.evict(namespace: t.namespace ?? "default", name: name, gracePeriodSeconds: options.gracePeriod,
                                   preconditionUID: options.preconditionUID, by: origin, dryRun: dryRun)
             return .json(201, ["kind": "Status", "apiVersion": "v1", "metadata": [:], "status": "Success", "code": 201])
-        case ("PUT", let name?, let sub):
+        case (.update, let name?, let sub):
             let options = try WriteOptions(r, kind: "UpdateOptions")
             if sub == "scale" {
                 return .json(200, try await setScale(t, name, replicas: try Self.replicas(try Self.body(r)), origin, options.dryRun))
@@ -200,15 +132,15 @@ public final class KubeAPI: Sendable {
             }
             let updated = sub == "status" ? try await updateStatus(object, origin, options.dryRun) : try await update(object, origin, options.dryRun)
             return try respond(r, t.kind, updated, code: 200)
-        case ("PATCH", let name?, nil) where r.contentType == Self.applyPatch:
+        case (.patch, let name?, nil) where r.contentType == Self.applyPatch:
             let options = try WriteOptions(r, kind: "PatchOptions", apply: true)
             let config = try Self.applyConfiguration(r, t, name: name)
             let (o, created) = try await store.apply(t.kind, namespace: t.namespace, name: name, config: config, force: options.force,
                                                      by: origin, dryRun: options.dryRun)
             return try respond(r, t.kind, o, code: created ? 201 : 200)
-        case ("PATCH", _?, let sub?) where r.contentType == Self.applyPatch:
+        case (.patch, _?, let sub?) where r.contentType == Self.applyPatch:
             throw StatusError(.badRequest, "server-side apply to the \(sub) subresource is not supported here; apply to the object, or patch its \(sub)")
-        case ("PATCH", let name?, let sub):
+        case (.patch, let name?, let sub):
             guard let type = Store.PatchType(rawValue: r.contentType) else {
                 throw StatusError(.unsupportedMediaType, "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json, application/apply-patch+yaml")
             }
@@ -224,14 +156,14 @@ public final class KubeAPI: Sendable {
             let o = try await store.patch(t.kind, namespace: t.namespace, name: name, type: type, body: patch, status: sub == "status",
                                           by: origin, dryRun: options.dryRun, strict: options.strict)
             return try respond(r, t.kind, o, code: 200)
-        case ("DELETE", let name?, nil):
+        case (.delete, let name?, nil):
             let options = try DeleteOptions(r, body: r.body.isEmpty ? nil : try Self.body(r))
             let o = try await store.delete(
                 t.kind, namespace: t.namespace, name: name, gracePeriodSeconds: options.gracePeriod,
                 preconditionUID: options.preconditionUID, preconditionResourceVersion: options.preconditionResourceVersion,
                 propagationPolicy: options.policy, by: origin, dryRun: options.isDryRun)
             return try respond(r, t.kind, o, code: 200)
-        case ("DELETE", nil, nil):
+        case (.deleteCollection, nil, nil):
             _ = try ListOptions(r)
             let options = try DeleteOptions(r, body: r.body.isEmpty ? nil : try Self.body(r))
             let listed = try await store.list(t.kind, namespace: t.namespace, labelSelector: r.query["labelSelector"], fieldSelector: r.query["fieldSelector"])

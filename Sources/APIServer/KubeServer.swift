@@ -97,16 +97,7 @@ public enum KubeServer {
         let started = try await recordStart(store: store, config: config, previousRun: lock.previousRun, logger: logger)
         let api = KubeAPI(store: store, tokens: tokens, metrics: metrics, minRequestTimeout: limits.minRequestTimeout)
 
-        let chain = requestChain(api: api, metrics: metrics, limits: limits, logger: logger)
-        let endpoint = APIEndpoint(api: api)
-        let responder = CallbackResponder { (request: Request, context: KubeRequestContext) in
-            do {
-                return try await chain.handle(request, context: context) { request, context in await endpoint.respond(to: request, context: context) }
-            } catch let error as any HTTPResponseError {
-                // A middleware's refusal (a StatusError): Hummingbird's error protocol renders it.
-                return try error.response(from: request, context: context)
-            }
-        }
+        let router = KubeRoutes.router(api: api, middleware: requestChain(api: api, metrics: metrics, limits: limits, logger: logger))
         let connections = ConnectionCount(limit: limits.maxConnections)
         let http1 = HTTP1Channel.Configuration(idleTimeout: TimeAmount(limits.idleTimeout))
         let server = HTTPServerBuilder { [limits] responder in
@@ -114,7 +105,7 @@ public enum KubeServer {
                            limits: limits, connections: connections)
         }
         let app = Application(
-            responder: responder,
+            router: router,
             server: server,
             configuration: ApplicationConfiguration(address: .hostname(config.host, port: config.port), serverName: "kubejournal"),
             services: [DriverService(store: store, nodes: config.nodes, settings: config.settings, started: started.time, metrics: metrics, clock: clock, logger: logger)],

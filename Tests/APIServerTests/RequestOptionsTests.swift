@@ -93,18 +93,17 @@ import TestSupport
     }
 }
 
-/// The same, through `KubeAPI.handle` in process.
+/// The same, through the server's routes in process.
 @Suite struct RequestOptionsAPITests {
     @Test(.timeLimit(.minutes(5))) func aWatchAskingForForeverStartsAndDeleteBodiesAreChecked() async throws {
         let dir = TemporaryDirectory()
         let (api, journal) = try await WatchResponseTests.api(dir)
         defer { journal.close() }
         let pod = #"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"w"},"spec":{"containers":[{"name":"c","image":"nginx"}]}}"#
-        guard case .json(201, _) = await api.handle(WatchResponseTests.request("POST", "/api/v1/namespaces/default/pods", body: pod)) else {
-            Issue.record("create failed")
-            return
-        }
-        guard case .stream(let chunks) = await api.handle(WatchResponseTests.request("GET", "/api/v1/namespaces/default/pods?watch=1&timeoutSeconds=9223372036854775807")) else {
+        #expect(try await WatchResponseTests.send(api, .post, "/api/v1/namespaces/default/pods", body: pod).status == 201)
+        // A watch that never ends is read from the API itself, a chunk at a time.
+        let forever = WatchResponseTests.request("GET", "/api/v1/namespaces/default/pods?watch=1&timeoutSeconds=9223372036854775807")
+        guard case .stream(let chunks) = try await api.serve(.list, forever, KubeAPI.Target(kind: .pod, namespace: "default")) else {
             Issue.record("not a stream")
             return
         }
@@ -119,13 +118,7 @@ import TestSupport
         }
         #expect(first.map { String(decoding: $0, as: UTF8.self) }?.contains(#""type":"ADDED""#) == true)
 
-        guard case .json(400, _) = await api.handle(WatchResponseTests.request("DELETE", "/api/v1/namespaces/default/pods/w", body: "[1]")) else {
-            Issue.record("DELETE with body [1] was not refused")
-            return
-        }
-        guard case .json(200, _) = await api.handle(WatchResponseTests.request("GET", "/api/v1/namespaces/default/pods/w")) else {
-            Issue.record("the pod is gone")
-            return
-        }
+        #expect(try await WatchResponseTests.send(api, .delete, "/api/v1/namespaces/default/pods/w", body: "[1]").status == 400, "DELETE with body [1] is refused")
+        #expect(try await WatchResponseTests.send(api, .get, "/api/v1/namespaces/default/pods/w").status == 200, "and the pod is still there")
     }
 }

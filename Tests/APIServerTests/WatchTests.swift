@@ -2,11 +2,14 @@
 import ClusterModel
 import ControlPlane
 import Foundation
+import Hummingbird
+import HummingbirdTesting
 import Journal
+import Logging
 import Testing
 import TestSupport
 
-/// Watches through `KubeAPI.handle`, in process: replay from a past revision, bookmarks while
+/// Watches through the server's routes and middleware, in process: replay from a past revision, bookmarks while
 /// quiet, the end at `timeoutSeconds`, Tables for `kubectl get -w`.
 @Suite struct WatchResponseTests {
     static let admin = "Bearer t0ken"
@@ -23,11 +26,29 @@ import TestSupport
         return APIRequest(method: method, path: path, query: query, headers: ["authorization": admin, "accept": accept], body: Array(body.utf8))
     }
 
-    static func lines(_ response: APIResponse) async throws -> [JSONValue] {
-        guard case .stream(let chunks) = response else { Issue.record("not a stream: \(response)"); return [] }
-        var bytes: [UInt8] = []
-        try await chunks.run { bytes += $0 }
-        return try bytes.split(separator: UInt8(ascii: "\n")).map { try JSONValue.parse(Array($0)) }
+    /// An answer as a client reads it.
+    struct Answer {
+        var status: Int
+        var contentType: String?
+        var body: [UInt8]
+        var json: JSONValue? { try? JSONValue.parse(body) }
+        /// The body as JSON lines (a watch).
+        func lines() throws -> [JSONValue] { try body.split(separator: UInt8(ascii: "\n")).map { try JSONValue.parse(Array($0)) } }
+    }
+
+    /// Sends one request through `kj serve`'s router and middleware, in process, with `token`
+    /// (the admin's unless told).
+    static func send(_ api: KubeAPI, _ method: HTTPRequest.Method, _ target: String, body: String = "", accept: String = "application/json",
+                     token: String? = admin) async throws -> Answer {
+        let middleware = KubeServer.requestChain(api: api, metrics: api.metrics, limits: ServerLimits(), logger: Logger(label: "test"))
+        let app = Application(router: KubeRoutes.router(api: api, middleware: middleware))
+        return try await app.test(.router) { client in
+            var headers: HTTPFields = [.accept: accept, .contentType: "application/json"]
+            if let token { headers[.authorization] = token }
+            let r = try await client.execute(uri: target, method: method, headers: headers,
+                                             body: body.isEmpty ? nil : ByteBuffer(string: body))
+            return Answer(status: Int(r.status.code), contentType: r.headers[.contentType], body: Array(r.body.readableBytesView))
+        }
     }
 
     @Test func aWatchFromThePastReplaysThenBookmarksUntilItsTimeout() async throws {
@@ -35,14 +56,11 @@ import TestSupport
         let (api, journal) = try await Self.api(dir)
         defer { journal.close() }
         let pod = #"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"w"},"spec":{"containers":[{"name":"c","image":"nginx"}]}}"#
-        guard case .json(201, let created) = await api.handle(Self.request("POST", "/api/v1/namespaces/default/pods", body: pod)) else {
-            Issue.record("create failed")
-            return
-        }
-        let revision = try #require(created["metadata"]?["resourceVersion"]?.stringValue)
+        let created = try await Self.send(api, .post, "/api/v1/namespaces/default/pods", body: pod)
+        #expect(created.status == 201)
+        let revision = try #require(created.json?["metadata"]?["resourceVersion"]?.stringValue)
         let started = ContinuousClock.now
-        let events = try await Self.lines(await api.handle(Self.request(
-            "GET", "/api/v1/namespaces/default/pods?watch=1&resourceVersion=1&allowWatchBookmarks=true&timeoutSeconds=2")))
+        let events = try await Self.send(api, .get, "/api/v1/namespaces/default/pods?watch=1&resourceVersion=1&allowWatchBookmarks=true&timeoutSeconds=2").lines()
         #expect(ContinuousClock.now - started >= .seconds(2), "the watch lasts until its timeout")
         #expect(events.first?["type"] == "ADDED")
         #expect(events.first?["object"]?["metadata"]?["name"] == "w")
@@ -57,10 +75,10 @@ import TestSupport
         let dir = TemporaryDirectory()
         let (api, journal) = try await Self.api(dir)
         defer { journal.close() }
-        _ = await api.handle(Self.request("POST", "/api/v1/namespaces/default/pods",
-                                          body: #"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"t"},"spec":{"containers":[{"name":"c","image":"nginx"}]}}"#))
-        let events = try await Self.lines(await api.handle(Self.request(
-            "GET", "/api/v1/namespaces/default/pods?watch=1&timeoutSeconds=1", accept: "application/json;as=Table;v=v1;g=meta.k8s.io,application/json")))
+        _ = try await Self.send(api, .post, "/api/v1/namespaces/default/pods",
+                                body: #"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"t"},"spec":{"containers":[{"name":"c","image":"nginx"}]}}"#)
+        let events = try await Self.send(api, .get, "/api/v1/namespaces/default/pods?watch=1&timeoutSeconds=1",
+                                         accept: "application/json;as=Table;v=v1;g=meta.k8s.io,application/json").lines()
         let table = try #require(events.first?["object"])
         #expect(events.first?["type"] == "ADDED")
         #expect(table["kind"] == "Table")
@@ -76,11 +94,10 @@ import TestSupport
         let (api, journal) = try await WatchResponseTests.api(dir)
         defer { journal.close() }
         let accept = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json"
-        guard case .document(200, let core, let type) = await api.handle(WatchResponseTests.request("GET", "/api", accept: accept)) else {
-            Issue.record("no aggregated document for /api")
-            return
-        }
-        #expect(type == "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList")
+        let aggregated = try await WatchResponseTests.send(api, .get, "/api", accept: accept)
+        #expect(aggregated.status == 200)
+        #expect(aggregated.contentType == "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList")
+        let core = try #require(aggregated.json)
         let resources = core["items"]?.arrayValue?.first?["versions"]?.arrayValue?.first?["resources"]?.arrayValue ?? []
         #expect(resources.compactMap { $0["resource"]?.stringValue } == [
             "configmaps", "endpoints", "events", "limitranges", "namespaces", "nodes", "persistentvolumeclaims", "persistentvolumes",
@@ -91,10 +108,7 @@ import TestSupport
         #expect(pods["subresources"]?.arrayValue?.compactMap { $0["subresource"]?.stringValue } == ["status", "binding", "eviction"])
         #expect(pods["subresources"]?.arrayValue?.last?["responseKind"] == ["group": "policy", "version": "v1", "kind": "Eviction"])
 
-        guard case .document(200, let apps, _) = await api.handle(WatchResponseTests.request("GET", "/apis", accept: accept)) else {
-            Issue.record("no aggregated document for /apis")
-            return
-        }
+        let apps = try #require(try await WatchResponseTests.send(api, .get, "/apis", accept: accept).json)
         let groups = apps["items"]?.arrayValue ?? []
         #expect(groups.map { "\($0["metadata"]?["name"]?.stringValue ?? "")/\($0["versions"]?.arrayValue?.first?["version"]?.stringValue ?? "")" } == [
             "apps/v1", "autoscaling/v2", "batch/v1", "coordination.k8s.io/v1", "discovery.k8s.io/v1", "networking.k8s.io/v1",
@@ -104,10 +118,7 @@ import TestSupport
         let deployments = group["versions"]?.arrayValue?.first?["resources"]?.arrayValue?.first { $0["resource"] == "deployments" }
         #expect(deployments?["subresources"]?.arrayValue?.last?["responseKind"] == ["group": "autoscaling", "version": "v1", "kind": "Scale"])
 
-        guard case .json(200, let legacy) = await api.handle(WatchResponseTests.request("GET", "/api")) else {
-            Issue.record("no legacy document for /api")
-            return
-        }
-        #expect(legacy["kind"] == "APIVersions")
+        let legacy = try await WatchResponseTests.send(api, .get, "/api")
+        #expect(legacy.status == 200 && legacy.json?["kind"] == "APIVersions")
     }
 }
