@@ -240,7 +240,7 @@ struct ServeDiskFullTests {
 /// `--max-size` is the journal's quota, as etcd's `--quota-backend-bytes`: reaching it refuses
 /// writes with 507 and the way out in the message; reads go on.
 @Suite struct JournalQuotaTests {
-    @Test(.timeLimit(.minutes(3)))
+    @Test(.timeLimit(.minutes(10)))
     func aJournalAtItsMaximumSizeRefusesWritesAndSaysHowToRaiseIt() throws {
         let cluster = try ServedCluster(nodes: 1, options: ["--max-size", "2Mi"])
         var refusal: (code: Int, body: String)?

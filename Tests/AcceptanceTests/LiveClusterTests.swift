@@ -91,7 +91,7 @@ import TestSupport
         #expect(cluster.stop() == 0)
     }
 
-    @Test(.timeLimit(.minutes(3)))
+    @Test(.timeLimit(.minutes(10)))
     func viewersMayNotStageFaults() throws {
         let cluster = try ServedCluster(nodes: 1, withViewer: true)
         let body = #"{"fault":"crash","node":"node-1"}"#
@@ -172,7 +172,7 @@ import TestSupport
         #expect(cluster.stop() == 0)
     }
 
-    @Test(.timeLimit(.minutes(3)))
+    @Test(.timeLimit(.minutes(10)))
     func nothingNewInANamespaceBeingDeleted() throws {
         let cluster = try ServedCluster(nodes: 1)
         #expect(try cluster.kubectl(["create", "namespace", "team-b"]).status == 0)
@@ -189,7 +189,7 @@ import TestSupport
 
     /// On the wall clock a grace period ends a few milliseconds late: the SIGKILL line says how
     /// long it really was (it said "after 0s").
-    @Test(.timeLimit(.minutes(3)))
+    @Test(.timeLimit(.minutes(10)))
     func theSIGKILLLineStatesTheGraceThatPassed() throws {
         let cluster = try ServedCluster(nodes: 1)
         let pod = #"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"stubborn","annotations":{"sim.kubejournal.io/ignore-sigterm":"true"}},"spec":{"terminationGracePeriodSeconds":2,"containers":[{"name":"c","image":"nginx"}]}}"#

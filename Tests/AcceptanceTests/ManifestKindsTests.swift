@@ -8,7 +8,7 @@ import TestSupport
 @Suite(.serialized) struct ManifestKindsTests {
     static let manifests = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("manifests").path
 
-    @Test(.timeLimit(.minutes(3)))
+    @Test(.timeLimit(.minutes(10)))
     func aDirectoryOfTutorialManifestsAppliesAndItsPodsRunOnTheirConfiguration() throws {
         let cluster = try ServedCluster()
         let applied = try cluster.kubectl(["apply", "-f", Self.manifests])
@@ -179,7 +179,7 @@ import TestSupport
         #expect(account.contains("by controller/serviceaccount") && account.contains("namespace team-a created"), "\(account)")
     }
 
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(.minutes(10)))
     func kubectlGeneratorsExplainAndFieldValidationWorkOnTheNewKinds() throws {
         let cluster = try ServedCluster()
         // kubectl sends these as protobuf.
@@ -241,7 +241,7 @@ import TestSupport
     /// `kubectl drain` evicts through the Eviction API; a budget that allows no more disruptions
     /// makes it wait and retry until a replacement is ready, and `kj why` on the replacement shows
     /// the eviction and the budget.
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(.minutes(10)))
     func drainEvictsAndWaitsForTheDisruptionBudget() throws {
         let cluster = try ServedCluster(nodes: 2)
         #expect(try cluster.kubectl(["create", "deployment", "web", "--image=nginx", "--replicas=4"]).status == 0)
@@ -273,7 +273,7 @@ import TestSupport
     /// `kubectl auth can-i` (a SelfSubjectAccessReview, sent as protobuf) and `--list` (a
     /// SelfSubjectRulesReview) answer from this server's authorisation: viewers may read and
     /// nothing else.
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(10)))
     func authCanIAnswersFromOurAuthorisation() throws {
         let cluster = try ServedCluster(withViewer: true)
         let admin = try cluster.kubectl(["auth", "can-i", "delete", "deployments", "-n", "kube-system", "--token", cluster.adminToken])
@@ -290,7 +290,7 @@ import TestSupport
 
     /// `kubectl delete --cascade=orphan` leaves the dependents, released; `--cascade=foreground`
     /// keeps the owner Terminating until its dependents (and theirs) are gone.
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(.minutes(10)))
     func orphanAndForegroundDeletion() throws {
         let cluster = try ServedCluster(nodes: 2)
         for name in ["kept", "gone"] {

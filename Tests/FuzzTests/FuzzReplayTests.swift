@@ -14,7 +14,7 @@ import TestSupport
     static let mutations = 3000
     static let seed: UInt64 = 20_261_130
 
-    @Test(.timeLimit(.minutes(3)), arguments: FuzzTarget.all.map(\.name))
+    @Test(.timeLimit(.minutes(10)), arguments: FuzzTarget.all.map(\.name))
     func targetReturnsOnEveryInput(_ name: String) throws {
         let corpus = Self.directory + "/corpus/" + name
         let regressions = Self.directory + "/regressions/" + name

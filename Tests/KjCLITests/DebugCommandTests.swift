@@ -39,7 +39,7 @@ import TestSupport
         return String(decoding: data, as: UTF8.self).replacingOccurrences(of: "\r", with: "")
     }
 
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(.minutes(10)))
     func aPipedSessionStopsAtBreakpointsAndTravelsBack() throws {
         let dir = TemporaryDirectory()
         let journal = try Self.nodeFailure(dir)
@@ -63,7 +63,7 @@ import TestSupport
         #expect(r.stdout.contains("1     type=SchedulingDecided"))
     }
 
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(.minutes(10)))
     func reverseContinueGoesBackToThePreviousStop() throws {
         let dir = TemporaryDirectory()
         let journal = try Self.nodeFailure(dir)
@@ -77,7 +77,7 @@ import TestSupport
         #expect(r.stdout.contains("Unknown command \"bogus\". Try \"help\"."))
     }
 
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(.minutes(10)))
     func onATerminalTheSameCommandsGiveTheSameAnswers() throws {
         let dir = TemporaryDirectory()
         let journal = try Self.nodeFailure(dir)
@@ -89,7 +89,7 @@ import TestSupport
         }
     }
 
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(.minutes(10)))
     func theUpArrowRecallsTheLastCommand() throws {
         let dir = TemporaryDirectory()
         let journal = try Self.nodeFailure(dir)
@@ -100,7 +100,7 @@ import TestSupport
 
     /// `follow` waits at the head of a journal another process is writing, and stops at the new
     /// event a breakpoint names.
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(.minutes(10)))
     func followStopsAtANewEventAnotherWriterAppends() throws {
         let dir = TemporaryDirectory()
         let journal = dir.sub("pod-create")
