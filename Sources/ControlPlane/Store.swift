@@ -288,7 +288,7 @@ public actor Store {
             // what admission and the server add afterwards (a Job's selector, a Service's address).
             let base = Self.baseEntries(requested: o.metadata.managedFields, live: nil) ?? []
             let entries = FieldManager.update(ResourceKind(of: R.self), old: nil, new: json, entries: base, manager: origin.manager,
-                                              subresource: nil, time: clock.now().kubernetesTime)
+                                              subresource: nil, time: Self.writeTime)
             o.metadata.managedFields = entries.isEmpty ? nil : entries
             json["metadata"]?["managedFields"] = entries.isEmpty ? nil : try Self.encode(entries)
         }
@@ -456,7 +456,7 @@ public actor Store {
         do {
             (merged, entries) = try FieldManager.apply(
                 kind, live: liveJSON, config: config, entries: live?.metadata.managedFields ?? [],
-                manager: origin.manager, force: force, time: clock.now().kubernetesTime) { json in
+                manager: origin.manager, force: force, time: Self.writeTime) { json in
                     func defaulted<R: Resource>(_ o: R) throws -> JSONValue { try ValueEncoder().encode(Defaults.apply(o)) }
                     return try defaulted(try kind.decode(json, strict: false))
                 }
@@ -774,7 +774,7 @@ public actor Store {
             var encoded = try Self.encode(o)
             let entries = FieldManager.update(
                 ResourceKind(of: R.self), old: try Self.encode(previous), new: encoded, entries: o.metadata.managedFields ?? [],
-                manager: origin.manager, subresource: subresource, time: clock.now().kubernetesTime)
+                manager: origin.manager, subresource: subresource, time: Self.writeTime)
             o.metadata.managedFields = entries.isEmpty ? nil : entries
             encoded["metadata"]?["managedFields"] = entries.isEmpty ? nil : try Self.encode(entries)
             json = encoded
@@ -787,6 +787,10 @@ public actor Store {
         return try await commit(type, o, json: json, origin, dryRun: dryRun)
     }
 
+    /// The time `FieldManager` gives the entries a write changes until `commit` reads the clock
+    /// for the write and stamps them with it.
+    static let writeTime = "(the write's time)"
+
     /// The entries an Update starts from: those the request carries, when it carries any (a single
     /// empty entry clears them, as in Kubernetes), else the live object's.
     private static func baseEntries(requested: [ManagedFieldsEntry]?, live: [ManagedFieldsEntry]?) -> [ManagedFieldsEntry]? {
@@ -798,6 +802,20 @@ public actor Store {
     /// Appends the write event and waits until the state includes it. `json`, when given, is the
     /// object already encoded (without `resourceVersion`).
     private func commit<R: Resource>(_ type: WriteType, _ object: R, json: JSONValue? = nil, _ origin: Origin, dryRun: Bool, revisionOnResult: UInt64? = nil) async throws(StatusError) -> R {
+        // One clock reading for the whole write: its event's time, and the time of the field
+        // ownership it changed (a replay reads the event's time back, and must make the same entries).
+        let now = clock.now()
+        var object = object
+        var json = json
+        if let entries = object.metadata.managedFields, entries.contains(where: { $0.time == Self.writeTime }) {
+            let stamped = entries.map { e in
+                var e = e
+                if e.time == Self.writeTime { e.time = now.kubernetesTime }
+                return e
+            }
+            object.metadata.managedFields = stamped
+            if json != nil { json?["metadata"]?["managedFields"] = try Self.encode(stamped) }
+        }
         var stored = object
         stored.metadata.resourceVersion = nil
         let data: [UInt8]
@@ -805,7 +823,7 @@ public actor Store {
         let key = object.objectKey
         if dryRun { return try Self.withVersion(object, revisionOnResult ?? nextRevision) }
         let draft = EventDraft(
-            time: clock.now(), type: type.rawValue, actor: origin.actor,
+            time: now, type: type.rawValue, actor: origin.actor,
             object: ObjectRef(kind: R.kind, namespace: key.namespace, name: key.name, uid: object.metadata.uid ?? ""),
             cause: origin.cause, request: origin.request, data: data)
         let event = try await append(draft, pendingKey: key, pendingObject: type == .deleted ? nil : object)
