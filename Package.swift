@@ -39,6 +39,12 @@ let package = Package(
             pkgConfig: "libedit",
             providers: [.apt(["libedit-dev"])]
         ),
+        // zlib from the system (Debian: zlib1g-dev): gzip-compressed audit logs.
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
         // The raw-liblmdb baseline the journal benchmark compares against.
         .target(
             name: "CLMDBBaseline",
@@ -84,6 +90,8 @@ let package = Package(
         ),
         // Replays of recorded journals: lockstep verification of every component's decisions.
         .target(name: "Replay", dependencies: ["Journal", "ClusterModel", "ControlPlane", "Scheduler", "Controllers", "NodeAgent", "Simulation"]),
+        // Kubernetes audit logs (audit.k8s.io v1, v1beta1) read as journal events.
+        .target(name: "AuditLog", dependencies: ["Journal", "ClusterModel", "ControlPlane", "CZlib"]),
         // Answers from the journal: object histories, why a pod is where it is, diffs between revisions.
         .target(name: "Queries", dependencies: ["Journal", "ClusterModel", "ControlPlane", "Scheduler"]),
         // The Kubernetes API over HTTP (Hummingbird 2): discovery, REST, watch, tables, Status
@@ -91,7 +99,7 @@ let package = Package(
         .target(
             name: "APIServer",
             dependencies: [
-                "Journal", "ClusterModel", "ControlPlane", "Scheduler", "Controllers", "NodeAgent", "Simulation", "Queries",
+                "Journal", "ClusterModel", "ControlPlane", "Scheduler", "Controllers", "NodeAgent", "Simulation", "Queries", "AuditLog",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -122,6 +130,7 @@ let package = Package(
                 "Queries",
                 "Replay",
                 "APIServer",
+                "AuditLog",
                 "CLMDBBaseline",
                 "CEditLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -146,6 +155,7 @@ let package = Package(
         .testTarget(name: "NodeAgentTests", dependencies: ["NodeAgent", "Simulation", "ClusterModel", "Journal", "TestSupport"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Scheduler", "ControlPlane", "ClusterModel", "Journal", "TestSupport"]),
         .testTarget(name: "ReplayTests", dependencies: ["Replay", "Simulation", "ControlPlane", "ClusterModel", "Journal", "TestSupport"]),
+        .testTarget(name: "AuditLogTests", dependencies: ["AuditLog", "ClusterModel", "ControlPlane", "Journal", "TestSupport", "kj"], exclude: ["fixtures"]),
         .testTarget(name: "QueriesTests", dependencies: ["Queries", "Journal", "ClusterModel", "ControlPlane", "Scheduler", "Simulation", "TestSupport", "kj"]),
         // The API without a server: protobuf request bodies captured from kubectl, and their JSON.
         .testTarget(name: "APIServerTests", dependencies: [

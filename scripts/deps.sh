@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what KubeJournal needs beyond the Swift toolchain, only where it is missing:
-# liblmdb-dev (the LMDB C library and headers), libedit-dev, pkg-config and curl; kubectl is on these machines.
+# liblmdb-dev (the LMDB C library and headers), libedit-dev, zlib1g-dev, pkg-config and curl; kubectl is on these machines.
 # wrk and etcd-server are for `kj bench api` (its test runs a tiny configuration with them).
 set -euo pipefail
 need=()
@@ -11,6 +11,7 @@ command -v etcd >/dev/null 2>&1 || need+=(etcd-server)
 if ! { [ -f /usr/include/lmdb.h ] && ls /usr/lib/*/liblmdb.so >/dev/null 2>&1; }; then need+=(liblmdb-dev); fi
 # libedit: line editing and history for kj debug.
 [ -f /usr/include/editline/readline.h ] || need+=(libedit-dev)
+[ -f /usr/include/zlib.h ] || need+=(zlib1g-dev)
 if [ ${#need[@]} -gt 0 ]; then
     sudo=""
     [ "$(id -u)" -eq 0 ] || sudo="sudo"

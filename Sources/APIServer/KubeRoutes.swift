@@ -16,10 +16,12 @@ enum KubeRoutes {
 
     static let methods: [HTTPRequest.Method] = [.get, .post, .put, .patch, .delete]
 
-    /// The router, with `middleware` (outermost first) around every route.
-    static func router(api: KubeAPI, middleware: some MiddlewareProtocol<Request, Response, KubeRequestContext>) -> Router<KubeRequestContext> {
+    /// The router, with `middleware` (outermost first) around every route, then the audit log's
+    /// when there is one.
+    static func router(api: KubeAPI, middleware: some MiddlewareProtocol<Request, Response, KubeRequestContext>, audit: AuditBackend? = nil) -> Router<KubeRequestContext> {
         let router = Router(context: KubeRequestContext.self)
         router.add(middleware: middleware)
+        if let audit { router.add(middleware: AuditMiddleware(backend: audit)) }
         router.add(middleware: NotFoundStatusMiddleware())
         let routes = RouteTable(router: router)
         addServerPaths(routes, api: api)

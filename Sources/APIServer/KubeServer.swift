@@ -1,3 +1,4 @@
+import AuditLog
 import ClusterModel
 import ControlPlane
 import Foundation
@@ -31,6 +32,8 @@ public struct ServeConfiguration: Sendable {
     public var settings = Driver.Settings()
     /// The DefaultTolerationSeconds admission plugin's settings.
     public var admission = Defaults.Admission()
+    /// Where and how to write the audit log (`--audit-log`, `--audit-policy`); nil: none.
+    public var audit: AuditBackend?
 
     public init(journalPath: String, host: String = "127.0.0.1", port: Int = 6443, nodes: [SimulatedNode], tokenFile: String? = nil,
                 limits: ServerLimits = ServerLimits(), acceptBrokenChainAs: String? = nil) {
@@ -97,7 +100,7 @@ public enum KubeServer {
         let started = try await recordStart(store: store, config: config, previousRun: lock.previousRun, logger: logger)
         let api = KubeAPI(store: store, tokens: tokens, metrics: metrics, minRequestTimeout: limits.minRequestTimeout)
 
-        let router = KubeRoutes.router(api: api, middleware: requestChain(api: api, metrics: metrics, limits: limits, logger: logger))
+        let router = KubeRoutes.router(api: api, middleware: requestChain(api: api, metrics: metrics, limits: limits, logger: logger), audit: config.audit)
         let connections = ConnectionCount(limit: limits.maxConnections)
         let http1 = HTTP1Channel.Configuration(idleTimeout: TimeAmount(limits.idleTimeout))
         let server = HTTPServerBuilder { [limits] responder in
@@ -108,7 +111,9 @@ public enum KubeServer {
             router: router,
             server: server,
             configuration: ApplicationConfiguration(address: .hostname(config.host, port: config.port), serverName: "kubejournal"),
-            services: [DriverService(store: store, nodes: config.nodes, settings: config.settings, started: started.time, metrics: metrics, clock: clock, logger: logger)],
+            // Services stop in reverse order: the components first, then the audit log of their writes.
+            services: (config.audit.map { [ComponentAuditService(backend: $0, store: store, after: started.revision)] } ?? [])
+                + [DriverService(store: store, nodes: config.nodes, settings: config.settings, started: started.time, metrics: metrics, clock: clock, logger: logger)],
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? config.port
                 let url = "https://\(config.host.contains(":") ? "[\(config.host)]" : config.host):\(port)"

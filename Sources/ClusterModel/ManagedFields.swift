@@ -186,6 +186,20 @@ public enum FieldManager {
         return c.jsonString + "\n"
     }
 
+    /// A time to give `update` and `apply` when the write's time is not known yet: `stamping`
+    /// replaces it once it is.
+    public static let writeTime = "(the write's time)"
+
+    /// `entries` with the entries a write changed given its `time`, in kube-apiserver's order
+    /// (which sorts by time, so it is made again).
+    public static func stamping(_ entries: [ManagedFieldsEntry], time: String) -> [ManagedFieldsEntry] {
+        sorted(entries.map { e in
+            var e = e
+            if e.time == writeTime { e.time = time }
+            return e
+        })
+    }
+
     /// Entries in kube-apiserver's order: Apply before Update, then by time, manager, version.
     static func sorted(_ entries: [ManagedFieldsEntry]) -> [ManagedFieldsEntry] {
         entries.filter { !$0.fields.isEmpty }.sorted {

@@ -408,13 +408,17 @@ public struct ClusterInitialized: EventData, Equatable {
     /// A whole number up to 2^64-1, written as text (older journals: a number).
     public var seed: UInt64
     public var formatVersion: Int64?
+    /// Where the journal's writes come from when KubeJournal's components did not make them:
+    /// `audit.k8s.io` for a journal imported from a cluster's audit logs. Absent: this control plane.
+    public var importedFrom: String?
 
-    public init(seed: UInt64, formatVersion: Int64) {
+    public init(seed: UInt64, formatVersion: Int64, importedFrom: String? = nil) {
         self.seed = seed
         self.formatVersion = formatVersion
+        self.importedFrom = importedFrom
     }
 
-    enum CodingKeys: String, CodingKey { case seed, formatVersion }
+    enum CodingKeys: String, CodingKey { case seed, formatVersion, importedFrom }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -424,12 +428,14 @@ public struct ClusterInitialized: EventData, Equatable {
             seed = UInt64(bitPattern: try c.decode(Int64.self, forKey: .seed))
         }
         formatVersion = try c.decodeIfPresent(Int64.self, forKey: .formatVersion)
+        importedFrom = try c.decodeIfPresent(String.self, forKey: .importedFrom)
     }
 
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(String(seed), forKey: .seed)
         try c.encodeIfPresent(formatVersion, forKey: .formatVersion)
+        try c.encodeIfPresent(importedFrom, forKey: .importedFrom)
     }
 }
 

@@ -288,7 +288,7 @@ public actor Store {
             // what admission and the server add afterwards (a Job's selector, a Service's address).
             let base = Self.baseEntries(requested: o.metadata.managedFields, live: nil) ?? []
             let entries = FieldManager.update(ResourceKind(of: R.self), old: nil, new: json, entries: base, manager: origin.manager,
-                                              subresource: nil, time: Self.writeTime)
+                                              subresource: nil, time: FieldManager.writeTime)
             o.metadata.managedFields = entries.isEmpty ? nil : entries
             json["metadata"]?["managedFields"] = entries.isEmpty ? nil : try Self.encode(entries)
         }
@@ -456,7 +456,7 @@ public actor Store {
         do {
             (merged, entries) = try FieldManager.apply(
                 kind, live: liveJSON, config: config, entries: live?.metadata.managedFields ?? [],
-                manager: origin.manager, force: force, time: Self.writeTime) { json in
+                manager: origin.manager, force: force, time: FieldManager.writeTime) { json in
                     func defaulted<R: Resource>(_ o: R) throws -> JSONValue { try ValueEncoder().encode(Defaults.apply(o)) }
                     return try defaulted(try kind.decode(json, strict: false))
                 }
@@ -774,7 +774,7 @@ public actor Store {
             var encoded = try Self.encode(o)
             let entries = FieldManager.update(
                 ResourceKind(of: R.self), old: try Self.encode(previous), new: encoded, entries: o.metadata.managedFields ?? [],
-                manager: origin.manager, subresource: subresource, time: Self.writeTime)
+                manager: origin.manager, subresource: subresource, time: FieldManager.writeTime)
             o.metadata.managedFields = entries.isEmpty ? nil : entries
             encoded["metadata"]?["managedFields"] = entries.isEmpty ? nil : try Self.encode(entries)
             json = encoded
@@ -786,10 +786,6 @@ public actor Store {
         }
         return try await commit(type, o, json: json, origin, dryRun: dryRun)
     }
-
-    /// The time `FieldManager` gives the entries a write changes until `commit` reads the clock
-    /// for the write and stamps them with it.
-    static let writeTime = "(the write's time)"
 
     /// The entries an Update starts from: those the request carries, when it carries any (a single
     /// empty entry clears them, as in Kubernetes), else the live object's.
@@ -807,12 +803,8 @@ public actor Store {
         let now = clock.now()
         var object = object
         var json = json
-        if let entries = object.metadata.managedFields, entries.contains(where: { $0.time == Self.writeTime }) {
-            let stamped = entries.map { e in
-                var e = e
-                if e.time == Self.writeTime { e.time = now.kubernetesTime }
-                return e
-            }
+        if let entries = object.metadata.managedFields, entries.contains(where: { $0.time == FieldManager.writeTime }) {
+            let stamped = FieldManager.stamping(entries, time: now.kubernetesTime)
             object.metadata.managedFields = stamped
             if json != nil { json?["metadata"]?["managedFields"] = try Self.encode(stamped) }
         }

@@ -26,6 +26,13 @@ public enum ClusterEventType {
     public static let controlPlaneStarted = "ControlPlaneStarted"
 }
 
+/// Requests the API server answered without a write.
+public enum RequestEventType {
+    /// A request the API server refused (`responseStatus.code` ≥ 400 in an audit log): part of an
+    /// incident, but it changed nothing, so the projection ignores it.
+    public static let refused = "RequestRefused"
+}
+
 extension Actor {
     public static func user(_ name: String) -> Actor { Actor(kind: "user", name: name) }
     public static let bootstrap = Actor(kind: "system", name: "bootstrap")

@@ -52,7 +52,7 @@ struct History: ParsableCommand {
 
     static func render(_ h: ObjectHistory) -> String {
         let name = h.namespace.isEmpty ? h.name : "\(h.namespace)/\(h.name)"
-        var out = Style.bold("\(h.kind.lowercased()) \(name)") + "  uid \(h.uid)"
+        var out = Style.bold("\(h.kind.lowercased()) \(name)") + (h.uid.isEmpty ? "  uid unknown (its record does not say)" : "  uid \(h.uid)")
         if h.incarnations.count > 1 { out += "  (incarnation \((h.incarnations.firstIndex(of: h.uid) ?? 0) + 1) of \(h.incarnations.count); --uid picks another)" }
         let first = h.entries.first?.time ?? "", last = h.entries.last?.time ?? ""
         out += "\n\(h.entries.count) events from \(first) to \(last) (times below are UTC)\n\n"

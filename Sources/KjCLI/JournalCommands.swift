@@ -1,4 +1,5 @@
 import ArgumentParser
+import AuditLog
 import Foundation
 import Journal
 
@@ -75,10 +76,15 @@ struct JournalCommand: AsyncParsableCommand {
     struct Export: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Write events as NDJSON, one per line in revision order.",
-            discussion: "The format is journal/FORMAT.md's; `kj journal import` reads it back and checks the chain.")
+            discussion: """
+                The format is journal/FORMAT.md's; `kj journal import` reads it back and checks the chain.                 With --format audit, the journal's writes are written as kube-apiserver's audit log                 (audit.k8s.io/v1 Events at level RequestResponse) for tools that read audit logs;                 `kj import audit` reads them back.
+                """)
+
+        enum Format: String, ExpressibleByArgument, CaseIterable { case journal, audit }
 
         @OptionGroup var location: JournalLocation
         @Option(name: .shortAndLong, help: ArgumentHelp("Write to this file instead of standard output.", valueName: "file")) var file: String?
+        @Option(help: "journal (the journal's own events) or audit (its writes as audit.k8s.io Events).") var format: Format = .journal
         @Option(help: "First revision to export.") var from: UInt64 = 1
         @Option(help: "Last revision to export (default: the head).") var to: UInt64?
 
@@ -96,8 +102,15 @@ struct JournalCommand: AsyncParsableCommand {
                 let last = try to ?? view.head().revision
                 guard from <= last else { return }
                 try view.forEach(in: from...last) { e in
-                    sink.write(NDJSON.line(for: e))
-                    sink.write("\n")
+                    switch format {
+                    case .journal:
+                        sink.write(NDJSON.line(for: e))
+                        sink.write("\n")
+                    case .audit:
+                        guard let event = AuditExport.event(for: e) else { break }
+                        sink.write(String(decoding: event.serialized(), as: UTF8.self))
+                        sink.write("\n")
+                    }
                     return true
                 }
             }

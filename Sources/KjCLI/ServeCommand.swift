@@ -1,5 +1,6 @@
 import APIServer
 import ArgumentParser
+import AuditLog
 import ClusterModel
 import Controllers
 import Foundation
@@ -62,6 +63,14 @@ struct Serve: AsyncParsableCommand {
     var defaultNotReadyTolerationSeconds = Defaults.defaultTolerationSeconds
     @Option(help: "Seconds every new pod tolerates an unreachable node.")
     var defaultUnreachableTolerationSeconds = Defaults.defaultTolerationSeconds
+    @Option(help: ArgumentHelp("Write kube-apiserver's audit log (audit.k8s.io/v1 JSON lines) here; needs --audit-policy.", valueName: "path"))
+    var auditLog: String?
+    @Option(help: ArgumentHelp("The audit policy (an audit.k8s.io/v1 Policy file, kube-apiserver's --audit-policy-file).", valueName: "file"))
+    var auditPolicy: String?
+    @Option(help: ArgumentHelp("Rotate the audit log when it would grow past this many megabytes (0: never).", valueName: "MB"))
+    var auditLogMaxsize = 0
+    @Option(help: ArgumentHelp("Rotated audit logs to keep (0: all).", valueName: "n"))
+    var auditLogMaxbackup = 0
     @Flag(help: "Serve a journal whose hash chain does not verify (kj journal verify names the first bad revision); the acceptance is recorded in the journal, with you as its actor.")
     var allowBrokenChain = false
 
@@ -71,6 +80,10 @@ struct Serve: AsyncParsableCommand {
         if maxRequestsInflight < 0 || maxMutatingRequestsInflight < 0 { throw ValidationError("the in-flight limits must be 0 (none) or more") }
         if minRequestTimeout < 1 { throw ValidationError("--min-request-timeout must be at least 1") }
         if maxConnections < 1 { throw ValidationError("--max-connections must be at least 1") }
+        if (auditLog == nil) != (auditPolicy == nil) {
+            throw ValidationError("give --audit-log and --audit-policy together (like kube-apiserver, kj serve logs nothing without a policy)")
+        }
+        if auditLogMaxsize < 0 || auditLogMaxbackup < 0 { throw ValidationError("--audit-log-maxsize and --audit-log-maxbackup must be 0 or more") }
         if nodeMonitorGracePeriod.microseconds <= KubeletFleet.heartbeatSeconds * 1_000_000 {
             throw ValidationError("--node-monitor-grace-period must be longer than the simulated kubelets' heartbeat (\(KubeletFleet.heartbeatSeconds)s), or every node would be marked NotReady between two heartbeats")
         }
@@ -125,6 +138,15 @@ struct Serve: AsyncParsableCommand {
                                           schedulerProfiles: profiles)
         config.admission = Defaults.Admission(notReadyTolerationSeconds: defaultNotReadyTolerationSeconds,
                                               unreachableTolerationSeconds: defaultUnreachableTolerationSeconds)
+        if let auditLog, let auditPolicy {
+            guard let data = FileManager.default.contents(atPath: auditPolicy) else { throw CLIError("cannot read \(auditPolicy)") }
+            do {
+                let policy = try AuditPolicy(yaml: String(decoding: data, as: UTF8.self))
+                config.audit = AuditBackend(writer: try AuditLogWriter(path: auditLog, maxMegabytes: auditLogMaxsize, maxBackups: auditLogMaxbackup), policy: policy)
+            } catch {
+                throw CLIError("\(auditPolicy): \(error)")
+            }
+        }
         let journalPath = location.path
         try await KubeServer.run(config, logger: logger) { url, kubeconfig in
             var text = "kj serve: listening on \(url) (journal \(journalPath), \(clusterNodes.count) node(s))\n"

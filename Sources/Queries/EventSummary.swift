@@ -27,7 +27,14 @@ public enum EventSummary {
             case .removeNode(let node): return "node \(node)'s kubelet removed"
             case nil: return "fault injected: \(data["fault"]?.stringValue ?? "?") \(kind.lowercased())/\(name)"
             }
-        case "ClusterInitialized": return "cluster initialised (seed \(data["seed"].flatMap(FieldDiff.compact) ?? "?"))"
+        case "ClusterInitialized":
+            let imported = data["importedFrom"]?.stringValue.map { ", imported from \($0) logs" } ?? ""
+            return "cluster initialised (seed \(data["seed"].flatMap(FieldDiff.compact) ?? "?")\(imported))"
+        case RequestEventType.refused:
+            let code = data["code"].flatMap(FieldDiff.compact) ?? "?"
+            let reason = data["reason"]?.stringValue.map { " " + $0 } ?? ""
+            let message = data["message"]?.stringValue.map { ": " + $0 } ?? ""
+            return "\(data["verb"]?.stringValue ?? "request") \(data["resource"]?.stringValue ?? data["requestURI"]?.stringValue ?? "") refused (\(code)\(reason))\(message)"
         case SchedulerConfigurations.configured:
             return "scheduler profile \(e.object.name) configured (\(data["digest"]?.stringValue ?? ""))"
         case ClusterEventType.controlPlaneStarted:

@@ -49,6 +49,9 @@ public struct ObjectHistory: Sendable, Equatable, Codable {
             let all = try view.history(of: key).filter { $0 <= head }.compactMap { try view.event(at: $0) }
             var incarnations: [String] = []
             for e in all where !e.object.uid.isEmpty && !incarnations.contains(e.object.uid) { incarnations.append(e.object.uid) }
+            // An object known only from records that do not name its uid (an audit log at level
+            // Metadata) has one incarnation, without a uid.
+            if incarnations.isEmpty, all.contains(where: { WriteType(rawValue: $0.type) != nil }) { incarnations = [""] }
             guard let uid = wanted ?? incarnations.last else {
                 if until != nil, let first = try view.history(of: key).first {
                     throw QueryError.invalid("\(key.kind.lowercased()) \(key.namespace.isEmpty ? "" : key.namespace + "/")\(key.name) did not exist yet at revision \(head); its first event is at revision \(first)")

@@ -186,7 +186,11 @@ extension PodExplanation {
             result.status = .placed
         } else {
             result.status = .pending
-            let message = result.decision?.message ?? "the scheduler has not tried to place it yet"
+            // An imported audit log holds only the requests it audited; no binding there is not a scheduler that never tried.
+            let imported = try view.event(at: 1).flatMap(ClusterInitialized.from)?.importedFrom
+            let message = result.decision?.message
+                ?? (imported.map { "the \($0) log holds no binding of it (the cluster's audit policy may leave pods/binding out)" }
+                    ?? "the scheduler has not tried to place it yet")
             result.pending = Pending(message: message, hints: try Self.hints(for: key, decision: decisionEvent, at: head, in: view))
         }
         if (full || notNode != nil), let decisionEvent {

@@ -1,0 +1,318 @@
+import ClusterModel
+import ControlPlane
+import Journal
+
+/// What a cluster's audit log says happened to its objects, as journal events.
+///
+/// Every request that changed something (`create`, `update`, `patch`, `delete`,
+/// `deletecollection`, and the subresources `status`, `binding`, `eviction` and `scale`) becomes
+/// one write event at the time kube-apiserver finished it, by the actor its user names; a refused
+/// request (code ≥ 400) becomes a `RequestRefused` that changes nothing. The stages of one request
+/// fold into one (the latest stage wins), so `auditID` names exactly one event: it is the
+/// event's `request`, which makes importing the same file twice a no-op.
+///
+/// The object written is the best the log holds, and an object that is not the whole truth says
+/// so in the annotation `audit.kubejournal.io/content`:
+/// - `responseObject` (RequestResponse): the object as kube-apiserver stored it (no annotation);
+/// - `request`: the request's body (Request level): no server-set fields, no defaults;
+/// - `patched`: a patch (Request level) applied to the object's last known state, as a strategic
+///   merge patch for an object and as a JSON patch for a list (the log does not record which type
+///   the client sent);
+/// - `metadata`: nothing but the write's existence (Metadata level): the object's last known state,
+///   or only its name.
+public struct AuditImport: Sendable {
+    /// How the log's requests were taken.
+    public struct Summary: Sendable, Equatable {
+        public var files = 0
+        /// Audit events read, and how many of them were further stages of a request already read.
+        public var auditEvents = 0
+        public var foldedStages = 0
+        /// Writes journalled, and refused requests.
+        public var writes = 0
+        public var refused = 0
+        /// Writes whose object is not the whole object (see `AuditImport`).
+        public var incomplete = 0
+        /// Requests that changed nothing (reads, `exec`, `attach`, `log` …): not journalled.
+        public var reads = 0
+        /// Requests already in the journal (their `auditID`), or older than its last event.
+        public var alreadyImported = 0
+        public var older = 0
+        /// Writes of kinds KubeJournal does not model (ClusterRoles …): journalled, not projected.
+        public var unmodelledKinds: Set<String> = []
+
+        public init() {}
+    }
+
+    public private(set) var drafts: [EventDraft] = []
+    public private(set) var summary = Summary()
+    /// Each object's last known state, as JSON (what a patch applies to).
+    private var lastKnown: [ObjectKey: JSONValue] = [:]
+
+    static let mutatingVerbs: Set<String> = ["create", "update", "patch", "delete", "deletecollection"]
+    static let stateSubresources: Set<String> = ["status", "binding", "eviction", "scale"]
+    /// The annotation that says how much of an imported object the log held.
+    public static let contentAnnotation = "audit.kubejournal.io/content"
+
+    /// Imports `files` after what `journal` already holds: objects it knows are patched from
+    /// their last state there, requests it has (by `auditID`) are skipped, and so is anything
+    /// older than its last event.
+    public init(_ files: [AuditLogFile], after journal: JournalView?) throws {
+        var known: Set<String> = []
+        var head = Timestamp(microseconds: .min)
+        if let journal {
+            for e in try journal.events(in: 1...UInt64.max) {
+                head = e.time
+                if let id = e.request { known.insert(id) }
+                guard let type = WriteType(rawValue: e.type) else { continue }
+                lastKnown[e.object.key] = type == .deleted ? nil : try? JSONValue.parse(e.data)
+            }
+        }
+        summary.files = files.count
+        // One request, one event: its latest stage (the first such in file order).
+        var requests: [String: (order: Int, event: AuditEvent)] = [:]
+        var order = 0
+        for file in files {
+            for (_, event) in file.events {
+                summary.auditEvents += 1
+                order += 1
+                if let seen = requests[event.auditID] {
+                    summary.foldedStages += 1
+                    if event.stageOrder > seen.event.stageOrder { requests[event.auditID] = (seen.order, event) }
+                } else {
+                    requests[event.auditID] = (order, event)
+                }
+            }
+        }
+        // In time order; requests finished at the same instant keep the log's order.
+        let sorted = requests.values.sorted { ($0.event.time, $0.order) < ($1.event.time, $1.order) }.map(\.event)
+        for event in sorted {
+            if known.contains(event.auditID) {
+                summary.alreadyImported += 1
+            } else if event.time < head {
+                summary.older += 1
+            } else {
+                take(event)
+            }
+        }
+    }
+
+    // MARK: one request
+
+    private mutating func take(_ e: AuditEvent) {
+        let actor = Self.actor(e.effectiveUser.username)
+        guard let ref = e.objectRef, Self.mutatingVerbs.contains(e.verb), ref.subresource.map(Self.stateSubresources.contains) ?? true else {
+            // A read, or a request that changes no object (exec, attach, a non-resource URL).
+            if let code = e.code, code >= 400 { refuse(e, actor) } else { summary.reads += 1 }
+            return
+        }
+        if let code = e.code, code >= 400 { return refuse(e, actor) }
+        let kind = Self.kind(of: ref, e.responseObject ?? e.requestObject)
+        if ResourceKind(rawValue: kind) == nil { summary.unmodelledKinds.insert(kind) }
+        if e.verb == "deletecollection" {
+            for item in e.responseObject?["items"]?.arrayValue ?? [] {
+                let name = item["metadata"]?["name"]?.stringValue ?? ""
+                write(.deleted, e, actor, key: ObjectKey(kind: kind, namespace: Self.namespace(of: ref, kind: kind), name: name), object: item, content: nil)
+            }
+            return
+        }
+        let name = ref.name ?? e.responseObject?["metadata"]?["name"]?.stringValue ?? e.requestObject?["metadata"]?["name"]?.stringValue
+        guard let name else {
+            // A create with generateName whose response the log did not keep: no name to file it under.
+            summary.reads += 1
+            return
+        }
+        let key = ObjectKey(kind: kind, namespace: Self.namespace(of: ref, kind: kind), name: name)
+        let last = lastKnown[key]
+        // The response holds the object when it is of the object's kind (not a Status, a Scale or an Eviction).
+        let response = e.responseObject.flatMap { $0["kind"]?.stringValue == kind ? $0 : nil }
+        switch (e.verb, ref.subresource) {
+        case ("create", nil):
+            if let response {
+                write(.created, e, actor, key: key, object: response, content: nil)
+            } else if let request = e.requestObject {
+                write(.created, e, actor, key: key, object: request, content: "request")
+            } else {
+                write(.created, e, actor, key: key, object: last ?? Self.stub(kind, ref, name), content: "metadata")
+            }
+        case ("create", "binding"):
+            var pod = response ?? last ?? Self.stub(kind, ref, name)
+            if let node = e.requestObject?["target"]?["name"] { pod = pod.setting(["spec", "nodeName"], to: node) }
+            write(.bound, e, actor, key: key, object: pod, content: response == nil ? (e.requestObject == nil ? "metadata" : "patched") : nil)
+        case ("create", "eviction"):
+            var pod = last ?? Self.stub(kind, ref, name)
+            pod = pod.setting(["metadata", "deletionTimestamp"], to: .string(e.time.kubernetesTime))
+            write(.deletionStarted, e, actor, key: key, object: pod, content: "metadata")
+        case ("update", _), ("patch", _):
+            let type: WriteType = ref.subresource == "status" ? .statusUpdated : .updated
+            if let response {
+                write(type, e, actor, key: key, object: response, content: nil)
+            } else if ref.subresource == "scale", let replicas = (e.responseObject ?? e.requestObject)?["spec"]?["replicas"] {
+                // A new replica count is a new spec: the next generation, as the server counts it.
+                var scaled = last ?? Self.stub(kind, ref, name)
+                if scaled["spec"]?["replicas"] != replicas, let generation = scaled["metadata"]?["generation"]?.intValue {
+                    scaled = scaled.setting(["metadata", "generation"], to: .int(generation + 1))
+                }
+                write(type, e, actor, key: key, object: scaled.setting(["spec", "replicas"], to: replicas), content: "patched")
+            } else if e.verb == "update", ref.subresource == nil, let request = e.requestObject {
+                write(type, e, actor, key: key, object: request, content: "request")
+            } else if e.verb == "patch", let patch = e.requestObject, let base = last, let patched = Self.patch(base, with: patch) {
+                write(type, e, actor, key: key, object: patched, content: "patched")
+            } else {
+                write(type, e, actor, key: key, object: last ?? Self.stub(kind, ref, name), content: "metadata")
+            }
+        case ("delete", _):
+            // Still there after the request: held by finalizers, or a pod given a grace period (its
+            // kubelet removes it later).
+            let metadata = response?["metadata"]
+            let held = !(metadata?["finalizers"]?.arrayValue ?? []).isEmpty
+            let graceful = kind == Pod.kind && actor.kind != "kubelet" && (metadata?["deletionGracePeriodSeconds"]?.intValue ?? 0) > 0
+            if let response, metadata?["deletionTimestamp"] != nil, held || graceful {
+                write(.deletionStarted, e, actor, key: key, object: response, content: nil)
+            } else if response == nil, kind == Pod.kind, actor.kind != "kubelet" {
+                // A pod's deletion by anyone but its kubelet is graceful; its kubelet removes it later.
+                let pod = (last ?? Self.stub(kind, ref, name)).setting(["metadata", "deletionTimestamp"], to: .string(e.time.kubernetesTime))
+                write(.deletionStarted, e, actor, key: key, object: pod, content: "metadata")
+            } else {
+                write(.deleted, e, actor, key: key, object: response ?? last ?? Self.stub(kind, ref, name), content: response == nil ? "metadata" : nil)
+            }
+        default:
+            summary.reads += 1
+        }
+    }
+
+    private mutating func refuse(_ e: AuditEvent, _ actor: Actor) {
+        summary.refused += 1
+        let ref = e.objectRef
+        var data: [String: JSONValue] = ["verb": .string(e.verb), "requestURI": .string(e.requestURI), "code": .int(Int64(e.code ?? 0))]
+        if let ref { data["resource"] = .string(ref.resource + (ref.subresource.map { "/" + $0 } ?? "")) }
+        if let reason = e.reason { data["reason"] = .string(reason) }
+        if let message = e.message { data["message"] = .string(message) }
+        if let impersonator = e.impersonatedUser.map({ _ in e.user.username }) { data["impersonatedBy"] = .string(impersonator) }
+        // A request about no one object is filed under `*` of its kind (a list), or under its path
+        // (a non-resource URL).
+        let kind = ref.map { Self.kind(of: $0, nil) } ?? "NonResourceURL"
+        let namespace = ref.map { Self.namespace(of: $0, kind: kind) } ?? ""
+        drafts.append(EventDraft(
+            time: e.time, type: RequestEventType.refused, actor: actor,
+            object: ObjectRef(kind: kind, namespace: namespace, name: ref?.name ?? (ref == nil ? e.requestURI : "*"), uid: ref?.uid ?? ""),
+            request: e.auditID, data: JSONValue.object(data).serialized()))
+    }
+
+    private mutating func write(_ type: WriteType, _ e: AuditEvent, _ actor: Actor, key: ObjectKey, object: JSONValue, content: String?) {
+        summary.writes += 1
+        // The journal's own revision is the resourceVersion on read.
+        var object = object.setting(["metadata", "resourceVersion"], to: nil)
+        object = object.setting(["metadata", "name"], to: .string(key.name))
+        if !key.namespace.isEmpty { object = object.setting(["metadata", "namespace"], to: .string(key.namespace)) }
+        if let content {
+            summary.incomplete += 1
+            object = object.setting(["metadata", "annotations", Self.contentAnnotation], to: .string(content))
+        } else if object["metadata"]?["annotations"]?[Self.contentAnnotation] != nil {
+            object = object.setting(["metadata", "annotations", Self.contentAnnotation], to: nil)
+        }
+        lastKnown[key] = type == .deleted ? nil : object
+        let uid = object["metadata"]?["uid"]?.stringValue ?? e.objectRef?.uid ?? ""
+        drafts.append(EventDraft(
+            time: e.time, type: type.rawValue, actor: actor,
+            object: ObjectRef(kind: key.kind, namespace: key.namespace, name: key.name, uid: uid),
+            request: e.auditID, data: object.serialized()))
+    }
+
+    // MARK: reading a request
+
+    /// The kind a request's resource names: a modelled kind of that group, else the kind its
+    /// object says, else the resource itself.
+    static func kind(of ref: AuditObjectReference, _ object: JSONValue?) -> String {
+        let group = ref.apiGroup ?? ""
+        if let kind = ResourceKind(resource: ref.resource), kind.group == group || group == "extensions" && Self.fromExtensions.contains(kind.group) {
+            return kind.rawValue
+        }
+        if let known = Self.unmodelledKinds[ref.resource] { return known }
+        return object?["kind"]?.stringValue.flatMap { ["Status", "Scale", "Eviction", "Binding", "DeleteOptions"].contains($0) ? nil : $0 } ?? ref.resource
+    }
+
+    /// Groups whose kinds older clusters served under `extensions/v1beta1` (Deployments,
+    /// DaemonSets, ReplicaSets, Ingresses).
+    static let fromExtensions: Set<String> = ["apps", "networking.k8s.io"]
+
+    /// Kinds KubeJournal does not model, by resource: so that a request whose log holds no object
+    /// files its write under the same kind as one that does.
+    static let unmodelledKinds: [String: String] = [
+        "clusterroles": "ClusterRole", "clusterrolebindings": "ClusterRoleBinding", "roles": "Role", "rolebindings": "RoleBinding",
+        "controllerrevisions": "ControllerRevision", "replicationcontrollers": "ReplicationController", "networkpolicies": "NetworkPolicy",
+        "customresourcedefinitions": "CustomResourceDefinition", "validatingwebhookconfigurations": "ValidatingWebhookConfiguration",
+        "mutatingwebhookconfigurations": "MutatingWebhookConfiguration", "csinodes": "CSINode", "volumeattachments": "VolumeAttachment",
+        "certificatesigningrequests": "CertificateSigningRequest", "podsecuritypolicies": "PodSecurityPolicy",
+    ]
+
+    /// The namespace a request's object lives in: none for a cluster-scoped kind (the log names a
+    /// namespace's own name as its namespace).
+    static func namespace(of ref: AuditObjectReference, kind: String) -> String {
+        if let modelled = ResourceKind(rawValue: kind), !modelled.namespaced { return "" }
+        if ["ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition", "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration",
+            "CSINode", "VolumeAttachment", "CertificateSigningRequest", "PodSecurityPolicy"].contains(kind) { return "" }
+        return ref.namespace ?? ""
+    }
+
+    /// An object known only by its name.
+    static func stub(_ kind: String, _ ref: AuditObjectReference, _ name: String) -> JSONValue {
+        var metadata: [String: JSONValue] = ["name": .string(name)]
+        let ns = namespace(of: ref, kind: kind)
+        if !ns.isEmpty { metadata["namespace"] = .string(ns) }
+        if let uid = ref.uid { metadata["uid"] = .string(uid) }
+        let apiVersion = ref.apiGroup.map { $0.isEmpty ? "" : $0 + "/" } ?? ""
+        return .object(["kind": .string(kind), "apiVersion": .string(apiVersion + (ref.apiVersion ?? "v1")), "metadata": .object(metadata)])
+    }
+
+    /// A patch from a request body applied to `base`: a list is a JSON patch, an object a
+    /// strategic merge patch.
+    static func patch(_ base: JSONValue, with patch: JSONValue) -> JSONValue? {
+        if case .array = patch { return try? Patch.jsonPatch(base, patch) }
+        return try? Patch.strategicMerge(base, patch)
+    }
+
+    /// The actor a Kubernetes user is: the scheduler, a controller of kube-controller-manager (by
+    /// its service account), a node's kubelet, the API server itself, or a user.
+    public static func actor(_ username: String) -> Actor {
+        let controllerPrefix = "system:serviceaccount:kube-system:"
+        switch username {
+        case "system:kube-scheduler":
+            return Actor(kind: "scheduler", name: "default-scheduler")
+        case "system:kube-controller-manager":
+            return Actor(kind: "controller", name: "kube-controller-manager")
+        case "system:apiserver":
+            return Actor(kind: "controlplane", name: "kube-apiserver")
+        case _ where username.hasPrefix("system:node:"):
+            return Actor(kind: "kubelet", name: String(username.dropFirst("system:node:".count)))
+        case _ where username.hasPrefix(controllerPrefix):
+            let account = String(username.dropFirst(controllerPrefix.count))
+            if let name = controllerNames[account] { return Actor(kind: "controller", name: name) }
+            if account.hasSuffix("-controller") { return Actor(kind: "controller", name: String(account.dropLast("-controller".count))) }
+            return .user(username)
+        default:
+            return .user(username)
+        }
+    }
+
+    /// kube-controller-manager's service accounts whose controller KubeJournal names otherwise.
+    static let controllerNames: [String: String] = [
+        "generic-garbage-collector": "garbage-collector", "node-controller": "node-lifecycle", "daemon-set-controller": "daemonset",
+        "endpoint-controller": "endpoints", "endpointslice-controller": "endpointslice", "persistent-volume-binder": "persistentvolume-binder",
+        "service-account-controller": "serviceaccount", "replication-controller": "replicationcontroller",
+    ]
+}
+
+extension JSONValue {
+    /// This value with `path` set to `value` (objects made on the way; nil removes the member).
+    func setting(_ path: [String], to value: JSONValue?) -> JSONValue {
+        guard let first = path.first else { return value ?? .null }
+        var object = objectValue ?? [:]
+        if path.count == 1 {
+            object[first] = value
+        } else {
+            let inner = (object[first] ?? .object([:])).setting(Array(path.dropFirst()), to: value)
+            object[first] = inner
+        }
+        return .object(object)
+    }
+}

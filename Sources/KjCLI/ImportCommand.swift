@@ -1,0 +1,110 @@
+import ArgumentParser
+import AuditLog
+import ControlPlane
+import Foundation
+import Journal
+
+/// `kj import`: records kept by other systems, as journals.
+struct ImportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Turn records of a real cluster into a journal.",
+        subcommands: [Audit.self])
+
+    struct Audit: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Import Kubernetes audit logs (audit.k8s.io v1 and v1beta1) into a journal.",
+            discussion: """
+                Reads kube-apiserver's audit log files: JSON lines, gzip-compressed or not, or a single \
+                JSON or YAML event; '-' reads standard input. Every request that changed an object \
+                becomes a write event by the actor its user names (the scheduler, a controller by its \
+                service account, a node's kubelet, or a user), at the time kube-apiserver finished it; \
+                a refused request becomes a RequestRefused event, which changes nothing; reads are \
+                counted and left out. An object the log holds only in part (levels Request and \
+                Metadata) says so in its annotation audit.kubejournal.io/content. \
+                A new journal is marked as imported. Importing into a journal imported before adds \
+                only requests it does not hold (by auditID) and not older than its last event. \
+                Nothing is written if any file fails to read: the error names the file and line.
+                """)
+
+        @OptionGroup var location: JournalLocation
+        @Argument(help: ArgumentHelp("Audit log files ('-' for standard input).", valueName: "file")) var files: [String]
+
+        func run() async throws {
+            guard !files.isEmpty else { throw ValidationError("name at least one audit log file") }
+            var logs: [AuditLogFile] = []
+            for file in files { logs.append(try AuditLogFile(path: file)) }
+            let target = (location.path as NSString).standardizingPath
+            let summary = try await AuditJournal.importing(logs, into: target)
+            print(Self.describe(summary, into: target))
+        }
+
+        static func describe(_ s: AuditImport.Summary, into target: String) -> String {
+            var lines = ["\(s.auditEvents) audit event(s) from \(s.files) file(s) into \(target):"]
+            lines.append("  \(s.writes) write(s) journalled (\(s.incomplete) with only part of the object), \(s.refused) refused request(s)")
+            lines.append("  \(s.reads) read(s) and other requests that change no object left out; \(s.foldedStages) further stage(s) of a request folded")
+            if s.alreadyImported + s.older > 0 {
+                lines.append("  \(s.alreadyImported) request(s) already in the journal, \(s.older) older than its last event: skipped")
+            }
+            if !s.unmodelledKinds.isEmpty {
+                lines.append("  kinds journalled but not modelled (no kj get/describe): \(s.unmodelledKinds.sorted().joined(separator: ", "))")
+            }
+            return lines.joined(separator: "\n")
+        }
+    }
+}
+
+/// Writes an audit log's events into a journal, all or nothing: a new journal is made beside the
+/// target and renamed into place; an existing imported journal takes them in one transaction.
+enum AuditJournal {
+    static let source = "audit.k8s.io"
+
+    static func importing(_ logs: [AuditLogFile], into target: String) async throws -> AuditImport.Summary {
+        let fm = FileManager.default
+        if fm.fileExists(atPath: target + "/data.mdb") {
+            let journal = try Journal.open(at: target)
+            defer { journal.close() }
+            let imported = try journal.read { view -> AuditImport in
+                let first = try view.event(at: 1).flatMap(ClusterInitialized.from)
+                guard first?.importedFrom == source else {
+                    throw CLIError("\(target) holds a journal that was not imported from audit logs; import into a new directory")
+                }
+                return try AuditImport(logs, after: view)
+            }
+            if !imported.drafts.isEmpty { _ = try await journal.append(imported.drafts) }
+            return imported.summary
+        }
+        if fm.fileExists(atPath: target), !(try fm.contentsOfDirectory(atPath: target)).isEmpty {
+            throw CLIError("\(target) is not empty and holds no journal; import into a new directory")
+        }
+        let imported = try AuditImport(logs, after: nil)
+        let parent = (target as NSString).deletingLastPathComponent
+        let staging = (parent.isEmpty ? "." : parent) + "/." + (target as NSString).lastPathComponent + ".importing-\(getpid())"
+        try? fm.removeItem(atPath: staging)
+        let journal = try Journal.open(at: staging, options: JournalOptions(durability: .noSync))
+        do {
+            let start = imported.drafts.first?.time ?? Timestamp(microseconds: 0)
+            let initialized = ClusterInitialized(seed: seed(imported.drafts.first?.request), formatVersion: Int64(Journal.formatVersion), importedFrom: source)
+            let first = EventDraft(time: start, type: ClusterEventType.initialized, actor: .bootstrap,
+                                   object: ObjectRef(kind: "Cluster", name: "cluster"), data: initialized.json.serialized())
+            _ = try await journal.append([first] + imported.drafts)
+            try journal.sync()
+            journal.close()
+            if fm.fileExists(atPath: target) { try fm.removeItem(atPath: target) }
+            try fm.moveItem(atPath: staging, toPath: target)
+            return imported.summary
+        } catch {
+            journal.close()
+            try? fm.removeItem(atPath: staging)
+            throw error
+        }
+    }
+
+    /// A seed from the first request's audit ID (FNV-1a), so that importing the same log twice
+    /// makes the same journal.
+    static func seed(_ auditID: String?) -> UInt64 {
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325
+        for b in (auditID ?? "").utf8 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
+        return h | 1
+    }
+}
