@@ -7,7 +7,7 @@ import Journal
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure performance against baselines in the same run (build with -c release).",
-        subcommands: [JournalBench.self, StoreBench.self, SchedulerBench.self, QueriesBench.self, APIBench.self, ReplayBench.self]
+        subcommands: [JournalBench.self, StoreBench.self, SchedulerBench.self, QueriesBench.self, APIBench.self, ReplayBench.self, ImportBench.self]
     )
 }
 

@@ -196,6 +196,18 @@ import TestSupport
     }
 }
 
+/// `kj bench import`, in a run small enough for the tests.
+@Suite struct ImportBenchTests {
+    @Test func aTinyRunReportsEveryFigure() throws {
+        let r = try runKJ(["bench", "import", "--json", "--events", "500", "--runs", "1"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let figures = try JSONDecoder().decode([String: Double].self, from: Data(r.stdout.utf8))
+        for key in ["import_audit_events_per_s", "parse_events_per_s", "ratio_import_to_parse", "journal_bytes_per_1000_events", "log_bytes_per_event"] {
+            #expect((figures[key] ?? 0) > 0, "\(key) missing: \(figures)")
+        }
+    }
+}
+
 /// Who a Kubernetes user is, as an actor.
 @Suite struct AuditActorTests {
     @Test func theClustersComponentsAreRecognisedByTheirUsernames() {
