@@ -114,7 +114,8 @@ struct Why: ParsableCommand {
         let pod = Style.bold("pod \(x.pod)")
         switch x.status {
         case .placed:
-            line("\(pod) is on \(Style.green(x.node ?? "?")): bound at revision \(x.bound?.revision ?? 0) (\(x.bound?.time ?? "")) by \(x.boundBy ?? "?").")
+            let request = x.boundByRequest.map { ", request \($0)" } ?? ""
+            line("\(pod) is on \(Style.green(x.node ?? "?")): bound at revision \(x.bound?.revision ?? 0) (\(x.bound?.time ?? "")) by \(x.boundBy ?? "?")\(request).")
         case .pending:
             line("\(pod) is \(Style.yellow("Pending")): not on any node as of revision \(x.at.revision).")
         case .gone:
@@ -145,7 +146,14 @@ struct Why: ParsableCommand {
         if let r = x.rerun {
             line()
             let verdict = r.agrees ? Style.green("agrees") : Style.red("DISAGREES")
-            line(Style.bold("Re-run on the observed state: ") + "\(verdict) — recorded \(r.recordedNode ?? "none"), re-run \(r.rerunNode ?? "none").")
+            if let source = r.recomputedFrom {
+                let totals = Dictionary(r.nodes.map { ($0.node, $0.total) }, uniquingKeysWith: { a, _ in a })
+                let tied = !r.agrees && r.recordedNode != nil && totals[r.recordedNode!] != nil && totals[r.recordedNode!] == totals[r.rerunNode ?? ""]
+                line(Style.bold("Recomputed, not recorded: ") + "KubeJournal's scheduler (kube-scheduler's default profile) on the state the \(source) log rebuilds just before the binding \(verdict) — the cluster bound \(r.recordedNode ?? "none"), the recomputation picks \(r.rerunNode ?? "none")"
+                     + (tied ? " (the two tie: each scheduler breaks a tie its own way)." : "."))
+            } else {
+                line(Style.bold("Re-run on the observed state: ") + "\(verdict) — recorded \(r.recordedNode ?? "none"), re-run \(r.rerunNode ?? "none").")
+            }
             line("Every node:")
             let columns = Self.columns(r.nodes.compactMap(\.plugins))
             out += TextTable.render(

@@ -44,6 +44,24 @@ public struct SchedulerReplay {
         self.searchStart = Int(data.searchStart ?? 0)
     }
 
+    /// What KubeJournal's scheduler, with kube-scheduler's default profile, makes of the pod a
+    /// `Bound` event binds, on the state just before it: for journals whose decisions were not
+    /// KubeJournal's (imported from audit logs), a recomputation rather than a re-run.
+    public init(binding: Event, in view: JournalView) throws {
+        guard binding.type == WriteType.bound.rawValue, binding.revision > 1 else {
+            throw QueryError.invalid("revision \(binding.revision) is not a binding")
+        }
+        let (cluster, state) = try Self.cluster(in: view, at: binding.revision - 1)
+        guard let stored = state.object(binding.object.key), let pod = try stored.decode(in: view) as? Pod else {
+            throw QueryError.invalid("the pod bound at revision \(binding.revision) is not in the state before it")
+        }
+        self.pod = pod
+        self.cluster = cluster
+        profile = .kubeDefault
+        seed = try ClusterSeed.read(in: view)
+        searchStart = 0
+    }
+
     /// The cluster as the scheduler sees it at `revision` (nodes with their non-terminal pods,
     /// namespaces' labels, Services' and ReplicaSets' selectors), and the state it came from.
     public static func cluster(in view: JournalView, at revision: UInt64) throws -> (ClusterSnapshot, ClusterState) {

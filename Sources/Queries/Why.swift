@@ -116,6 +116,9 @@ public struct PodExplanation: Sendable, Equatable, Codable {
         public var rerunNode: String?
         /// Every node: its filter verdict and, when feasible, its scores.
         public var nodes: [NodeRow]
+        /// Set for a pod of an imported journal: no decision of KubeJournal's was recorded, so this
+        /// is KubeJournal's default profile on the state rebuilt from the log, not a re-run.
+        public var recomputedFrom: String?
     }
 
     public struct NodeRow: Sendable, Equatable, Codable {
@@ -142,6 +145,8 @@ public struct PodExplanation: Sendable, Equatable, Codable {
     public var node: String?
     public var bound: Point?
     public var boundBy: String?
+    /// The request that bound it, when the journal was imported (its audit ID).
+    public var boundByRequest: String?
     public var decision: Decision?
     /// The chain of causes, oldest first, from the request that started it to the binding.
     public var causes: [HistoryEntry]
@@ -178,6 +183,7 @@ extension PodExplanation {
             result.boundBy = binding.actor.description
         }
         (result.causes, result.causesCut) = try Self.causes(of: own, binding: binding, decision: decisionEvent, in: view)
+        let imported = try view.event(at: 1).flatMap(ClusterInitialized.from)?.importedFrom
 
         if last.type == WriteType.deleted.rawValue {
             result.status = .gone
@@ -187,11 +193,18 @@ extension PodExplanation {
         } else {
             result.status = .pending
             // An imported audit log holds only the requests it audited; no binding there is not a scheduler that never tried.
-            let imported = try view.event(at: 1).flatMap(ClusterInitialized.from)?.importedFrom
             let message = result.decision?.message
                 ?? (imported.map { "the \($0) log holds no binding of it (the cluster's audit policy may leave pods/binding out)" }
                     ?? "the scheduler has not tried to place it yet")
             result.pending = Pending(message: message, hints: try Self.hints(for: key, decision: decisionEvent, at: head, in: view))
+        }
+        if let imported, decisionEvent == nil, let binding {
+            // The cluster's own scheduler decided; what would ours, on the state the log rebuilds?
+            result.boundByRequest = binding.request
+            let replay = try SchedulerReplay(binding: binding, in: view)
+            let sampled = replay.rerun(), every = replay.everyNode()
+            result.rerun = Rerun(agrees: sampled.chosen == result.node, recordedNode: result.node, rerunNode: sampled.chosen,
+                                 nodes: Self.rows(every), recomputedFrom: imported)
         }
         if (full || notNode != nil), let decisionEvent {
             let replay = try SchedulerReplay(decision: decisionEvent, in: view)

@@ -172,6 +172,12 @@ import TestSupport
         for actor in ["controller/replicaset", "scheduler/default-scheduler", "kubelet/node-2", "controller/node-lifecycle"] {
             #expect(history.contains(actor), "\(actor): \(history)")
         }
+        // Why: the binding from the log, then our scheduler's recomputation on the rebuilt state.
+        let why = try runKJ(["why", "pod/web-vl6wpk9zjd-h2gtl", "--journal", imported]).stdout
+        #expect(why.contains("Recomputed, not recorded: KubeJournal's scheduler (kube-scheduler's default profile) on the state the audit.k8s.io log rebuilds just before the binding agrees — the cluster bound node-2, the recomputation picks node-2."), "\(why)")
+        let tie = try runKJ(["why", "pod/web-vl6wpk9zjd-d72db", "--journal", imported]).stdout
+        #expect(tie.contains("request "), "the binding's request: \(tie)")
+        #expect(tie.contains("Recomputed, not recorded:"), "\(tie)")
         // The same journal exports the same log.
         #expect(try runKJ(["journal", "export", "--format", "audit", "--journal", original]).stdout == (try String(contentsOfFile: log, encoding: .utf8)))
     }
