@@ -34,6 +34,9 @@ public struct AuditImport: Sendable {
         public var incomplete = 0
         /// Requests that changed nothing (reads, `exec`, `attach`, `log` …): not journalled.
         public var reads = 0
+        /// Requests the log holds only as received (no later stage): their outcome is unknown, so
+        /// they change nothing.
+        public var unfinished = 0
         /// Requests already in the journal (their `auditID`), or older than its last event.
         public var alreadyImported = 0
         public var older = 0
@@ -99,6 +102,10 @@ public struct AuditImport: Sendable {
     // MARK: one request
 
     private mutating func take(_ e: AuditEvent) {
+        guard e.stage != "RequestReceived" else {
+            summary.unfinished += 1
+            return
+        }
         let actor = Self.actor(e.effectiveUser.username)
         guard let ref = e.objectRef, Self.mutatingVerbs.contains(e.verb), ref.subresource.map(Self.stateSubresources.contains) ?? true else {
             // A read, or a request that changes no object (exec, attach, a non-resource URL).

@@ -43,6 +43,7 @@ struct ImportCommand: AsyncParsableCommand {
             var lines = ["\(s.auditEvents) audit event(s) from \(s.files) file(s) into \(target):"]
             lines.append("  \(s.writes) write(s) journalled (\(s.incomplete) with only part of the object), \(s.refused) refused request(s)")
             lines.append("  \(s.reads) read(s) and other requests that change no object left out; \(s.foldedStages) further stage(s) of a request folded")
+            if s.unfinished > 0 { lines.append("  \(s.unfinished) request(s) logged only as received (no response): their outcome is unknown, left out") }
             if s.alreadyImported + s.older > 0 {
                 lines.append("  \(s.alreadyImported) request(s) already in the journal, \(s.older) older than its last event: skipped")
             }

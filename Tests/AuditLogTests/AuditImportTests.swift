@@ -117,6 +117,11 @@ import TestSupport
             #expect(r.stderr.split(separator: "\n").count == 1, "one line: \(r.stderr)")
             #expect(!FileManager.default.fileExists(atPath: target), "nothing half-imported: \(c.name)")
         }
+        // A request logged only as received: its outcome is unknown, so it writes nothing.
+        let received = dir.sub("received.json")
+        try lines[0].replacingOccurrences(of: #""stage":"ResponseComplete""#, with: #""stage":"RequestReceived""#).write(toFile: received, atomically: true, encoding: .utf8)
+        let unknown = try runKJ(["import", "audit", received, "--journal", dir.sub("received")])
+        #expect(unknown.stdout.contains("0 write(s) journalled") && unknown.stdout.contains("1 request(s) logged only as received"), "\(unknown.stdout)")
         // A gzip stream cut short.
         let whole = try Data(contentsOf: URL(fileURLWithPath: gzipped))
         let cut = dir.sub("cut.json.gz")
