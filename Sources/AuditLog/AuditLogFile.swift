@@ -1,6 +1,7 @@
 import ClusterModel
 import CZlib
 import Foundation
+import Synchronization
 
 /// The audit events in one file, in the order the file holds them, each with its line.
 ///
@@ -41,24 +42,50 @@ public struct AuditLogFile: Sendable {
     }
 
     /// One event per line; a file whose first line is not a whole event is read as one
-    /// pretty-printed event.
+    /// pretty-printed event. The lines are parsed on every core, in chunks; the first bad line
+    /// (in file order) is the error.
     static func jsonEvents(_ text: [UInt8], name: String) throws(AuditLogError) -> [(line: Int, event: AuditEvent)] {
-        var events: [(line: Int, event: AuditEvent)] = []
-        var line = 0
+        var lines: [(number: Int, bytes: ArraySlice<UInt8>)] = []
+        var number = 0
         for slice in text.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
-            line += 1
-            let bytes = Array(slice.last == UInt8(ascii: "\r") ? slice.dropLast() : slice[...])
-            guard bytes.contains(where: { ![0x20, 0x09].contains($0) }) else { continue }
-            let document: JSONValue
-            do {
-                document = try JSONValue.parse(bytes)
-            } catch {
-                if events.isEmpty, let whole = try? JSONValue.parse(text) {
-                    return [(1, try event(whole, name: name, line: 1))]
+            number += 1
+            let bytes = slice.last == UInt8(ascii: "\r") ? slice.dropLast() : slice
+            if bytes.contains(where: { ![0x20, 0x09].contains($0) }) { lines.append((number, bytes)) }
+        }
+        guard let first = lines.first else { return [] }
+        if (try? JSONValue.parse(Array(first.bytes))) == nil, let whole = try? JSONValue.parse(text) {
+            return [(1, try event(whole, name: name, line: 1))]
+        }
+        let chunkSize = 4096, all = lines
+        let chunks = (lines.count + chunkSize - 1) / chunkSize
+        let parsed = Mutex<[Int: Result<[(line: Int, event: AuditEvent)], AuditLogError>]>([:])
+        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+            var events: [(line: Int, event: AuditEvent)] = []
+            var failure: AuditLogError?
+            for (number, bytes) in all[(chunk * chunkSize)..<min(all.count, (chunk + 1) * chunkSize)] {
+                do {
+                    let document = try JSONValue.parse(Array(bytes))
+                    events.append((number, try event(document, name: name, line: number)))
+                } catch let error as AuditLogError {
+                    failure = error
+                    break
+                } catch {
+                    failure = AuditLogError("\(name), line \(number): not JSON: \(error)")
+                    break
                 }
-                throw AuditLogError("\(name), line \(line): not JSON: \(error)")
             }
-            events.append((line, try event(document, name: name, line: line)))
+            let result: Result<[(line: Int, event: AuditEvent)], AuditLogError> = failure.map { .failure($0) } ?? .success(events)
+            parsed.withLock { $0[chunk] = result }
+        }
+        var events: [(line: Int, event: AuditEvent)] = []
+        events.reserveCapacity(lines.count)
+        let results = parsed.withLock { $0 }
+        for chunk in 0..<chunks {
+            // concurrentPerform returns once every chunk is done: each has its result.
+            switch results[chunk]! {
+            case .success(let part): events += part
+            case .failure(let error): throw error
+            }
         }
         return events
     }
