@@ -189,11 +189,7 @@ extension KubeAPI {
 
     /// The resource a path names, as an audit event's `objectRef`: nil for a path that names none.
     static func auditObjectRef(path: String) -> AuditObjectRef? {
-        let segments = path.split(separator: "/").map(String.init)
-        var rest: [String] = [], group = "", version = "v1"
-        if segments.count > 2, segments[0] == "api" { rest = Array(segments[2...]) }
-        if segments.count > 3, segments[0] == "apis" { (group, version, rest) = (segments[1], segments[2], Array(segments[3...])) }
-        guard !rest.isEmpty, let t = target(groupVersion: group.isEmpty ? version : "\(group)/\(version)", rest: rest) else { return nil }
-        return AuditObjectRef(group: group, version: version, resource: t.kind.plural, subresource: t.subresource, namespace: t.namespace, name: t.name)
+        guard let t = target(path: path) else { return nil }
+        return AuditObjectRef(group: t.kind.group, version: t.kind.version, resource: t.kind.plural, subresource: t.subresource, namespace: t.namespace, name: t.name)
     }
 }

@@ -59,6 +59,15 @@ public final class KubeAPI: Sendable {
         var subresource: String?
     }
 
+    /// Where a request's path points (`/api/v1/…`, `/apis/GROUP/VERSION/…`), nil for a path
+    /// that names no resource.
+    static func target(path: String) -> Target? {
+        let segments = path.split(separator: "/").map(String.init)
+        if segments.count > 2, segments[0] == "api" { return target(groupVersion: segments[1], rest: Array(segments[2...])) }
+        if segments.count > 3, segments[0] == "apis" { return target(groupVersion: "\(segments[1])/\(segments[2])", rest: Array(segments[3...])) }
+        return nil
+    }
+
     static func target(groupVersion: String, rest: [String]) -> Target? {
         var ns: String?
         var r = rest[...]

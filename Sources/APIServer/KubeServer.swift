@@ -197,13 +197,8 @@ struct DriverService: ServiceLifecycle.Service {
 extension KubeAPI {
     /// Kubernetes' verb and resource of a request, for the metrics (`list pods`, `watch pods`, `create deployments`).
     static func classify(method: String, path: String, query: [String: String]) -> (verb: String, resource: String) {
-        let segments = path.split(separator: "/").map(String.init)
-        var rest: [String] = []
-        var groupVersion = ""
-        if segments.count > 2, segments[0] == "api" { groupVersion = "v1"; rest = Array(segments[2...]) }
-        if segments.count > 3, segments[0] == "apis" { groupVersion = "\(segments[1])/\(segments[2])"; rest = Array(segments[3...]) }
-        guard let t = target(groupVersion: groupVersion, rest: rest) else {
-            return (method.lowercased(), segments.first ?? "")
+        guard let t = target(path: path) else {
+            return (method.lowercased(), path.split(separator: "/").first.map(String.init) ?? "")
         }
         let resource = t.kind.plural + (t.subresource.map { "/" + $0 } ?? "")
         switch method {

@@ -79,25 +79,13 @@ enum AuditJournal {
             throw CLIError("\(target) is not empty and holds no journal; import into a new directory")
         }
         let imported = try AuditImport(logs, after: nil)
-        let parent = (target as NSString).deletingLastPathComponent
-        let staging = (parent.isEmpty ? "." : parent) + "/." + (target as NSString).lastPathComponent + ".importing-\(getpid())"
-        try? fm.removeItem(atPath: staging)
-        let journal = try Journal.open(at: staging, options: JournalOptions(durability: .noSync))
-        do {
+        return try await JournalImport.staged(target) { journal in
             let start = imported.drafts.first?.time ?? Timestamp(microseconds: 0)
             let initialized = ClusterInitialized(seed: seed(imported.drafts.first?.request), formatVersion: Int64(Journal.formatVersion), importedFrom: source)
             let first = EventDraft(time: start, type: ClusterEventType.initialized, actor: .bootstrap,
                                    object: ObjectRef(kind: "Cluster", name: "cluster"), data: initialized.json.serialized())
             _ = try await journal.append([first] + imported.drafts)
-            try journal.sync()
-            journal.close()
-            if fm.fileExists(atPath: target) { try fm.removeItem(atPath: target) }
-            try fm.moveItem(atPath: staging, toPath: target)
             return imported.summary
-        } catch {
-            journal.close()
-            try? fm.removeItem(atPath: staging)
-            throw error
         }
     }
 

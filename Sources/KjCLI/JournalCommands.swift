@@ -166,11 +166,7 @@ enum JournalImport {
             }
         }
         guard let reader = LineReader(path: file) else { throw CLIError("cannot read \(file)") }
-        let parent = (target as NSString).deletingLastPathComponent
-        let staging = (parent.isEmpty ? "." : parent) + "/." + (target as NSString).lastPathComponent + ".importing-\(getpid())"
-        try? fm.removeItem(atPath: staging)
-        let journal = try Journal.open(at: staging, options: JournalOptions(durability: .noSync))
-        do {
+        return try await staged(target) { journal in
             var batch: [Event] = []
             var lineNumber = 0
             while let line = reader.next() {
@@ -187,12 +183,25 @@ enum JournalImport {
                 }
             }
             try await importBatch(batch, into: journal, from: file)
+            return try journal.head()
+        }
+    }
+
+    /// Makes a new journal beside `target` with `fill`, syncs it and renames it into place; if
+    /// `fill` fails, nothing remains.
+    static func staged<T>(_ target: String, _ fill: (Journal) async throws -> T) async throws -> T {
+        let fm = FileManager.default
+        let parent = (target as NSString).deletingLastPathComponent
+        let staging = (parent.isEmpty ? "." : parent) + "/." + (target as NSString).lastPathComponent + ".importing-\(getpid())"
+        try? fm.removeItem(atPath: staging)
+        let journal = try Journal.open(at: staging, options: JournalOptions(durability: .noSync))
+        do {
+            let result = try await fill(journal)
             try journal.sync()
-            let head = try journal.head()
             journal.close()
             if fm.fileExists(atPath: target) { try fm.removeItem(atPath: target) }
             try fm.moveItem(atPath: staging, toPath: target)
-            return head
+            return result
         } catch {
             journal.close()
             try? fm.removeItem(atPath: staging)
