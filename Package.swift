@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.27.0"),
         .package(url: "https://github.com/apple/swift-certificates", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-asn1", from: "1.0.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // liblmdb from the system (Debian: liblmdb-dev).
@@ -92,6 +93,26 @@ let package = Package(
         .target(name: "Replay", dependencies: ["Journal", "ClusterModel", "ControlPlane", "Scheduler", "Controllers", "NodeAgent", "Simulation"]),
         // Kubernetes audit logs (audit.k8s.io v1, v1beta1) read as journal events.
         .target(name: "AuditLog", dependencies: ["Journal", "ClusterModel", "ControlPlane", "CZlib"]),
+        // A client of a Kubernetes API server (AsyncHTTPClient): kubeconfigs, lists, watches.
+        .target(
+            name: "ClusterClient",
+            dependencies: [
+                "ClusterModel",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        // A live API server recorded by listing and watching it, as client-go's informers do.
+        .target(
+            name: "Recorder",
+            dependencies: [
+                "Journal", "ClusterModel", "ControlPlane", "ClusterClient",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // Answers from the journal: object histories, why a pod is where it is, diffs between revisions.
         .target(name: "Queries", dependencies: ["Journal", "ClusterModel", "ControlPlane", "Scheduler"]),
         // The Kubernetes API over HTTP (Hummingbird 2): discovery, REST, watch, tables, Status
@@ -131,10 +152,13 @@ let package = Package(
                 "Replay",
                 "APIServer",
                 "AuditLog",
+                "Recorder",
+                "ClusterClient",
                 "CLMDBBaseline",
                 "CEditLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 // The API benchmark's own HTTP client (watchers, paced writers).
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -156,6 +180,7 @@ let package = Package(
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Scheduler", "ControlPlane", "ClusterModel", "Journal", "TestSupport"]),
         .testTarget(name: "ReplayTests", dependencies: ["Replay", "Simulation", "ControlPlane", "ClusterModel", "Journal", "TestSupport"]),
         .testTarget(name: "AuditLogTests", dependencies: ["AuditLog", "ClusterModel", "ControlPlane", "Journal", "TestSupport", "kj"], exclude: ["fixtures"]),
+        .testTarget(name: "RecorderTests", dependencies: ["Recorder", "ClusterClient", "ClusterModel", "ControlPlane", "Journal", "TestSupport"]),
         .testTarget(name: "QueriesTests", dependencies: ["Queries", "Journal", "ClusterModel", "ControlPlane", "Scheduler", "Simulation", "TestSupport", "kj"]),
         // The API without a server: protobuf request bodies captured from kubectl, and their JSON.
         .testTarget(name: "APIServerTests", dependencies: [

@@ -17,14 +17,18 @@ public final class KubeAPI: Sendable {
     let bookmarkInterval: Duration
     /// Seconds a watch without `timeoutSeconds` lasts at least (`ServerLimits.minRequestTimeout`).
     let minRequestTimeout: Int
+    /// How many revisions behind the head a watch may start (`ServerLimits.watchWindow`; 0: any).
+    let watchWindow: UInt64
     private let address = Mutex("127.0.0.1:6443")
     /// Encoded lines of recent watch events, shared by every watcher (see `WatchLineEncoder`).
     let watchLines = RevisionCache<[UInt8]>(span: 4 * 4096)
     /// Largest request body accepted (Kubernetes' limit).
     public static let maxBodyBytes = 3 * 1024 * 1024
 
-    public init(store: Store, tokens: TokenFile, metrics: ServerMetrics, bookmarkInterval: Duration = .seconds(30), minRequestTimeout: Int = 1800) {
+    public init(store: Store, tokens: TokenFile, metrics: ServerMetrics, bookmarkInterval: Duration = .seconds(30), minRequestTimeout: Int = 1800,
+                watchWindow: UInt64 = 0) {
         self.store = store
+        self.watchWindow = watchWindow
         self.bookmarkInterval = bookmarkInterval
         self.minRequestTimeout = minRequestTimeout
         self.tokens = tokens

@@ -98,7 +98,7 @@ public enum KubeServer {
         }
         metrics.observe(store.spaceAlarm)
         let started = try await recordStart(store: store, config: config, previousRun: lock.previousRun, logger: logger)
-        let api = KubeAPI(store: store, tokens: tokens, metrics: metrics, minRequestTimeout: limits.minRequestTimeout)
+        let api = KubeAPI(store: store, tokens: tokens, metrics: metrics, minRequestTimeout: limits.minRequestTimeout, watchWindow: limits.watchWindow)
 
         let router = KubeRoutes.router(api: api, middleware: requestChain(api: api, metrics: metrics, limits: limits, logger: logger), audit: config.audit)
         let connections = ConnectionCount(limit: limits.maxConnections)

@@ -13,6 +13,7 @@ import NIOSSL
 /// | `readTimeout` | 60 s | `--request-timeout` |
 /// | `idleTimeout` | 90 s | `http.Server.IdleTimeout` |
 /// | `maxConnections` | 10,000 | none: Go is bounded by the file limit, which it raises to the hard limit |
+/// | `watchWindow` | 0 (any revision) | the watch cache's window (`--default-watch-cache-size`) and etcd's compaction |
 public struct ServerLimits: Sendable, Equatable {
     /// The oldest TLS version a client may speak.
     public var tlsMinimumVersion: TLSVersion = .tlsv12
@@ -34,6 +35,12 @@ public struct ServerLimits: Sendable, Equatable {
     /// Connections open at once; beyond it a new connection is closed at once. `kj serve` lowers it
     /// to what its file limit leaves room for.
     public var maxConnections = 10_000
+    /// How many revisions behind the head a watch may start: an older `resourceVersion` is
+    /// answered with an `ERROR` event of `410 Expired` ("too old resource version"), as
+    /// kube-apiserver answers a watch from before its watch cache's window or etcd's compaction, and
+    /// the client lists again. 0: any revision (the journal keeps every event, so a watch resumes
+    /// from anywhere).
+    public var watchWindow: UInt64 = 0
 
     public init() {}
 

@@ -11,9 +11,9 @@ extension KubeAPI {
     /// Lines sent in one piece at most, when a watcher is behind (one write instead of many).
     static let linesPerChunk = 16
 
-    /// `?watch=1`: from `resourceVersion` (any past revision: nothing is compacted), or with none
-    /// (or `0`) the current objects as ADDED first; JSON lines until `timeoutSeconds` (else
-    /// `minRequestTimeout` to twice that) or the client goes away.
+    /// `?watch=1`: from `resourceVersion` (any past revision unless `watchWindow` limits how far
+    /// back), or with none (or `0`) the current objects as ADDED first; JSON lines until
+    /// `timeoutSeconds` (else `minRequestTimeout` to twice that) or the client goes away.
     func watch(_ r: APIRequest, _ t: Target, _ options: ListOptions) async throws(StatusError) -> APIResponse {
         var filter = WatchFilter(kind: t.kind, namespace: t.namespace)
         do {
@@ -26,6 +26,14 @@ extension KubeAPI {
         let start: UInt64
         let rv = try options.revision(of: t.kind)
         if rv > 0 {
+            let head = store.signal.head
+            if watchWindow > 0, head > watchWindow, rv < head - watchWindow {
+                // As kube-apiserver's watch cache: past authorization and a valid resourceVersion,
+                // the failure is the watch's one event, not the HTTP status.
+                let expired = StatusError(.gone, "too old resource version: \(rv) (\(head - watchWindow))")
+                let line = WatchLineEncoder.error(expired)
+                return .stream(Self.lines(timeout: .seconds(1)) { emit in _ = emit(line, 1) })
+            }
             start = rv
         } else {
             let listed = try await store.list(t.kind, namespace: t.namespace, labelSelector: r.query["labelSelector"], fieldSelector: r.query["fieldSelector"])
@@ -191,6 +199,12 @@ struct WatchLineEncoder: Sendable {
 
     private static func line(_ type: WatchEvent.Kind, _ object: JSONValue) -> [UInt8] {
         let doc: JSONValue = ["type": .string(type.rawValue), "object": object]
+        return doc.serialized() + [UInt8(ascii: "\n")]
+    }
+
+    /// An `ERROR` event: the failure that ends a watch, as its last line.
+    static func error(_ failure: StatusError) -> [UInt8] {
+        let doc: JSONValue = ["type": "ERROR", "object": KubeStatus.failure(failure)]
         return doc.serialized() + [UInt8(ascii: "\n")]
     }
 

@@ -308,18 +308,3 @@ public struct AuditImport: Sendable {
         "service-account-controller": "serviceaccount", "replication-controller": "replicationcontroller",
     ]
 }
-
-extension JSONValue {
-    /// This value with `path` set to `value` (objects made on the way; nil removes the member).
-    func setting(_ path: [String], to value: JSONValue?) -> JSONValue {
-        guard let first = path.first else { return value ?? .null }
-        var object = objectValue ?? [:]
-        if path.count == 1 {
-            object[first] = value
-        } else {
-            let inner = (object[first] ?? .object([:])).setting(Array(path.dropFirst()), to: value)
-            object[first] = inner
-        }
-        return .object(object)
-    }
-}

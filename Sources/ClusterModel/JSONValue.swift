@@ -21,6 +21,14 @@ public enum JSONValue: Hashable, Sendable {
         }
     }
 
+    /// This value with `path` set to `value` (objects made on the way; nil removes the member).
+    public func setting(_ path: [String], to value: JSONValue?) -> JSONValue {
+        guard let first = path.first else { return value ?? .null }
+        var object = objectValue ?? [:]
+        object[first] = path.count == 1 ? value : (object[first] ?? .object([:])).setting(Array(path.dropFirst()), to: value)
+        return .object(object)
+    }
+
     public var objectValue: [String: JSONValue]? { if case .object(let o) = self { o } else { nil } }
     public var arrayValue: [JSONValue]? { if case .array(let a) = self { a } else { nil } }
     public var stringValue: String? { if case .string(let s) = self { s } else { nil } }

@@ -33,6 +33,26 @@ public enum RequestEventType {
     public static let refused = "RequestRefused"
 }
 
+/// What `kj record` journals about its own view of the recorded cluster.
+public enum RecordEventType {
+    /// One kind listed in full (when recording starts, and again when a watch could not resume):
+    /// the objects the list shows new or changed are journalled as writes of their own, and those
+    /// it no longer has as deleted while unseen. The projection ignores it.
+    public static let listed = "Listed"
+}
+
+/// Where an imported journal's writes come from (`ClusterInitialized.importedFrom`).
+public enum JournalSource {
+    /// A cluster's audit logs (`kj import audit`).
+    public static let auditLog = "audit.k8s.io"
+    /// A live API server listed and watched (`kj record`).
+    public static let watch = "watch"
+
+    /// The record a journal of `source` was made from, as explanations name it: "the audit.k8s.io
+    /// log", "the recorded watch".
+    public static func record(_ source: String) -> String { source == watch ? "the recorded watch" : "the \(source) log" }
+}
+
 extension Actor {
     public static func user(_ name: String) -> Actor { Actor(kind: "user", name: name) }
     public static let bootstrap = Actor(kind: "system", name: "bootstrap")

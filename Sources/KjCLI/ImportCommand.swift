@@ -58,7 +58,7 @@ struct ImportCommand: AsyncParsableCommand {
 /// Writes an audit log's events into a journal, all or nothing: a new journal is made beside the
 /// target and renamed into place; an existing imported journal takes them in one transaction.
 enum AuditJournal {
-    static let source = "audit.k8s.io"
+    static let source = JournalSource.auditLog
 
     static func importing(_ logs: [AuditLogFile], into target: String) async throws -> AuditImport.Summary {
         let fm = FileManager.default

@@ -18,7 +18,7 @@ public struct Kj: AsyncParsableCommand {
             CommandGroup(name: "Staging an incident", subcommands: [FaultCommand.self, NodeCommand.self]),
             CommandGroup(name: "Asking the journal", subcommands: [Why.self, History.self, Events.self, Diff.self, DebugCommand.self]),
             CommandGroup(name: "Simulation and replay", subcommands: [Simulate.self, ReplayCommand.self]),
-            CommandGroup(name: "Journal", subcommands: [JournalCommand.self, ImportCommand.self]),
+            CommandGroup(name: "Journal", subcommands: [JournalCommand.self, ImportCommand.self, Record.self]),
             CommandGroup(name: "Measuring", subcommands: [Bench.self]),
         ]
     )

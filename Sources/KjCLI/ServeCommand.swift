@@ -44,6 +44,8 @@ struct Serve: AsyncParsableCommand {
     var maxMutatingRequestsInflight = ServerLimits().maxMutatingRequestsInflight
     @Option(help: ArgumentHelp("A watch without timeoutSeconds lasts between this many seconds and twice as long.", valueName: "seconds"))
     var minRequestTimeout = ServerLimits().minRequestTimeout
+    @Option(help: ArgumentHelp("How many revisions behind the head a watch may start; an older resourceVersion gets 410 Expired and the client lists again, as behind kube-apiserver's watch cache. 0: any revision.", valueName: "revisions"))
+    var watchWindow = ServerLimits().watchWindow
     @Option(help: ArgumentHelp("Longest wait for a new connection's TLS handshake and first request header.", valueName: "duration"))
     var readHeaderTimeout = DurationArgument(ServerLimits().readHeaderTimeout)
     @Option(help: ArgumentHelp("Longest time from a request's header to the end of its body.", valueName: "duration"))
@@ -103,6 +105,7 @@ struct Serve: AsyncParsableCommand {
         limits.readTimeout = readTimeout.duration
         limits.idleTimeout = idleTimeout.duration
         limits.maxConnections = maxConnections
+        limits.watchWindow = watchWindow
         return limits
     }
 

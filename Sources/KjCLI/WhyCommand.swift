@@ -1,6 +1,7 @@
 import APIServer
 import ArgumentParser
 import ClusterModel
+import ControlPlane
 import Foundation
 import Journal
 import Queries
@@ -149,7 +150,7 @@ struct Why: ParsableCommand {
             if let source = r.recomputedFrom {
                 let totals = Dictionary(r.nodes.map { ($0.node, $0.total) }, uniquingKeysWith: { a, _ in a })
                 let tied = !r.agrees && r.recordedNode != nil && totals[r.recordedNode!] != nil && totals[r.recordedNode!] == totals[r.rerunNode ?? ""]
-                line(Style.bold("Recomputed, not recorded: ") + "KubeJournal's scheduler (kube-scheduler's default profile) on the state the \(source) log rebuilds just before the binding \(verdict) — the cluster bound \(r.recordedNode ?? "none"), the recomputation picks \(r.rerunNode ?? "none")"
+                line(Style.bold("Recomputed, not recorded: ") + "KubeJournal's scheduler (kube-scheduler's default profile) on the state \(JournalSource.record(source)) rebuilds just before the binding \(verdict) — the cluster bound \(r.recordedNode ?? "none"), the recomputation picks \(r.rerunNode ?? "none")"
                      + (tied ? " (the two tie: each scheduler breaks a tie its own way)." : "."))
             } else {
                 line(Style.bold("Re-run on the observed state: ") + "\(verdict) — recorded \(r.recordedNode ?? "none"), re-run \(r.rerunNode ?? "none").")

@@ -28,13 +28,19 @@ public enum EventSummary {
             case nil: return "fault injected: \(data["fault"]?.stringValue ?? "?") \(kind.lowercased())/\(name)"
             }
         case "ClusterInitialized":
-            let imported = data["importedFrom"]?.stringValue.map { ", imported from \($0) logs" } ?? ""
+            let imported = data["importedFrom"]?.stringValue.map { ", made from \(JournalSource.record($0))" } ?? ""
             return "cluster initialised (seed \(data["seed"].flatMap(FieldDiff.compact) ?? "?")\(imported))"
         case RequestEventType.refused:
             let code = data["code"].flatMap(FieldDiff.compact) ?? "?"
             let reason = data["reason"]?.stringValue.map { " " + $0 } ?? ""
             let message = data["message"]?.stringValue.map { ": " + $0 } ?? ""
             return "\(data["verb"]?.stringValue ?? "request") \(data["resource"]?.stringValue ?? data["requestURI"]?.stringValue ?? "") refused (\(code)\(reason))\(message)"
+        case RecordEventType.listed:
+            let plural = ResourceKind(rawValue: kind)?.plural ?? kind.lowercased()
+            let why = data["reason"]?.stringValue == "expired" ? "again: the watch expired (410 Gone)" : "to start recording"
+            let counts = [data["changed"]?.intValue.map { "\($0) new or changed" }, data["deletedUnseen"]?.intValue.map { "\($0) deleted unseen" }].compactMap { $0 }
+            return "\(plural) listed \(why) at resourceVersion \(data["resourceVersion"]?.stringValue ?? "?"): \(data["items"].flatMap(FieldDiff.compact) ?? "?") object(s)"
+                + (counts.isEmpty ? "" : " (\(counts.joined(separator: ", ")))")
         case SchedulerConfigurations.configured:
             return "scheduler profile \(e.object.name) configured (\(data["digest"]?.stringValue ?? ""))"
         case ClusterEventType.controlPlaneStarted:

@@ -194,7 +194,8 @@ extension PodExplanation {
             result.status = .pending
             // An imported audit log holds only the requests it audited; no binding there is not a scheduler that never tried.
             let message = result.decision?.message
-                ?? (imported.map { "the \($0) log holds no binding of it (the cluster's audit policy may leave pods/binding out)" }
+                ?? (imported.map { $0 == JournalSource.watch ? "the recorded watch saw no binding of it"
+                                                      : "\(JournalSource.record($0)) holds no binding of it (the cluster's audit policy may leave pods/binding out)" }
                     ?? "the scheduler has not tried to place it yet")
             result.pending = Pending(message: message, hints: try Self.hints(for: key, decision: decisionEvent, at: head, in: view))
         }

@@ -54,7 +54,7 @@ import TestSupport
         let events = try runKJ(["events", "--journal", journal])
         #expect(events.stdout.contains("controller/daemonset"), "\(events.stdout)")
         #expect(events.stdout.contains("cluster initialised (seed"), "\(events.stdout)")
-        #expect(events.stdout.contains("imported from audit.k8s.io logs"))
+        #expect(events.stdout.contains("made from the audit.k8s.io log"))
         // A namespace created, deleted and created again: at each point, what existed then.
         let created = try #require(Self.revision(of: "namespace foo created", in: events.stdout))
         let removed = try #require(Self.revision(of: "namespace foo removed", in: events.stdout))

@@ -1,0 +1,110 @@
+import APIServer
+import ArgumentParser
+import ClusterClient
+import ClusterModel
+import ControlPlane
+import Foundation
+import Journal
+import Logging
+import Recorder
+import ServiceLifecycle
+
+/// `kj record`: a live Kubernetes API server, listed and watched into a journal.
+struct Record: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Record a live Kubernetes API server into a journal by listing and watching it.",
+        discussion: """
+            Lists each kind and watches it from the list's resourceVersion, as client-go's informers do: \
+            a watch that ends is opened again from the last resourceVersion seen; one the server no \
+            longer holds (410 Gone) is replaced by a new list, whose differences are journalled (objects \
+            gone from it as deleted while unseen); other failures are retried with a back-off. Every \
+            change is journalled when it is seen, with the object's resourceVersion as the event's \
+            request (rv:N). A watch does not say who made a change: the actor is the field manager \
+            of the object's newest managedFields entry, or unknown/watch. Recording into a journal \
+            kj record made before carries on from the newest resourceVersion it holds. Stops on \
+            SIGINT or SIGTERM.
+            """)
+
+    @OptionGroup var location: JournalLocation
+    @Option(help: ArgumentHelp("The kubeconfig (default: $KUBECONFIG, else ~/.kube/config).", valueName: "file")) var kubeconfig: String?
+    @Option(help: ArgumentHelp("The kubeconfig's context to use (default: its current context).", valueName: "name")) var context: String?
+    @Option(help: ArgumentHelp("Kinds to record, comma-separated (pods,nodes,deployments …; default: every kind KubeJournal models).",
+                               valueName: "kinds")) var kinds: String?
+    @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel = "warning"
+
+    func run() async throws {
+        let selected = try Self.kinds(kinds)
+        let connection: Connection
+        do {
+            connection = try ClusterClient.Kubeconfig.load(kubeconfig).connection(context: context)
+        } catch {
+            throw CLIError("\(error)")
+        }
+        // A watch and a list of every kind may be open at once.
+        let client = try KubeClient(connection, connections: 2 * selected.count + 2)
+        let path = (location.path as NSString).standardizingPath
+        let journal = try Self.open(path, server: client.server)
+        defer { journal.close() }
+        var logger = Logger(label: "kj.record") { StreamLogHandler.standardError(label: $0) }
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .warning
+        let recorder = Recorder(client: client, journal: journal, configuration: Recorder.Configuration(kinds: selected), clock: WallClock(),
+                                logger: logger) { progress in
+            guard case .listed(let kind, let rv, let items, let reason) = progress else { return }
+            Self.say("listed \(kind.plural) at resourceVersion \(rv): \(items) object(s) (\(reason))")
+        }
+        Self.say("kj record: recording \(client.server) into \(path) (\(selected.count) kind(s))")
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: [recorder], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        do {
+            try await group.run()
+        } catch {
+            await client.shutdown()
+            throw CLIError("kj record: \(error)")
+        }
+        await client.shutdown()
+        Self.say("kj record: stopped at revision \(try journal.head().revision)")
+    }
+
+    static func say(_ line: String) {
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    }
+
+    static func kinds(_ list: String?) throws -> [ResourceKind] {
+        guard let list else { return ResourceKind.allCases }
+        return try list.split(separator: ",").map { name in
+            guard let kind = ResourceKind(resource: name.trimmingCharacters(in: .whitespaces)) else {
+                throw ValidationError("--kinds: \(name) is not a kind KubeJournal models (kj get --help lists them)")
+            }
+            return kind
+        }
+    }
+
+    /// The journal to record into: a new one (marked as recorded from `server`), or one `kj
+    /// record` made before.
+    static func open(_ path: String, server: String) throws -> Journal {
+        if let holder = ServeLock.holder(journal: path) {
+            throw CLIError("the journal at \(path) is served by kj serve (\(holder)); record into another directory")
+        }
+        let fm = FileManager.default
+        let existed = fm.fileExists(atPath: path + "/data.mdb")
+        if !existed, fm.fileExists(atPath: path), !(try fm.contentsOfDirectory(atPath: path)).isEmpty {
+            throw CLIError("\(path) is not empty and holds no journal; record into a new directory")
+        }
+        let journal = try Journal.open(at: path)
+        do {
+            if existed {
+                let first = try journal.read { try $0.event(at: 1).flatMap(ClusterInitialized.from) }
+                guard first?.importedFrom == JournalSource.watch else {
+                    throw CLIError("\(path) holds a journal that kj record did not make; record into a new directory")
+                }
+            } else {
+                let initialized = ClusterInitialized(seed: AuditJournal.seed(server), formatVersion: Int64(Journal.formatVersion), importedFrom: JournalSource.watch)
+                _ = try journal.appendSynchronously([EventDraft(time: WallClock().now(), type: ClusterEventType.initialized, actor: .bootstrap,
+                                                                object: ObjectRef(kind: "Cluster", name: "cluster"), data: initialized.json.serialized())])
+            }
+        } catch {
+            journal.close()
+            throw error
+        }
+        return journal
+    }
+}
