@@ -184,7 +184,7 @@ let package = Package(
         .testTarget(name: "QueriesTests", dependencies: ["Queries", "Journal", "ClusterModel", "ControlPlane", "Scheduler", "Simulation", "TestSupport", "kj"]),
         // The API without a server: protobuf request bodies captured from kubectl, and their JSON.
         .testTarget(name: "APIServerTests", dependencies: [
-            "APIServer", "ClusterModel", "ControlPlane", "Journal", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird"),
+            "APIServer", "AuditLog", "ClusterModel", "ControlPlane", "Journal", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird"),
         ], exclude: ["fixtures"]),
         // kubectl, curl and the Python kubernetes client against a running `kj serve`.
         .testTarget(name: "AcceptanceTests", dependencies: ["TestSupport", "kj"]),

@@ -37,6 +37,45 @@ public struct AuditBackend: Sendable {
     }
 }
 
+/// kube-apiserver's audit of a request refused for want of valid credentials
+/// (`WithFailedAuthenticationAudit`): one event at stage `ResponseStarted`, with no user, the 401 and
+/// the credentials it tried, at the level the policy gives a request of no user.
+struct FailedAuthenticationAuditMiddleware: RouterMiddleware {
+    let backend: AuditBackend?
+
+    func handle(_ request: Request, context: KubeRequestContext, next: (Request, KubeRequestContext) async throws -> Response) async throws -> Response {
+        guard let backend else { return try await next(request, context) }
+        let received = WallClock().now()
+        do {
+            return try await next(request, context)
+        } catch let error as StatusError where error.reason == .unauthorized && context.user == nil {
+            let info = context.info
+            let ref = KubeAPI.auditObjectRef(path: info.path)
+            let (level, omitted) = backend.policy.level(of: AuditPolicy.Request(
+                user: "", groups: [], verb: info.verb, path: info.path, group: ref?.group, resource: ref?.resource,
+                subresource: ref?.subresource, namespace: ref?.namespace, name: ref?.name))
+            guard level != .none, !omitted.contains("ResponseStarted") else { throw error }
+            var event: [String: JSONValue] = [
+                "kind": "Event", "apiVersion": "audit.k8s.io/v1", "auditID": .string(request.headers[.xRequestID] ?? UUID().uuidString.lowercased()),
+                "stage": "ResponseStarted", "requestURI": .string(request.uri.string), "verb": .string(info.verb), "user": .object([:]),
+                "responseStatus": ["metadata": .object([:]), "message": .string(Self.attempted(request.headers)), "code": 401],
+                "requestReceivedTimestamp": .string(received.rfc3339), "stageTimestamp": .string(WallClock().now().rfc3339),
+            ]
+            if let agent = request.headers[.userAgent] { event["userAgent"] = .string(agent) }
+            if let ref { event["objectRef"] = ref.json }
+            backend.record(.object(event), level: level)
+            throw error
+        }
+    }
+
+    /// What kube-apiserver says a failed authentication tried (`getAuthMethods`).
+    static func attempted(_ headers: HTTPFields) -> String {
+        let scheme = headers[.authorization]?.split(separator: " ").first.map { $0.lowercased() } ?? ""
+        guard scheme == "basic" || scheme == "bearer" else { return "Authentication failed, no credentials provided" }
+        return "Authentication failed, attempted: " + scheme
+    }
+}
+
 /// Logs each request: `RequestReceived` when it arrives, `ResponseStarted` when a watch's response
 /// begins, `ResponseComplete` when the response is written (with its code, and at level
 /// RequestResponse its body). The request's `auditID` is the journal event's `request`, and the

@@ -100,7 +100,8 @@ public enum KubeServer {
         let started = try await recordStart(store: store, config: config, previousRun: lock.previousRun, logger: logger)
         let api = KubeAPI(store: store, tokens: tokens, metrics: metrics, minRequestTimeout: limits.minRequestTimeout, watchWindow: limits.watchWindow)
 
-        let router = KubeRoutes.router(api: api, middleware: requestChain(api: api, metrics: metrics, limits: limits, logger: logger), audit: config.audit)
+        let router = KubeRoutes.router(api: api, middleware: requestChain(api: api, metrics: metrics, limits: limits, logger: logger, audit: config.audit),
+                                       audit: config.audit)
         let connections = ConnectionCount(limit: limits.maxConnections)
         let http1 = HTTP1Channel.Configuration(idleTimeout: TimeAmount(limits.idleTimeout))
         let server = HTTPServerBuilder { [limits] responder in
@@ -155,10 +156,12 @@ public enum KubeServer {
 
     /// The middleware every request passes, outermost first.
     @MiddlewareFixedTypeBuilder<Request, Response, KubeRequestContext>
-    static func requestChain(api: KubeAPI, metrics: ServerMetrics, limits: ServerLimits, logger: Logger) -> some MiddlewareProtocol<Request, Response, KubeRequestContext> {
+    static func requestChain(api: KubeAPI, metrics: ServerMetrics, limits: ServerLimits, logger: Logger,
+                             audit: AuditBackend? = nil) -> some MiddlewareProtocol<Request, Response, KubeRequestContext> {
         RequestInfoMiddleware()
         RequestLogMiddleware(logger: logger, api: api)
         RequestMetricsMiddleware(metrics: metrics)
+        FailedAuthenticationAuditMiddleware(backend: audit)
         AuthenticationMiddleware(api: api)
         MaxInFlightMiddleware(limits: limits)
     }

@@ -88,9 +88,10 @@ public struct AuditUser: Sendable, Equatable {
     public var username: String
     public var groups: [String]
 
+    /// `{}` is a request that failed authentication: no user (username "").
     init?(_ json: JSONValue) {
-        guard let name = json["username"]?.stringValue else { return nil }
-        username = name
+        guard case .object = json else { return nil }
+        username = json["username"]?.stringValue ?? ""
         groups = json["groups"]?.arrayValue?.compactMap(\.stringValue) ?? []
     }
 }

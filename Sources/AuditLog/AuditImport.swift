@@ -217,6 +217,11 @@ public struct AuditImport: Sendable {
         } else if object["metadata"]?["annotations"]?[Self.contentAnnotation] != nil {
             object = object.setting(["metadata", "annotations", Self.contentAnnotation], to: nil)
         }
+        // The actor is the user the request acted as; who sent it is kept beside the object.
+        let impersonator = e.impersonatedUser.map { _ in JSONValue.string(e.user.username) }
+        if impersonator != nil || object["metadata"]?["annotations"]?[Self.impersonatorAnnotation] != nil {
+            object = object.setting(["metadata", "annotations", Self.impersonatorAnnotation], to: impersonator)
+        }
         lastKnown[key] = type == .deleted ? nil : object
         let uid = object["metadata"]?["uid"]?.stringValue ?? e.objectRef?.uid ?? ""
         drafts.append(EventDraft(
@@ -289,6 +294,8 @@ public struct AuditImport: Sendable {
             return Actor(kind: "controller", name: "kube-controller-manager")
         case "system:apiserver":
             return Actor(kind: "controlplane", name: "kube-apiserver")
+        case "":
+            return unauthenticated
         case _ where username.hasPrefix("system:node:"):
             return Actor(kind: "kubelet", name: String(username.dropFirst("system:node:".count)))
         case _ where username.hasPrefix(controllerPrefix):
@@ -300,6 +307,12 @@ public struct AuditImport: Sendable {
             return .user(username)
         }
     }
+
+    /// The actor of a request that failed authentication (its audit event has no user).
+    public static let unauthenticated = Actor(kind: "unauthenticated", name: "unknown")
+
+    /// The annotation on an object written by a user acting as another (`--as`): who that was.
+    public static let impersonatorAnnotation = "audit.kubejournal.io/impersonated-by"
 
     /// kube-controller-manager's service accounts whose controller KubeJournal names otherwise.
     static let controllerNames: [String: String] = [

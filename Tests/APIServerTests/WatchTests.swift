@@ -71,6 +71,30 @@ import TestSupport
         #expect(bookmarks.first?["object"]?["kind"] == "Pod")
     }
 
+    /// Behind kube-apiserver's watch cache a watch from too far back is expired: its one event is
+    /// an ERROR with 410 Expired, and the client lists again.
+    @Test func aWatchFromBeforeTheWindowIsExpired() async throws {
+        let dir = TemporaryDirectory()
+        let journal = try Journal.open(at: dir.sub("journal"), options: JournalOptions(durability: .noSync))
+        defer { journal.close() }
+        let store = try await Store.open(journal: journal, clock: ManualClock(Timestamp(microseconds: 1_700_000_000_000_000)))
+        let api = KubeAPI(store: store, tokens: try TokenFile(text: "t0ken,admin,1,\"system:masters\"\n"), metrics: ServerMetrics(), watchWindow: 3)
+        for name in ["a", "b", "c", "d", "e"] {
+            let pod = #"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"\#(name)"},"spec":{"containers":[{"name":"c","image":"nginx"}]}}"#
+            #expect(try await Self.send(api, .post, "/api/v1/namespaces/default/pods", body: pod).status == 201)
+        }
+        let head = store.signal.head
+        let expired = try await Self.send(api, .get, "/api/v1/namespaces/default/pods?watch=1&resourceVersion=\(head - 4)&timeoutSeconds=5").lines()
+        #expect(expired.count == 1)
+        #expect(expired.first?["type"] == "ERROR")
+        let status = expired.first?["object"]
+        #expect(status?["code"] == 410 && status?["reason"] == "Expired" && status?["kind"] == "Status")
+        #expect(status?["message"]?.stringValue == "too old resource version: \(head - 4) (\(head - 3))")
+        // Within the window the watch replays what followed.
+        let replayed = try await Self.send(api, .get, "/api/v1/namespaces/default/pods?watch=1&resourceVersion=\(head - 3)&timeoutSeconds=1").lines()
+        #expect(replayed.map { $0["type"] } == ["ADDED", "ADDED", "ADDED"])
+    }
+
     @Test func kubectlGetWatchReceivesTableRows() async throws {
         let dir = TemporaryDirectory()
         let (api, journal) = try await Self.api(dir)

@@ -229,5 +229,22 @@ import TestSupport
         #expect(AuditImport.actor("system:node:minikube") == Actor(kind: "kubelet", name: "minikube"))
         #expect(AuditImport.actor("system:serviceaccount:ns1:sa1") == .user("system:serviceaccount:ns1:sa1"))
         #expect(AuditImport.actor("alice") == .user("alice"))
+        #expect(AuditImport.actor("") == AuditImport.unauthenticated)
+    }
+
+    /// `kubectl --as=bob` by alice: the write is bob's, and the object says alice sent it; a
+    /// request that failed authentication (no user) is refused by no one known.
+    @Test func anImpersonatedWriteNamesItsSenderAndAFailedAuthenticationNoUser() throws {
+        let create = #"{"apiVersion":"audit.k8s.io/v1","kind":"Event","level":"RequestResponse","auditID":"a1","stage":"ResponseComplete","requestURI":"/api/v1/namespaces/default/configmaps","verb":"create","user":{"username":"alice"},"impersonatedUser":{"username":"bob"},"objectRef":{"resource":"configmaps","namespace":"default","name":"cfg","apiVersion":"v1"},"responseStatus":{"metadata":{},"code":201},"responseObject":{"kind":"ConfigMap","apiVersion":"v1","metadata":{"name":"cfg","namespace":"default","uid":"u1"}},"stageTimestamp":"2026-03-01T10:00:00.000000Z"}"#
+        let update = #"{"apiVersion":"audit.k8s.io/v1","kind":"Event","level":"RequestResponse","auditID":"a2","stage":"ResponseComplete","requestURI":"/api/v1/namespaces/default/configmaps/cfg","verb":"update","user":{"username":"alice"},"objectRef":{"resource":"configmaps","namespace":"default","name":"cfg","apiVersion":"v1"},"responseStatus":{"metadata":{},"code":200},"responseObject":{"kind":"ConfigMap","apiVersion":"v1","metadata":{"name":"cfg","namespace":"default","uid":"u1"},"data":{"a":"b"}},"stageTimestamp":"2026-03-01T10:00:01.000000Z"}"#
+        let failed = #"{"apiVersion":"audit.k8s.io/v1","kind":"Event","level":"Metadata","auditID":"a3","stage":"ResponseStarted","requestURI":"/api/v1/secrets","verb":"list","user":{},"objectRef":{"resource":"secrets","apiVersion":"v1"},"responseStatus":{"metadata":{},"message":"Authentication failed, attempted: bearer","code":401},"stageTimestamp":"2026-03-01T10:00:02.000000Z"}"#
+        let file = try AuditLogFile(name: "t.log", bytes: Array([create, update, failed].joined(separator: "\n").utf8))
+        let imported = try AuditImport([file], after: nil)
+        let drafts = imported.drafts
+        #expect(drafts.map(\.actor) == [.user("bob"), .user("alice"), AuditImport.unauthenticated])
+        let annotations = try drafts.prefix(2).map { try JSONValue.parse($0.data)["metadata"]?["annotations"]?[AuditImport.impersonatorAnnotation] }
+        #expect(annotations == [.string("alice"), nil], "the sender is kept with the impersonated write, and not carried into the next")
+        #expect(drafts.last?.type == "RequestRefused" && imported.summary.refused == 1)
+        #expect(try JSONValue.parse(drafts[2].data)["message"] == "Authentication failed, attempted: bearer")
     }
 }
