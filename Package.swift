@@ -92,7 +92,7 @@ let package = Package(
         // Replays of recorded journals: lockstep verification of every component's decisions.
         .target(name: "Replay", dependencies: ["Journal", "ClusterModel", "ControlPlane", "Scheduler", "Controllers", "NodeAgent", "Simulation"]),
         // Kubernetes audit logs (audit.k8s.io v1, v1beta1) read as journal events.
-        .target(name: "AuditLog", dependencies: ["Journal", "ClusterModel", "ControlPlane", "CZlib"]),
+        .target(name: "AuditLog", dependencies: ["Journal", "ClusterModel", "ControlPlane", "CZlib", .product(name: "HeapModule", package: "swift-collections")]),
         // A client of a Kubernetes API server (AsyncHTTPClient): kubeconfigs, lists, watches.
         .target(
             name: "ClusterClient",

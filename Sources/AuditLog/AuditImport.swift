@@ -1,5 +1,6 @@
 import ClusterModel
 import ControlPlane
+import HeapModule
 import Journal
 
 /// What a cluster's audit log says happened to its objects, as journal events.
@@ -40,72 +41,165 @@ public struct AuditImport: Sendable {
         /// Requests already in the journal (their `auditID`), or older than its last event.
         public var alreadyImported = 0
         public var older = 0
+        /// Requests further out of time order in the log than the window holds: journalled after
+        /// later ones (the journal raises their time to keep its order).
+        public var late = 0
         /// Writes of kinds KubeJournal does not model (ClusterRoles …): journalled, not projected.
         public var unmodelledKinds: Set<String> = []
 
         public init() {}
     }
 
+    /// Events made and not yet handed over (`takeDrafts`).
     public private(set) var drafts: [EventDraft] = []
     public private(set) var summary = Summary()
-    /// Each object's last known state, as JSON (what a patch applies to).
-    private var lastKnown: [ObjectKey: JSONValue] = [:]
+    /// Each object's last known state, as the journal's bytes (what a patch applies to): a
+    /// sixth of the memory of the parsed object.
+    private var lastKnown: [ObjectKey: [UInt8]] = [:]
+    /// Requests already in the journal, by `auditID`, and the time of its last event.
+    private var known: Set<String> = []
+    private var head = Timestamp(microseconds: .min)
+
+    // The window: requests read and not yet taken, in time order.
+    private let window: Int
+    private var pending: [String: Pending] = [:]
+    private var queue = Heap<Queued>()
+    private var order = 0
+    /// Requests taken out of the window, by `auditID`: a stage of one read later folds away.
+    private var taken: Set<String> = []
+    /// Requests that left the window only as received: they wait for their response.
+    private var received: [String: Pending] = [:]
+    private var lastTaken = Timestamp(microseconds: .min)
+
+    private struct Pending {
+        var order: Int
+        var event: AuditEvent
+        var version = 0
+    }
+
+    private struct Queued: Comparable {
+        var time: Timestamp
+        var order: Int
+        var auditID: String
+        var version: Int
+        static func < (a: Queued, b: Queued) -> Bool { (a.time, a.order) < (b.time, b.order) }
+        static func == (a: Queued, b: Queued) -> Bool { (a.time, a.order) == (b.time, b.order) }
+    }
 
     static let mutatingVerbs: Set<String> = ["create", "update", "patch", "delete", "deletecollection"]
     static let stateSubresources: Set<String> = ["status", "binding", "eviction", "scale"]
     /// The annotation that says how much of an imported object the log held.
     public static let contentAnnotation = "audit.kubejournal.io/content"
+    /// Requests held in time order at once by default: lines further out of order than this are
+    /// journalled late (counted in `Summary.late`). kube-apiserver writes each request when it
+    /// finishes, so its log is out of order only by the requests in flight together; a window
+    /// of RequestResponse pod creations takes about 20 KB of memory per request.
+    public static let defaultWindow = 10_000
 
-    /// Imports `files` after what `journal` already holds: objects it knows are patched from
-    /// their last state there, requests it has (by `auditID`) are skipped, and so is anything
-    /// older than its last event.
-    public init(_ files: [AuditLogFile], after journal: JournalView?) throws {
-        var known: Set<String> = []
-        var head = Timestamp(microseconds: .min)
+    /// An import after what `journal` already holds: objects it knows are patched from their last
+    /// state there, requests it has (by `auditID`) are skipped, and so is anything older than its
+    /// last event. `window`: how many requests are held to be put in time order.
+    public init(after journal: JournalView?, window: Int = AuditImport.defaultWindow) throws {
+        self.window = max(1, window)
         if let journal {
             for e in try journal.events(in: 1...UInt64.max) {
                 head = e.time
                 if let id = e.request { known.insert(id) }
                 guard let type = WriteType(rawValue: e.type) else { continue }
-                lastKnown[e.object.key] = type == .deleted ? nil : try? JSONValue.parse(e.data)
+                lastKnown[e.object.key] = type == .deleted ? nil : e.data
             }
         }
-        summary.files = files.count
-        // One request, one event: its latest stage (the first such in file order).
-        var requests: [String: (order: Int, event: AuditEvent)] = [:]
-        var order = 0
-        for file in files {
-            for (_, event) in file.events {
-                summary.auditEvents += 1
-                order += 1
-                if let seen = requests[event.auditID] {
-                    summary.foldedStages += 1
-                    if event.stageOrder > seen.event.stageOrder { requests[event.auditID] = (seen.order, event) }
-                } else {
-                    requests[event.auditID] = (order, event)
-                }
-            }
+    }
+
+    /// Imports `files`, all of them, after what `journal` holds.
+    public init(_ files: [AuditLogFile], after journal: JournalView?) throws {
+        try self.init(after: journal)
+        for file in files { try read(file) }
+        finish()
+    }
+
+    /// Reads `file` into the import; `drain` is handed the events made each time `batch` of them
+    /// are ready (the rest stay in `drafts`).
+    public mutating func read(_ file: AuditLogFile, batch: Int = 10_000, drain: ([EventDraft]) throws -> Void = { _ in }) throws {
+        summary.files += 1
+        try file.read { events in
+            add(events)
+            if drafts.count >= batch { try drain(takeDrafts()) }
         }
-        // In time order; requests finished at the same instant keep the log's order.
-        let sorted = requests.values.sorted { ($0.event.time, $0.order) < ($1.event.time, $1.order) }.map(\.event)
-        for event in sorted {
+    }
+
+    /// Events read from a log, in the log's order. The stages of one request fold into one (the
+    /// latest stage wins); requests are taken in the order their latest stage finished, once
+    /// more than the window's worth are waiting.
+    public mutating func add(_ events: [(line: Int, event: AuditEvent)]) {
+        for (_, event) in events {
+            summary.auditEvents += 1
+            order += 1
+            let id = event.auditID
+            if var seen = pending[id] {
+                summary.foldedStages += 1
+                guard event.stageOrder > seen.event.stageOrder else { continue }
+                seen.event = event
+                seen.version += 1
+                pending[id] = seen
+                queue.insert(Queued(time: event.time, order: seen.order, auditID: id, version: seen.version))
+            } else if var waiting = received.removeValue(forKey: id) {
+                // The response of a request whose receipt left the window.
+                summary.foldedStages += 1
+                if event.stageOrder > waiting.event.stageOrder { waiting.event = event }
+                pending[id] = waiting
+                queue.insert(Queued(time: waiting.event.time, order: waiting.order, auditID: id, version: waiting.version))
+            } else if taken.contains(id) {
+                summary.foldedStages += 1
+            } else {
+                pending[id] = Pending(order: order, event: event)
+                queue.insert(Queued(time: event.time, order: order, auditID: id, version: 0))
+            }
+            while pending.count > window, takeEarliest() {}
+        }
+    }
+
+    /// No more events: takes every request still waiting.
+    public mutating func finish() {
+        while takeEarliest() {}
+        summary.unfinished += received.count
+        received.removeAll()
+    }
+
+    /// The events made so far, handed over.
+    public mutating func takeDrafts() -> [EventDraft] {
+        defer { drafts.removeAll(keepingCapacity: true) }
+        return drafts
+    }
+
+    /// Takes the earliest waiting request; false when none waits.
+    private mutating func takeEarliest() -> Bool {
+        while let next = queue.popMin() {
+            guard let request = pending[next.auditID], request.version == next.version else { continue }  // a stage since folded
+            pending[next.auditID] = nil
+            if request.event.stage == "RequestReceived" {
+                received[next.auditID] = request
+                return true
+            }
+            taken.insert(next.auditID)
+            let event = request.event
             if known.contains(event.auditID) {
                 summary.alreadyImported += 1
             } else if event.time < head {
                 summary.older += 1
             } else {
+                if event.time < lastTaken { summary.late += 1 }
+                lastTaken = max(lastTaken, event.time)
                 take(event)
             }
+            return true
         }
+        return false
     }
 
     // MARK: one request
 
     private mutating func take(_ e: AuditEvent) {
-        guard e.stage != "RequestReceived" else {
-            summary.unfinished += 1
-            return
-        }
         let actor = Self.actor(e.effectiveUser.username)
         guard let ref = e.objectRef, Self.mutatingVerbs.contains(e.verb), ref.subresource.map(Self.stateSubresources.contains) ?? true else {
             // A read, or a request that changes no object (exec, attach, a non-resource URL).
@@ -129,7 +223,7 @@ public struct AuditImport: Sendable {
             return
         }
         let key = ObjectKey(kind: kind, namespace: Self.namespace(of: ref, kind: kind), name: name)
-        let last = lastKnown[key]
+        let last = lastKnown[key].flatMap { try? JSONValue.parse($0) }
         // The response holds the object when it is of the object's kind (not a Status, a Scale or an Eviction).
         let response = e.responseObject.flatMap { $0["kind"]?.stringValue == kind ? $0 : nil }
         switch (e.verb, ref.subresource) {
@@ -222,12 +316,13 @@ public struct AuditImport: Sendable {
         if impersonator != nil || object["metadata"]?["annotations"]?[Self.impersonatorAnnotation] != nil {
             object = object.setting(["metadata", "annotations", Self.impersonatorAnnotation], to: impersonator)
         }
-        lastKnown[key] = type == .deleted ? nil : object
+        let data = object.serialized()
+        lastKnown[key] = type == .deleted ? nil : data
         let uid = object["metadata"]?["uid"]?.stringValue ?? e.objectRef?.uid ?? ""
         drafts.append(EventDraft(
             time: e.time, type: type.rawValue, actor: actor,
             object: ObjectRef(kind: key.kind, namespace: key.namespace, name: key.name, uid: uid),
-            request: e.auditID, data: object.serialized()))
+            request: e.auditID, data: data))
     }
 
     // MARK: reading a request

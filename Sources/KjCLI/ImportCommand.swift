@@ -20,7 +20,8 @@ struct ImportCommand: AsyncParsableCommand {
                 becomes a write event by the actor its user names (the scheduler, a controller by its \
                 service account, a node's kubelet, or a user), at the time kube-apiserver finished it; \
                 a refused request becomes a RequestRefused event, which changes nothing; reads are \
-                counted and left out. An object the log holds only in part (levels Request and \
+                counted and left out. Files are streamed in the order given (rotated logs oldest \
+                first); requests are put in time order through a window of --window requests. An object the log holds only in part (levels Request and \
                 Metadata) says so in its annotation audit.kubejournal.io/content. \
                 A new journal is marked as imported. Importing into a journal imported before adds \
                 only requests it does not hold (by auditID) and not older than its last event. \
@@ -28,22 +29,31 @@ struct ImportCommand: AsyncParsableCommand {
                 """)
 
         @OptionGroup var location: JournalLocation
+        @Option(help: ArgumentHelp("How many requests are held to be put in time order; a line further out of order is journalled late (and counted).",
+                                   valueName: "requests")) var window = AuditImport.defaultWindow
         @Argument(help: ArgumentHelp("Audit log files ('-' for standard input).", valueName: "file")) var files: [String]
+
+        func validate() throws {
+            guard window >= 1 else { throw ValidationError("--window must be at least 1") }
+        }
 
         func run() async throws {
             guard !files.isEmpty else { throw ValidationError("name at least one audit log file") }
             var logs: [AuditLogFile] = []
             for file in files { logs.append(try AuditLogFile(path: file)) }
             let target = (location.path as NSString).standardizingPath
-            let summary = try await AuditJournal.importing(logs, into: target)
-            print(Self.describe(summary, into: target))
+            let summary = try await AuditJournal.importing(logs, into: target, window: window)
+            print(Self.describe(summary, into: target, window: window))
         }
 
-        static func describe(_ s: AuditImport.Summary, into target: String) -> String {
+        static func describe(_ s: AuditImport.Summary, into target: String, window: Int) -> String {
             var lines = ["\(s.auditEvents) audit event(s) from \(s.files) file(s) into \(target):"]
             lines.append("  \(s.writes) write(s) journalled (\(s.incomplete) with only part of the object), \(s.refused) refused request(s)")
             lines.append("  \(s.reads) read(s) and other requests that change no object left out; \(s.foldedStages) further stage(s) of a request folded")
             if s.unfinished > 0 { lines.append("  \(s.unfinished) request(s) logged only as received (no response): their outcome is unknown, left out") }
+            if s.late > 0 {
+                lines.append("  \(s.late) request(s) further out of time order than the window of \(window) requests: journalled late (a larger --window orders them)")
+            }
             if s.alreadyImported + s.older > 0 {
                 lines.append("  \(s.alreadyImported) request(s) already in the journal, \(s.older) older than its last event: skipped")
             }
@@ -60,33 +70,52 @@ struct ImportCommand: AsyncParsableCommand {
 enum AuditJournal {
     static let source = JournalSource.auditLog
 
-    static func importing(_ logs: [AuditLogFile], into target: String) async throws -> AuditImport.Summary {
+    static func importing(_ logs: [AuditLogFile], into target: String, window: Int = AuditImport.defaultWindow) async throws -> AuditImport.Summary {
         let fm = FileManager.default
         if fm.fileExists(atPath: target + "/data.mdb") {
             let journal = try Journal.open(at: target)
             defer { journal.close() }
-            let imported = try journal.read { view -> AuditImport in
+            var importer = try journal.read { view -> AuditImport in
                 let first = try view.event(at: 1).flatMap(ClusterInitialized.from)
                 guard first?.importedFrom == source else {
                     throw CLIError("\(target) holds a journal that was not imported from audit logs; import into a new directory")
                 }
-                return try AuditImport(logs, after: view)
+                return try AuditImport(after: view, window: window)
             }
-            if !imported.drafts.isEmpty { _ = try await journal.append(imported.drafts) }
-            return imported.summary
+            // All or nothing: every file is read through before anything is written.
+            for log in logs { try log.read { _ in } }
+            try stream(logs, into: &importer) { _ = try journal.appendSynchronously($0) }
+            return importer.summary
         }
         if fm.fileExists(atPath: target), !(try fm.contentsOfDirectory(atPath: target)).isEmpty {
             throw CLIError("\(target) is not empty and holds no journal; import into a new directory")
         }
-        let imported = try AuditImport(logs, after: nil)
         return try await JournalImport.staged(target) { journal in
-            let start = imported.drafts.first?.time ?? Timestamp(microseconds: 0)
-            let initialized = ClusterInitialized(seed: seed(imported.drafts.first?.request), formatVersion: Int64(Journal.formatVersion), importedFrom: source)
-            let first = EventDraft(time: start, type: ClusterEventType.initialized, actor: .bootstrap,
-                                   object: ObjectRef(kind: "Cluster", name: "cluster"), data: initialized.json.serialized())
-            _ = try await journal.append([first] + imported.drafts)
-            return imported.summary
+            var importer = try AuditImport(after: nil, window: window)
+            var started = false
+            /// The journal starts with the first request: its time, and a seed from its audit ID.
+            func start(_ first: EventDraft?) throws {
+                guard !started else { return }
+                started = true
+                let initialized = ClusterInitialized(seed: seed(first?.request), formatVersion: Int64(Journal.formatVersion), importedFrom: source)
+                _ = try journal.appendSynchronously([EventDraft(time: first?.time ?? Timestamp(microseconds: 0), type: ClusterEventType.initialized, actor: .bootstrap,
+                                                                object: ObjectRef(kind: "Cluster", name: "cluster"), data: initialized.json.serialized())])
+            }
+            try stream(logs, into: &importer) { drafts in
+                try start(drafts.first)
+                _ = try journal.appendSynchronously(drafts)
+            }
+            try start(nil)
+            return importer.summary
         }
+    }
+
+    /// The logs' requests through `importer`, written a batch at a time.
+    static func stream(_ logs: [AuditLogFile], into importer: inout AuditImport, _ write: ([EventDraft]) throws -> Void) throws {
+        for log in logs { try importer.read(log, drain: write) }
+        importer.finish()
+        let rest = importer.takeDrafts()
+        if !rest.isEmpty { try write(rest) }
     }
 
     /// A seed from the first request's audit ID (FNV-1a), so that importing the same log twice

@@ -232,6 +232,32 @@ import TestSupport
         #expect(AuditImport.actor("") == AuditImport.unauthenticated)
     }
 
+    static func configMapCreate(_ id: String, _ name: String, at second: Int, stage: String = "ResponseComplete") -> String {
+        #"{"apiVersion":"audit.k8s.io/v1","kind":"Event","level":"Metadata","auditID":"\#(id)","stage":"\#(stage)","requestURI":"/api/v1/namespaces/default/configmaps","verb":"create","user":{"username":"alice"},"objectRef":{"resource":"configmaps","namespace":"default","name":"\#(name)","apiVersion":"v1"},"responseStatus":{"metadata":{},"code":201},"stageTimestamp":"2026-03-01T10:00:\#(String(format: "%02d", second)).000000Z"}"#
+    }
+
+    /// Lines out of time order are put in order within the window; a request further out is
+    /// journalled late and counted; a request's response folds into its receipt even when the
+    /// receipt has left the window.
+    @Test func aBoundedWindowOrdersWhatItHoldsAndCountsWhatCameLate() throws {
+        let lines = [
+            Self.configMapCreate("r1", "a", at: 1, stage: "RequestReceived"),
+            Self.configMapCreate("r2", "b", at: 3), Self.configMapCreate("r3", "c", at: 2),  // swapped: within the window
+            Self.configMapCreate("r4", "d", at: 5), Self.configMapCreate("r5", "e", at: 6),
+            Self.configMapCreate("r1", "a", at: 7),  // r1's response, long after its receipt
+            Self.configMapCreate("r6", "f", at: 4),  // three requests later than its time: beyond a window of 2
+        ]
+        let file = AuditLogFile(name: "w.log", bytes: Array(lines.joined(separator: "\n").utf8))
+        var importer = try AuditImport(after: nil, window: 2)
+        try importer.read(file)
+        importer.finish()
+        #expect(importer.takeDrafts().map(\.object.name) == ["c", "b", "d", "f", "e", "a"], "f, read after e was waiting, is taken before it, but after d")
+        #expect(importer.summary.late == 1 && importer.summary.foldedStages == 1 && importer.summary.unfinished == 0)
+        // The whole log at once (the default window): in time order, nothing late.
+        let whole = try AuditImport([file], after: nil)
+        #expect(whole.drafts.map(\.object.name) == ["c", "b", "f", "d", "e", "a"] && whole.summary.late == 0)
+    }
+
     /// `kubectl --as=bob` by alice: the write is bob's, and the object says alice sent it; a
     /// request that failed authentication (no user) is refused by no one known.
     @Test func anImpersonatedWriteNamesItsSenderAndAFailedAuthenticationNoUser() throws {
