@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import ClusterModel
 import Foundation
 import NIOCore
+import NIOHTTP1
 import NIOSSL
 
 /// A client of a Kubernetes API server over HTTPS (AsyncHTTPClient): JSON reads and watch
@@ -54,16 +55,25 @@ public final class KubeClient: Sendable {
     /// `.status` error with the `Status` object's message and reason, and a cancelled task a
     /// `CancellationError`.
     public func get(_ path: String, timeout: Duration = .seconds(60)) async throws -> JSONValue {
+        let (status, bytes) = try await send("GET", path, timeout: timeout)
+        guard (200..<300).contains(status) else { throw Self.statusError(status, bytes, path) }
+        return try Self.decode(bytes, path)
+    }
+
+    /// Sends a request (`body`: JSON) and returns the answer's status and body, whatever the status.
+    public func send(_ method: String, _ path: String, body: [UInt8]? = nil, timeout: Duration = .seconds(60)) async throws -> (status: Int, body: [UInt8]) {
+        var request = request(path)
+        request.method = HTTPMethod(rawValue: method)
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: body))
+        }
         do {
-            let response = try await http.execute(request(path), timeout: TimeAmount(timeout))
-            var body = try await response.body.collect(upTo: 1 << 30)
-            let bytes = body.readBytes(length: body.readableBytes) ?? []
-            guard (200..<300).contains(Int(response.status.code)) else { throw Self.statusError(Int(response.status.code), bytes, path) }
-            return try Self.decode(bytes, path)
-        } catch let error as KubeClientError {
-            throw error
+            let response = try await http.execute(request, timeout: TimeAmount(timeout))
+            var answer = try await response.body.collect(upTo: 1 << 30)
+            return (Int(response.status.code), answer.readBytes(length: answer.readableBytes) ?? [])
         } catch {
-            throw Self.failure(error, "GET \(server)\(path)")
+            throw Self.failure(error, "\(method) \(server)\(path)")
         }
     }
 
@@ -72,12 +82,13 @@ public final class KubeClient: Sendable {
         Task.isCancelled || error is CancellationError ? CancellationError() : KubeClientError(.unreachable, "\(description): \(error)")
     }
 
-    /// GETs a streamed answer (a watch) and hands each JSON line to `line`, until the server ends
-    /// it, `line` returns false, or `deadline` passes. A failure answer throws as `get` does.
-    public func stream(_ path: String, deadline: Duration, _ line: (JSONValue) async throws -> Bool) async throws {
+    /// GETs a streamed answer (a watch, a followed event stream) and hands each JSON line to
+    /// `line`, until the server ends it, `line` returns false, or `deadline` passes (nil: never).
+    /// A failure answer throws as `get` does.
+    public func stream(_ path: String, deadline: Duration?, _ line: (JSONValue) async throws -> Bool) async throws {
         let response: HTTPClientResponse
         do {
-            response = try await http.execute(request(path), timeout: TimeAmount(deadline))
+            response = try await http.execute(request(path), deadline: deadline.map { .now() + TimeAmount($0) } ?? .distantFuture)
         } catch {
             throw Self.failure(error, "GET \(server)\(path)")
         }
@@ -108,7 +119,7 @@ public final class KubeClient: Sendable {
     private func request(_ path: String) -> HTTPClientRequest {
         var request = HTTPClientRequest(url: server + path)
         request.headers.add(name: "Accept", value: "application/json")
-        request.headers.add(name: "User-Agent", value: "kj-record/v1.32.0-kubejournal")
+        request.headers.add(name: "User-Agent", value: "kj/v1.32.0-kubejournal")
         if let authorization { request.headers.add(name: "Authorization", value: authorization) }
         return request
     }

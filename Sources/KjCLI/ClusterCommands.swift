@@ -1,5 +1,6 @@
 import APIServer
 import ArgumentParser
+import ClusterClient
 import ClusterModel
 import ControlPlane
 import Foundation
@@ -20,7 +21,7 @@ enum GetOutput: String, ExpressibleByArgument, CaseIterable {
 }
 
 /// `kj get`: objects from the journal, now or at any past point.
-struct Get: ParsableCommand {
+struct Get: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List objects as the journal records them, now or at any past revision or time.",
         discussion: "Reads the journal directly (read-only), so it works while a server is writing. Kinds: \(ResourceKind.allCases.map(\.plural).joined(separator: ", ")).")
@@ -39,18 +40,18 @@ struct Get: ParsableCommand {
 
     /// The objects from a `kj serve`'s `/kj/v1/state`, and the time of the revision they are at.
     static func fetch(_ client: JournalClient, _ resource: ResourceKind, namespace: String?, names: [String], at: PointInTime?,
-                      selector: String?, fieldSelector: String?) throws -> (Timestamp, UInt64, [any Resource]) {
-        let list = try client.fetch(JSONValue.self, JournalClient.path("/kj/v1/state/\(resource.plural)", [
+                      selector: String?, fieldSelector: String?) async throws -> (Timestamp, UInt64, [any Resource]) {
+        let list = try await client.fetch(JSONValue.self, JournalClient.path("/kj/v1/state/\(resource.plural)", [
             ("at", at?.text), ("namespace", namespace), ("labelSelector", selector), ("fieldSelector", fieldSelector),
         ]))
         let revision = UInt64(list["metadata"]?["resourceVersion"]?.stringValue ?? "") ?? 0
         let objects = try (list["items"]?.arrayValue ?? []).map { try resource.decode($0, strict: false) }
             .filter { names.isEmpty || names.contains($0.metadata.name ?? "") }
-        let at = try client.fetch([EventRecord].self, JournalClient.path("/kj/v1/events", [("from", String(revision)), ("to", String(revision))]))
+        let at = try await client.fetch([EventRecord].self, JournalClient.path("/kj/v1/events", [("from", String(revision)), ("to", String(revision))]))
         return (at.first.flatMap { Timestamp(rfc3339: $0.time) } ?? Timestamp(microseconds: 0), revision, objects)
     }
 
-    func run() throws {
+    func run() async throws {
         var kindName = kind
         var names = self.names
         if let slash = kind.firstIndex(of: "/") {
@@ -66,9 +67,10 @@ struct Get: ParsableCommand {
         if let selector { labels = try LabelSelectorExpression(parsing: selector) }
         if let fieldSelector { fields = try FieldSelectorExpression(parsing: fieldSelector, kind: resource) }
         let (time, revision, objects): (Timestamp, UInt64, [any Resource])
-        if let client = try remote.client() {
-            (time, revision, objects) = try Self.fetch(client, resource, namespace: namespace, names: names, at: at,
-                                                       selector: selector, fieldSelector: fieldSelector)
+        if let fetched = try await remote.withClient({ client in
+            try await Self.fetch(client, resource, namespace: namespace, names: names, at: at, selector: selector, fieldSelector: fieldSelector)
+        }) {
+            (time, revision, objects) = fetched
         } else {
             let journal = try location.openReadOnly()
             defer { journal.close() }

@@ -1,5 +1,6 @@
 import APIServer
 import ArgumentParser
+import ClusterClient
 import ClusterModel
 import Foundation
 import Journal
@@ -7,7 +8,7 @@ import Queries
 
 /// `kj diff REV1 REV2`: what changed in the cluster between two points; `kj diff --against B`:
 /// how two journals' clusters differ at one time.
-struct Diff: ParsableCommand {
+struct Diff: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "What changed between two points: objects added, removed and modified, with field-level changes.",
         discussion: """
@@ -29,7 +30,7 @@ struct Diff: ParsableCommand {
     @Option(name: .shortAndLong, help: "Only objects in this namespace.") var namespace: String?
     @Option(name: .shortAndLong, help: "Output format: table, json or yaml.") var output: ReportFormat = .table
 
-    func run() throws {
+    func run() async throws {
         let resource = try kind.map { k -> ResourceKind in
             guard let r = ResourceKind(resource: k) else { throw CLIError("unknown kind \"\(k)\"") }
             return r
@@ -37,9 +38,9 @@ struct Diff: ParsableCommand {
         if let against { return try compare(against: against, resource) }
         guard let from else { throw CLIError("kj diff needs a point to compare from (or --against another journal)") }
         let diff: StateDiff
-        if let client = try remote.client() {
-            diff = try client.fetch(StateDiff.self, JournalClient.path(
-                "/kj/v1/diff", [("from", from.text), ("to", to?.text), ("kind", resource?.plural), ("namespace", namespace)]))
+        if let fetched = try await remote.fetch(StateDiff.self, JournalClient.path(
+            "/kj/v1/diff", [("from", from.text), ("to", to?.text), ("kind", resource?.plural), ("namespace", namespace)])) {
+            diff = fetched
         } else {
             let journal = try location.openReadOnly()
             defer { journal.close() }

@@ -1,5 +1,6 @@
 import APIServer
 import ArgumentParser
+import ClusterClient
 import ClusterModel
 import ControlPlane
 import Foundation
@@ -44,7 +45,7 @@ extension EventRecord {
 }
 
 /// `kj events`: the journal itself, filtered.
-struct Events: ParsableCommand {
+struct Events: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List the journal's events, filtered; --follow keeps printing new ones as they are appended.",
         discussion: "Kinds are named as kubectl names them (pod, po, deploy …). With --kind and --name the object index is used; otherwise the journal is scanned from --from/--since.")
@@ -64,8 +65,8 @@ struct Events: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Keep printing new events as they are appended (Ctrl-C stops).") var follow = false
     @Option(name: .shortAndLong, help: "Output format: table, json or yaml (json with --follow: one object per line).") var output: ReportFormat = .table
 
-    func run() throws {
-        if let client = try remote.client() { return try runRemote(client) }
+    func run() async throws {
+        if try await remote.withClient({ try await runRemote($0) }) != nil { return }
         var filter = EventFilter()
         if let kind {
             guard let k = ResourceKind(resource: kind) else { throw CLIError("unknown kind \"\(kind)\"") }
@@ -146,7 +147,7 @@ struct Events: ParsableCommand {
 
 extension Events {
     /// The same, from a `kj serve`'s `/kj/v1/events` (a stream of JSON lines with --follow).
-    func runRemote(_ client: JournalClient) throws {
+    func runRemote(_ client: JournalClient) async throws {
         let path = JournalClient.path("/kj/v1/events", [
             ("kind", kind), ("name", name), ("namespace", namespace), ("actor", actor), ("type", type), ("since", since?.text),
             ("until", until?.text), ("from", fromRevision.map(String.init)), ("to", toRevision.map(String.init)),
@@ -155,7 +156,7 @@ extension Events {
         let output = self.output
         if output == .table { print(Style.bold(EventRecord.header)) }
         guard follow else {
-            let records = try client.fetch([EventRecord].self, path)
+            let records = try await client.fetch([EventRecord].self, path)
             switch output {
             case .table: for r in records { print(r.line) }
             case .json: print(try jsonText(records))
@@ -164,36 +165,15 @@ extension Events {
             if records.isEmpty { printError("No events match.") }
             return
         }
-        let pending = LineBuffer()
-        let (status, body) = try client.get(path) { bytes in
-            for line in pending.lines(adding: bytes) {
-                guard let record = try? JSONDecoder().decode(EventRecord.self, from: Data(line)) else { continue }
-                switch output {
-                case .table: print(record.line)
-                case .json: print(String(decoding: line, as: UTF8.self))
-                case .yaml: print("---\n" + ((try? ValueEncoder().encode(record).yaml()) ?? ""), terminator: "")
-                }
+        try await client.follow(path) { line in
+            let bytes = line.serialized()
+            guard let record = try? JSONDecoder().decode(EventRecord.self, from: Data(bytes)) else { return }
+            switch output {
+            case .table: print(record.line)
+            case .json: print(String(decoding: bytes, as: UTF8.self))
+            case .yaml: print("---\n" + ((try? ValueEncoder().encode(record).yaml()) ?? ""), terminator: "")
             }
             fflush(nil)
-            return true
-        }
-        if status != 200 { throw CLIError((try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any])?["message"] as? String ?? "the server answered \(status)") }
-    }
-}
-
-/// Splits a byte stream into lines.
-final class LineBuffer: Sendable {
-    private let partial = Mutex<[UInt8]>([])
-
-    func lines(adding bytes: [UInt8]) -> [[UInt8]] {
-        partial.withLock { partial in
-            partial += bytes
-            var lines: [[UInt8]] = []
-            while let newline = partial.firstIndex(of: UInt8(ascii: "\n")) {
-                lines.append(Array(partial[..<newline]))
-                partial.removeSubrange(...newline)
-            }
-            return lines
         }
     }
 }

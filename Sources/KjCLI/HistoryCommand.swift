@@ -1,5 +1,6 @@
 import APIServer
 import ArgumentParser
+import ClusterClient
 import ClusterModel
 import Foundation
 import Journal
@@ -10,7 +11,7 @@ enum HistoryFormat: String, ExpressibleByArgument, CaseIterable {
 }
 
 /// `kj history KIND/NAME`: an object's whole life.
-struct History: ParsableCommand {
+struct History: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "The whole life of an object: every event about it, the decisions behind them, and what they led to.",
         discussion: """
@@ -29,12 +30,12 @@ struct History: ParsableCommand {
     @Option(parsing: .unconditional, help: PointInTime.help) var at: PointInTime?
     @Option(name: .shortAndLong, help: "Output format: table, json, yaml or mermaid.") var output: HistoryFormat = .table
 
-    func run() throws {
+    func run() async throws {
         let history: ObjectHistory
-        if let client = try remote.client() {
-            let key = object.key(namespace: namespace)
-            history = try client.fetch(ObjectHistory.self, JournalClient.path(
-                "/kj/v1/history/\(object.kind.plural)/\(key.namespace.isEmpty ? "_" : key.namespace)/\(key.name)", [("at", at?.text), ("uid", uid)]))
+        let key = object.key(namespace: namespace)
+        if let fetched = try await remote.fetch(ObjectHistory.self, JournalClient.path(
+            "/kj/v1/history/\(object.kind.plural)/\(key.namespace.isEmpty ? "_" : key.namespace)/\(key.name)", [("at", at?.text), ("uid", uid)])) {
+            history = fetched
         } else {
             let journal = try location.openReadOnly()
             defer { journal.close() }

@@ -1,5 +1,6 @@
 import APIServer
 import ArgumentParser
+import ClusterClient
 import ClusterModel
 import Foundation
 import Journal
@@ -45,9 +46,16 @@ struct RemoteOptions: ParsableArguments {
                                valueName: "file"))
     var kubeconfig: String?
 
-    /// A client for `--server`, or nil to read the journal directly.
-    func client() throws -> JournalClient? {
-        try server.map { try JournalClient(server: $0, kubeconfig: kubeconfig) }
+    /// With `--server`: what `body` gets from a client of that server (closed after); without:
+    /// nil, and the journal is read directly.
+    func withClient<T>(_ body: (JournalClient) async throws -> T) async throws -> T? {
+        guard let server else { return nil }
+        return try await JournalClient.with(server: server, kubeconfig: kubeconfig, body)
+    }
+
+    /// With `--server`: the JSON document at `path`, decoded; without: nil.
+    func fetch<T: Decodable>(_ type: T.Type, _ path: String) async throws -> T? {
+        try await withClient { try await $0.fetch(type, path) }
     }
 }
 

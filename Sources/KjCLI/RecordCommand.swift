@@ -40,11 +40,11 @@ struct Record: AsyncParsableCommand {
         } catch {
             throw CLIError("\(error)")
         }
+        let path = (location.path as NSString).standardizingPath
+        let journal = try Self.open(path, server: connection.server)
+        defer { journal.close() }
         // A watch and a list of every kind may be open at once.
         let client = try KubeClient(connection, connections: 2 * selected.count + 2)
-        let path = (location.path as NSString).standardizingPath
-        let journal = try Self.open(path, server: client.server)
-        defer { journal.close() }
         var logger = Logger(label: "kj.record") { StreamLogHandler.standardError(label: $0) }
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .warning
         let recorder = Recorder(client: client, journal: journal, configuration: Recorder.Configuration(kinds: selected), clock: WallClock(),

@@ -1,5 +1,6 @@
 import APIServer
 import ArgumentParser
+import ClusterClient
 import ClusterModel
 import ControlPlane
 import Foundation
@@ -8,7 +9,7 @@ import Queries
 import Scheduler
 
 /// `kj why pod/NAME`: why a pod is where it is, or why it is nowhere.
-struct Why: ParsableCommand {
+struct Why: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Explain why a pod is on its node, why it is still pending, or how it ended; or how any other object came to be.",
         discussion: """
@@ -30,13 +31,13 @@ struct Why: ParsableCommand {
     @Option(name: .customLong("not"), help: ArgumentHelp("Explain why this node was not chosen.", valueName: "node")) var notNode: String?
     @Option(name: .shortAndLong, help: "Output format: table, json or yaml.") var output: ReportFormat = .table
 
-    func run() throws {
-        if let (kind, name) = try Self.otherKind(target) { return try explainObject(kind, name) }
+    func run() async throws {
+        if let (kind, name) = try Self.otherKind(target) { return try await explainObject(kind, name) }
         let name = try Self.podName(target)
         let explanation: PodExplanation
-        if let client = try remote.client() {
-            explanation = try client.fetch(PodExplanation.self, JournalClient.path(
-                "/kj/v1/why/\(namespace ?? "default")/\(name)", [("at", at?.text), ("full", full ? "1" : nil), ("not", notNode)]))
+        if let fetched = try await remote.fetch(PodExplanation.self, JournalClient.path(
+            "/kj/v1/why/\(namespace ?? "default")/\(name)", [("at", at?.text), ("full", full ? "1" : nil), ("not", notNode)])) {
+            explanation = fetched
         } else {
             let journal = try location.openReadOnly()
             defer { journal.close() }
@@ -57,13 +58,13 @@ struct Why: ParsableCommand {
     }
 
     /// `kj why KIND/NAME` for a kind other than Pod: how the object came to be, and its latest change.
-    func explainObject(_ kind: ResourceKind, _ name: String) throws {
+    func explainObject(_ kind: ResourceKind, _ name: String) async throws {
         let ns = kind.namespaced ? (namespace ?? "default") : ""
         let key = ObjectKey(kind: kind.rawValue, namespace: ns, name: name)
         let explanation: ObjectExplanation
-        if let client = try remote.client() {
-            explanation = try client.fetch(ObjectExplanation.self, JournalClient.path(
-                "/kj/v1/why/\(kind.plural)/\(kind.namespaced ? ns : "_")/\(name)", [("at", at?.text)]))
+        if let fetched = try await remote.fetch(ObjectExplanation.self, JournalClient.path(
+            "/kj/v1/why/\(kind.plural)/\(kind.namespaced ? ns : "_")/\(name)", [("at", at?.text)])) {
+            explanation = fetched
         } else {
             let journal = try location.openReadOnly()
             defer { journal.close() }
