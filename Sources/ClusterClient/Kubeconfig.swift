@@ -60,9 +60,22 @@ public struct Kubeconfig: Decodable, Sendable, Equatable {
         public var clientKeyData: String?
         public var username: String?
         public var password: String?
+        /// Credentials a program makes (`exec`: aws, gke-gcloud-auth-plugin, kubelogin …) or an
+        /// auth provider: named, not run.
+        public var exec: Exec?
+        public var authProvider: AuthProvider?
+
+        public struct Exec: Decodable, Sendable, Equatable {
+            public var command: String
+        }
+
+        public struct AuthProvider: Decodable, Sendable, Equatable {
+            public var name: String
+        }
 
         enum CodingKeys: String, CodingKey {
-            case token, tokenFile, username, password
+            case token, tokenFile, username, password, exec
+            case authProvider = "auth-provider"
             case clientCertificate = "client-certificate"
             case clientCertificateData = "client-certificate-data"
             case clientKey = "client-key"
@@ -118,6 +131,14 @@ public struct Kubeconfig: Decodable, Sendable, Equatable {
             throw KubeClientError(.configuration, "cluster \"\(context.cluster)\" of context \"\(contextName)\" is not in \(path)")
         }
         let user = context.user.flatMap { u in users.first { $0.name == u }?.value }
+        if let user, user.token == nil, user.tokenFile == nil, user.clientCertificate == nil, user.clientCertificateData == nil {
+            if let exec = user.exec {
+                throw KubeClientError(.configuration, "user \"\(context.user ?? "")\" of context \"\(contextName)\" gets its credentials from the program \(exec.command), which kj does not run; give it a kubeconfig with a token (kubectl create token …) or a client certificate")
+            }
+            if let provider = user.authProvider {
+                throw KubeClientError(.configuration, "user \"\(context.user ?? "")\" of context \"\(contextName)\" authenticates through the \(provider.name) auth provider, which kj does not support; give it a kubeconfig with a token or a client certificate")
+            }
+        }
         var connection = Connection(server: cluster.server)
         connection.insecureSkipTLSVerify = cluster.insecureSkipTLSVerify ?? false
         connection.caPEM = try material(cluster.certificateAuthorityData, cluster.certificateAuthority, "certificate-authority")

@@ -63,6 +63,22 @@ import Testing
         #expect(throws: KubeClientError.self) { try Kubeconfig.load(dir.sub("nothing-here")) }
     }
 
+    @Test func credentialsAProgramMakesAreNamedNotRun() throws {
+        let dir = TemporaryDirectory()
+        let config = try Kubeconfig.load(write("""
+            current-context: eks
+            clusters: [{name: c, cluster: {server: "https://h:443"}}]
+            users: [{name: u, user: {exec: {apiVersion: client.authentication.k8s.io/v1beta1, command: aws, args: [eks, get-token]}}}]
+            contexts: [{name: eks, context: {cluster: c, user: u}}]
+            """, in: dir))
+        do {
+            _ = try config.connection(context: nil)
+            Issue.record("an exec user was accepted")
+        } catch {
+            #expect(error.description.hasPrefix("user \"u\" of context \"eks\" gets its credentials from the program aws, which kj does not run"))
+        }
+    }
+
     @Test func theRecorderAsksForEachKindsCollectionInEveryNamespace() {
         #expect(Recorder.path(.pod, [("watch", "1"), ("resourceVersion", "42")]) == "/api/v1/pods?watch=1&resourceVersion=42")
         #expect(Recorder.path(.deployment, []) == "/apis/apps/v1/deployments")
