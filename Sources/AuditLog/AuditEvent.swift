@@ -27,6 +27,8 @@ public struct AuditEvent: Sendable {
     /// When the stage was reached: `stageTimestamp`, else v1beta1's `timestamp`, else when the
     /// request was received.
     public var time: Timestamp
+    /// The journal data of the write, when it could be made from this event alone (`AuditImport.prepare`).
+    var prepared: [UInt8]?
 
     /// The user the request acted as: the impersonated one, if any.
     public var effectiveUser: AuditUser { impersonatedUser ?? user }

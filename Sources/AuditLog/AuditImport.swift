@@ -122,7 +122,7 @@ public struct AuditImport: Sendable {
     /// are ready (the rest stay in `drafts`).
     public mutating func read(_ file: AuditLogFile, batch: Int = 10_000, drain: ([EventDraft]) throws -> Void = { _ in }) throws {
         summary.files += 1
-        try file.read { events in
+        try file.read(preparing: Self.prepare) { events in
             add(events)
             if drafts.count >= batch { try drain(takeDrafts()) }
         }
@@ -229,7 +229,7 @@ public struct AuditImport: Sendable {
         switch (e.verb, ref.subresource) {
         case ("create", nil):
             if let response {
-                write(.created, e, actor, key: key, object: response, content: nil)
+                write(.created, e, actor, key: key, object: response, content: nil, prepared: e.prepared)
             } else if let request = e.requestObject {
                 write(.created, e, actor, key: key, object: request, content: "request")
             } else {
@@ -246,7 +246,7 @@ public struct AuditImport: Sendable {
         case ("update", _), ("patch", _):
             let type: WriteType = ref.subresource == "status" ? .statusUpdated : .updated
             if let response {
-                write(type, e, actor, key: key, object: response, content: nil)
+                write(type, e, actor, key: key, object: response, content: nil, prepared: e.prepared)
             } else if ref.subresource == "scale", let replicas = (e.responseObject ?? e.requestObject)?["spec"]?["replicas"] {
                 // A new replica count is a new spec: the next generation, as the server counts it.
                 var scaled = last ?? Self.stub(kind, ref, name)
@@ -268,13 +268,14 @@ public struct AuditImport: Sendable {
             let held = !(metadata?["finalizers"]?.arrayValue ?? []).isEmpty
             let graceful = kind == Pod.kind && actor.kind != "kubelet" && (metadata?["deletionGracePeriodSeconds"]?.intValue ?? 0) > 0
             if let response, metadata?["deletionTimestamp"] != nil, held || graceful {
-                write(.deletionStarted, e, actor, key: key, object: response, content: nil)
+                write(.deletionStarted, e, actor, key: key, object: response, content: nil, prepared: e.prepared)
             } else if response == nil, kind == Pod.kind, actor.kind != "kubelet" {
                 // A pod's deletion by anyone but its kubelet is graceful; its kubelet removes it later.
                 let pod = (last ?? Self.stub(kind, ref, name)).setting(["metadata", "deletionTimestamp"], to: .string(e.time.kubernetesTime))
                 write(.deletionStarted, e, actor, key: key, object: pod, content: "metadata")
             } else {
-                write(.deleted, e, actor, key: key, object: response ?? last ?? Self.stub(kind, ref, name), content: response == nil ? "metadata" : nil)
+                write(.deleted, e, actor, key: key, object: response ?? last ?? Self.stub(kind, ref, name), content: response == nil ? "metadata" : nil,
+                      prepared: response == nil ? nil : e.prepared)
             }
         default:
             summary.reads += 1
@@ -299,24 +300,13 @@ public struct AuditImport: Sendable {
             request: e.auditID, data: JSONValue.object(data).serialized()))
     }
 
-    private mutating func write(_ type: WriteType, _ e: AuditEvent, _ actor: Actor, key: ObjectKey, object: JSONValue, content: String?) {
+    /// Journals `object` as written by `e`; `prepared`: its data, made beside the parsing when the
+    /// object is the one the log holds as stored (`prepare`).
+    private mutating func write(_ type: WriteType, _ e: AuditEvent, _ actor: Actor, key: ObjectKey, object: JSONValue, content: String?,
+                                prepared: [UInt8]? = nil) {
         summary.writes += 1
-        // The journal's own revision is the resourceVersion on read.
-        var object = object.setting(["metadata", "resourceVersion"], to: nil)
-        object = object.setting(["metadata", "name"], to: .string(key.name))
-        if !key.namespace.isEmpty { object = object.setting(["metadata", "namespace"], to: .string(key.namespace)) }
-        if let content {
-            summary.incomplete += 1
-            object = object.setting(["metadata", "annotations", Self.contentAnnotation], to: .string(content))
-        } else if object["metadata"]?["annotations"]?[Self.contentAnnotation] != nil {
-            object = object.setting(["metadata", "annotations", Self.contentAnnotation], to: nil)
-        }
-        // The actor is the user the request acted as; who sent it is kept beside the object.
-        let impersonator = e.impersonatedUser.map { _ in JSONValue.string(e.user.username) }
-        if impersonator != nil || object["metadata"]?["annotations"]?[Self.impersonatorAnnotation] != nil {
-            object = object.setting(["metadata", "annotations", Self.impersonatorAnnotation], to: impersonator)
-        }
-        let data = object.serialized()
+        if content != nil { summary.incomplete += 1 }
+        let data = prepared ?? Self.normalized(object, key: key, by: e, content: content).serialized()
         lastKnown[key] = type == .deleted ? nil : data
         let uid = object["metadata"]?["uid"]?.stringValue ?? e.objectRef?.uid ?? ""
         drafts.append(EventDraft(
@@ -325,18 +315,51 @@ public struct AuditImport: Sendable {
             request: e.auditID, data: data))
     }
 
+    /// `object` as the journal keeps it: without a resourceVersion (the journal's revision is the
+    /// resourceVersion on read), named by `key`, saying how much of it the log held (`content`)
+    /// and, when `e` acted as another user, who sent it.
+    static func normalized(_ object: JSONValue, key: ObjectKey, by e: AuditEvent, content: String?) -> JSONValue {
+        var object = object.setting(["metadata", "resourceVersion"], to: nil)
+        object = object.setting(["metadata", "name"], to: .string(key.name))
+        if !key.namespace.isEmpty { object = object.setting(["metadata", "namespace"], to: .string(key.namespace)) }
+        if content != nil || object["metadata"]?["annotations"]?[contentAnnotation] != nil {
+            object = object.setting(["metadata", "annotations", contentAnnotation], to: content.map { .string($0) })
+        }
+        let impersonator = e.impersonatedUser.map { _ in JSONValue.string(e.user.username) }
+        if impersonator != nil || object["metadata"]?["annotations"]?[impersonatorAnnotation] != nil {
+            object = object.setting(["metadata", "annotations", impersonatorAnnotation], to: impersonator)
+        }
+        return object
+    }
+
+    /// Work on `e` that needs nothing but `e`, done beside the parsing on every core: when the log
+    /// holds the object as stored (`responseObject` of the request's kind), its journal data, and
+    /// the request body, which is then not needed, let go.
+    static func prepare(_ e: inout AuditEvent) {
+        guard e.stage != "RequestReceived", let ref = e.objectRef, mutatingVerbs.contains(e.verb), e.verb != "deletecollection",
+              (e.code ?? 0) < 400, let response = e.responseObject else { return }
+        let kind = kind(of: ref, response)
+        guard response["kind"]?.stringValue == kind, let name = ref.name ?? response["metadata"]?["name"]?.stringValue else { return }
+        let key = ObjectKey(kind: kind, namespace: namespace(of: ref, kind: kind), name: name)
+        e.requestObject = nil
+        e.prepared = normalized(response, key: key, by: e, content: nil).serialized()
+    }
+
     // MARK: reading a request
 
     /// The kind a request's resource names: a modelled kind of that group, else the kind its
     /// object says, else the resource itself.
     static func kind(of ref: AuditObjectReference, _ object: JSONValue?) -> String {
         let group = ref.apiGroup ?? ""
-        if let kind = ResourceKind(resource: ref.resource), kind.group == group || group == "extensions" && Self.fromExtensions.contains(kind.group) {
+        if let kind = modelledKinds[ref.resource] ?? ResourceKind(resource: ref.resource), kind.group == group || group == "extensions" && Self.fromExtensions.contains(kind.group) {
             return kind.rawValue
         }
         if let known = Self.unmodelledKinds[ref.resource] { return known }
         return object?["kind"]?.stringValue.flatMap { ["Status", "Scale", "Eviction", "Binding", "DeleteOptions"].contains($0) ? nil : $0 } ?? ref.resource
     }
+
+    /// The modelled kinds by resource (what an `objectRef` names).
+    static let modelledKinds = Dictionary(uniqueKeysWithValues: ResourceKind.allCases.map { ($0.plural, $0) })
 
     /// Groups whose kinds older clusters served under `extensions/v1beta1` (Deployments,
     /// DaemonSets, ReplicaSets, Ingresses).
@@ -416,3 +439,4 @@ public struct AuditImport: Sendable {
         "service-account-controller": "serviceaccount", "replication-controller": "replicationcontroller",
     ]
 }
+

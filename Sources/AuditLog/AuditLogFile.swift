@@ -38,10 +38,12 @@ public struct AuditLogFile: Sendable {
         }
     }
 
-    /// Hands the events to `body` in file order, `batch` lines at a time. A line that is not an
-    /// audit event throws an `AuditLogError`; so does anything `body` throws.
-    public func read(batch: Int = 8192, _ body: ([(line: Int, event: AuditEvent)]) throws -> Void) throws {
-        var lines = LineBatches(name: name, batch: max(1, batch))
+    /// Hands the events to `body` in file order, `batch` lines at a time; `preparing` is done to
+    /// each event on the cores that parse it. A line that is not an audit event throws an
+    /// `AuditLogError`; so does anything `body` throws.
+    public func read(batch: Int = 8192, preparing: @escaping @Sendable (inout AuditEvent) -> Void = { _ in },
+                     _ body: ([(line: Int, event: AuditEvent)]) throws -> Void) throws {
+        var lines = LineBatches(name: name, batch: max(1, batch), prepare: preparing)
         if let bytes {
             try lines.take(bytes.starts(with: [0x1F, 0x8B]) ? try Gzip.decompress(bytes, name: name) : bytes, body)
         } else {
@@ -74,6 +76,7 @@ public struct AuditLogFile: Sendable {
 private struct LineBatches {
     let name: String
     let batch: Int
+    let prepare: @Sendable (inout AuditEvent) -> Void
     private var partial: [UInt8] = []
     private var pending: [(number: Int, bytes: [UInt8])] = []
     private var number = 0
@@ -83,9 +86,10 @@ private struct LineBatches {
 
     typealias Body = ([(line: Int, event: AuditEvent)]) throws -> Void
 
-    init(name: String, batch: Int) {
+    init(name: String, batch: Int, prepare: @escaping @Sendable (inout AuditEvent) -> Void) {
         self.name = name
         self.batch = batch
+        self.prepare = prepare
     }
 
     mutating func take(_ text: [UInt8], _ body: Body) throws {
@@ -143,7 +147,7 @@ private struct LineBatches {
     /// Parses the pending lines on every core; the first bad line (in file order) is the error.
     private mutating func flush(_ body: Body) throws {
         guard !pending.isEmpty else { return }
-        let lines = pending, name = self.name
+        let lines = pending, name = self.name, prepare = self.prepare
         pending.removeAll(keepingCapacity: true)
         let chunkSize = 512
         let chunks = (lines.count + chunkSize - 1) / chunkSize
@@ -153,7 +157,9 @@ private struct LineBatches {
             var failure: AuditLogError?
             for (number, bytes) in lines[(chunk * chunkSize)..<min(lines.count, (chunk + 1) * chunkSize)] {
                 do {
-                    events.append((number, try AuditLogFile.event(try JSONValue.parse(bytes), name: name, line: number)))
+                    var event = try AuditLogFile.event(try JSONValue.parse(bytes), name: name, line: number)
+                    prepare(&event)
+                    events.append((number, event))
                 } catch let error as AuditLogError {
                     failure = error
                     break
@@ -188,13 +194,17 @@ private struct LineBatches {
                 do { _ = try JSONValue.parse(Array(first)) } catch { throw AuditLogError("\(name), line \(line): not JSON: \(error)") }
                 throw AuditLogError("\(name), line \(line): not JSON")
             }
-            return try body([(1, try AuditLogFile.event(document, name: name, line: 1))])
+            var event = try AuditLogFile.event(document, name: name, line: 1)
+            prepare(&event)
+            return try body([(1, event)])
         }
         let documents: [JSONValue]
         do { documents = try Manifest.documents(whole) } catch { throw AuditLogError("\(name): neither JSON lines nor YAML: \(error)") }
         var events: [(line: Int, event: AuditEvent)] = []
         for (i, document) in documents.enumerated() {
-            events.append((i + 1, try AuditLogFile.event(document, name: name, line: i + 1, unit: "document")))
+            var event = try AuditLogFile.event(document, name: name, line: i + 1, unit: "document")
+            prepare(&event)
+            events.append((i + 1, event))
         }
         try body(events)
     }

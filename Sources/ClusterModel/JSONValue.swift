@@ -184,12 +184,20 @@ extension JSONValue {
     /// Parses one JSON text (RFC 8259). Integers that fit in 64 bits stay exact; nesting deeper
     /// than `maxNesting` is an error.
     public static func parse(_ bytes: [UInt8]) throws(JSONParseError) -> JSONValue {
-        var p = Parser(bytes)
-        p.skipSpace()
-        let v = try p.value(depth: 0)
-        p.skipSpace()
-        guard p.pos == bytes.count else { throw p.fail("unexpected data after the JSON value") }
-        return v
+        // The parser reads the bytes in place (no bounds checks or reference counting per byte).
+        let result = bytes.withUnsafeBufferPointer { buffer -> Result<JSONValue, JSONParseError> in
+            var p = Parser(buffer)
+            do throws(JSONParseError) {
+                p.skipSpace()
+                let v = try p.value(depth: 0)
+                p.skipSpace()
+                guard p.pos == buffer.count else { throw p.fail("unexpected data after the JSON value") }
+                return .success(v)
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try result.get()
     }
 
     public static func parse(_ text: String) throws(JSONParseError) -> JSONValue {
@@ -198,10 +206,10 @@ extension JSONValue {
 }
 
 private struct Parser {
-    let b: [UInt8]
+    let b: UnsafeBufferPointer<UInt8>
     var pos = 0
 
-    init(_ b: [UInt8]) { self.b = b }
+    init(_ b: UnsafeBufferPointer<UInt8>) { self.b = b }
 
     func fail(_ reason: String) -> JSONParseError {
         var line = 1, column = 1
