@@ -83,6 +83,7 @@ private struct LineBatches {
     private enum Form { case undecided, lines, whole }
     private var form = Form.undecided
     private var whole: [UInt8] = []
+    private var inFlight: Parsing?
 
     typealias Body = ([(line: Int, event: AuditEvent)]) throws -> Void
 
@@ -116,7 +117,9 @@ private struct LineBatches {
         if form != .whole, !partial.isEmpty { try line(body) }
         switch form {
         case .whole: try wholeDocument(body)
-        case .lines: try flush(body)
+        case .lines:
+            try flush(body)
+            try drain(body)
         case .undecided: break  // nothing but blank lines
         }
     }
@@ -149,6 +152,30 @@ private struct LineBatches {
         guard !pending.isEmpty else { return }
         let lines = pending, name = self.name, prepare = self.prepare
         pending.removeAll(keepingCapacity: true)
+        // This batch parses on other threads while the caller handles the one before it.
+        let parsing = Parsing { Self.parse(lines, name: name, prepare: prepare) }
+        defer { inFlight = parsing }
+        if let previous = inFlight {
+            inFlight = nil
+            do {
+                try body(try previous.result())
+            } catch {
+                _ = try? parsing.result()  // let the batch started finish before the error leaves
+                throw error
+            }
+        }
+    }
+
+    /// The batch still parsing, handed to `body`.
+    private mutating func drain(_ body: Body) throws {
+        guard let last = inFlight else { return }
+        inFlight = nil
+        try body(try last.result())
+    }
+
+    /// Parses `lines` on every core; the first bad line (in file order) is the error.
+    private static func parse(_ lines: [(number: Int, bytes: [UInt8])], name: String,
+                              prepare: @Sendable (inout AuditEvent) -> Void) -> Result<[(line: Int, event: AuditEvent)], AuditLogError> {
         let chunkSize = 512
         let chunks = (lines.count + chunkSize - 1) / chunkSize
         let parsed = Mutex<[Int: Result<[(line: Int, event: AuditEvent)], AuditLogError>]>([:])
@@ -178,10 +205,10 @@ private struct LineBatches {
             // concurrentPerform returns once every chunk is done: each has its result.
             switch results[chunk]! {
             case .success(let part): events += part
-            case .failure(let error): throw error
+            case .failure(let error): return .failure(error)
             }
         }
-        try body(events)
+        return .success(events)
     }
 
     /// A pretty-printed JSON event, or YAML documents (`---` between them), each an event.
@@ -207,6 +234,27 @@ private struct LineBatches {
             events.append((i + 1, event))
         }
         try body(events)
+    }
+}
+
+/// A batch of lines parsing on a thread of its own (and from there on every core).
+private final class Parsing: Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private let outcome = Mutex<Result<[(line: Int, event: AuditEvent)], AuditLogError>?>(nil)
+
+    init(_ work: @escaping @Sendable () -> Result<[(line: Int, event: AuditEvent)], AuditLogError>) {
+        DispatchQueue.global().async {
+            let result = work()
+            self.outcome.withLock { $0 = result }
+            self.done.signal()
+        }
+    }
+
+    /// The events, once parsed (waits until then).
+    func result() throws(AuditLogError) -> [(line: Int, event: AuditEvent)] {
+        done.wait()
+        done.signal()  // a second look does not wait
+        return try outcome.withLock { $0! }.get()
     }
 }
 
