@@ -180,6 +180,8 @@ extension APIResponse {
             Response(status: .init(code: code), headers: [.contentType: type], body: ResponseBody(byteBuffer: ByteBuffer(bytes: value.serialized())))
         case .text(let code, let text, let type):
             Response(status: .init(code: code), headers: [.contentType: type], body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+        case .bytes(let code, let bytes, let type):
+            Response(status: .init(code: code), headers: [.contentType: type], body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
         case .stream(let chunks):
             Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody { writer in
                 try await chunks.run { try await writer.write(ByteBuffer(bytes: $0)) }

@@ -63,6 +63,8 @@ public enum APIResponse: Sendable {
     case document(Int, JSONValue, contentType: String)
     /// Plain text (metrics) with its content type.
     case text(Int, String, contentType: String)
+    /// Bytes of another media type (the OpenAPI v2 document as protobuf).
+    case bytes(Int, [UInt8], contentType: String)
     /// A stream of JSON lines (a watch), written as it is produced.
     case stream(ChunkStream)
 

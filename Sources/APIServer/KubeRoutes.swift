@@ -91,7 +91,11 @@ enum KubeRoutes {
             .json(201, AccessReview.rules(try KubeAPI.body(r), for: r.user!))
         }])
         // OpenAPI: v2 whole, v3 per group-version.
-        routes.add("openapi/v2", [.get: { _, _ in .json(200, Discovery.openAPIv2) }])
+        routes.add("openapi/v2", [.get: { r, _ in
+            // kubectl asks for protobuf (and nothing else); others get JSON.
+            r.headers["accept"]?.contains(OpenAPIv2Protobuf.acceptedSubtype) == true
+                ? .bytes(200, OpenAPIv2Protobuf.document, contentType: OpenAPIv2Protobuf.contentType) : .json(200, Discovery.openAPIv2)
+        }])
         routes.add("openapi/v3", [.get: { _, _ in .json(200, Discovery.openAPIIndex) }])
         for groupVersion in Discovery.groupVersions {
             routes.add("openapi/v3/" + Discovery.openAPIPath(groupVersion), [.get: { _, _ in .json(200, Discovery.openAPIDocument(groupVersion)) }])

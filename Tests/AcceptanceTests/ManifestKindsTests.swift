@@ -289,6 +289,26 @@ extension Acceptance {
             #expect(rules.status == 0 && rules.stdout.contains("*.*") && rules.stdout.contains("[get list watch]"), "\(rules.stdout)\(rules.stderr)")
         }
 
+        /// `kubectl apply -f` of a `kind: List` (what `kubectl get -o yaml` of several objects
+        /// writes): kubectl validates the items itself, against `/openapi/v2` as protobuf, then
+        /// applies each; an unknown field in an item is its error.
+        @Test(.timeLimit(.minutes(10)))
+        func aListAppliesItemByItemAndKubectlValidatesItsItems() throws {
+            let cluster = try ServedCluster(nodes: 1)
+            let list = #"{"apiVersion":"v1","kind":"List","items":[{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c1"},"data":{"a":"b"}},"#
+                + #"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d1"},"spec":{"selector":{"matchLabels":{"a":"b"}},"#
+                + #""template":{"metadata":{"labels":{"a":"b"}},"spec":{"containers":[{"name":"c","image":"nginx"}]}}}}]}"#
+            let applied = try cluster.kubectl(["apply", "-f", "-"], stdin: list)
+            #expect(applied.status == 0 && applied.stdout == "configmap/c1 created\ndeployment.apps/d1 created\n", "\(applied.stdout)\(applied.stderr)")
+            let bogus = #"{"apiVersion":"v1","kind":"List","items":[{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c2"},"bogus":1}]}"#
+            let refused = try cluster.kubectl(["apply", "-f", "-"], stdin: bogus)
+            #expect(refused.status != 0 && refused.stderr.contains(#"unknown field "bogus" in io.k8s.api.core.v1.ConfigMap"#), "\(refused.stderr)")
+            #expect(try cluster.kubectl(["get", "configmap", "c2"]).status != 0)
+            // Others still read the document as JSON.
+            let json = try cluster.curl("GET", "/openapi/v2", token: cluster.adminToken)
+            #expect(json.code == 200 && json.body.hasPrefix("{"))
+        }
+
         /// `kubectl delete --cascade=orphan` leaves the dependents, released; `--cascade=foreground`
         /// keeps the owner Terminating until its dependents (and theirs) are gone.
         @Test(.timeLimit(.minutes(10)))
