@@ -64,13 +64,23 @@ public struct RecordedState: Sendable {
 
     /// The events a full list of `kind` at `resourceVersion` stands for: each object that is new or
     /// changed since the recording last saw it, and a `Deleted` (by `unknown/watch`) for each it
-    /// holds that the list no longer has — deleted while no watch was open.
+    /// holds that the list no longer has, or has as another incarnation (another uid under the
+    /// same name) — deleted while no watch was open.
     public mutating func relist(_ kind: ResourceKind, items: [JSONValue], resourceVersion: String, at time: Timestamp) -> (drafts: [EventDraft], deleted: Int) {
         var drafts: [EventDraft] = []
         var listed: Set<ObjectKey> = []
+        var replaced = 0
         for item in items {
             let object = Self.complete(item, kind: kind)
-            listed.insert(Self.key(object, kind: kind))
+            let key = Self.key(object, kind: kind)
+            listed.insert(key)
+            // Another incarnation under the same name: the one held was deleted unseen.
+            if let held = objects[key], let uid = object["metadata"]?["uid"]?.stringValue, let heldUID = held.object["metadata"]?["uid"]?.stringValue,
+               uid != heldUID {
+                objects[key] = nil
+                replaced += 1
+                drafts.append(draft(.deleted, held.object, key: key, rv: resourceVersion, actor: Self.unknownActor, at: time))
+            }
             if let d = observe("ADDED", object, kind: kind, at: time) { drafts.append(d) }
         }
         let gone = objects.keys.filter { $0.kind == kind.rawValue && !listed.contains($0) }.sorted()
@@ -79,7 +89,7 @@ public struct RecordedState: Sendable {
             drafts.append(draft(.deleted, last.object, key: key, rv: resourceVersion, actor: Self.unknownActor, at: time))
         }
         advance(kind.rawValue, to: resourceVersion)
-        return (drafts, gone.count)
+        return (drafts, gone.count + replaced)
     }
 
     /// How many objects of `kind` the recording holds.

@@ -100,6 +100,17 @@ import Testing
         #expect(state.relist(.deployment, items: [named("a", "9", replicas: 3), named("c", "8")], resourceVersion: "12", at: t0).drafts.isEmpty)
     }
 
+    /// A pod deleted and made again under its name while no watch was open: the list shows
+    /// another uid, so the one held is journalled as deleted before the new one is created.
+    @Test func anotherIncarnationAtARelistIsADeletionAndACreation() throws {
+        var state = RecordedState()
+        _ = state.relist(.pod, items: [pod("10")], resourceVersion: "10", at: t0)
+        let reborn = pod("30").setting(["metadata", "uid"], to: "u-2")
+        let (drafts, deleted) = state.relist(.pod, items: [reborn], resourceVersion: "31", at: t0)
+        #expect(drafts.map { "\($0.type) \($0.object.uid)" } == ["Deleted u-1", "Created u-2"])
+        #expect(deleted == 1)
+    }
+
     @Test func aRecordingCarriesOnWhereItsJournalEnds() async throws {
         let dir = TemporaryDirectory()
         let journal = try Journal.open(at: dir.path)
