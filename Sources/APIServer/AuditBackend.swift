@@ -35,6 +35,25 @@ public struct AuditBackend: Sendable {
         }
         writer.write(JSONValue.object(o).serialized())
     }
+
+    /// The level and omitted stages the policy gives a request of `user` (nil: none, a request
+    /// that failed authentication) to `info`'s path.
+    func level(of info: RequestInfo, _ ref: KubeAPI.AuditObjectRef?, user: UserInfo?) -> (level: AuditPolicy.Level, omitStages: [String]) {
+        policy.level(of: AuditPolicy.Request(
+            user: user?.name ?? "", groups: user?.groups ?? [], verb: info.verb, path: info.path, group: ref?.group, resource: ref?.resource,
+            subresource: ref?.subresource, namespace: ref?.namespace, name: ref?.name))
+    }
+
+    /// What every event of a request says: who (`{}` for no user), what, when it was received.
+    static func event(_ request: Request, auditID: String, info: RequestInfo, user: UserInfo?, received: Timestamp) -> [String: JSONValue] {
+        var event: [String: JSONValue] = [
+            "kind": "Event", "apiVersion": "audit.k8s.io/v1", "auditID": .string(auditID), "requestURI": .string(request.uri.string),
+            "verb": .string(info.verb), "requestReceivedTimestamp": .string(received.rfc3339),
+            "user": user.map { u in .object(["username": .string(u.name), "uid": .string(u.uid), "groups": .array(u.groups.map { .string($0) })]) } ?? .object([:]),
+        ]
+        if let agent = request.headers[.userAgent] { event["userAgent"] = .string(agent) }
+        return event
+    }
 }
 
 /// kube-apiserver's audit of a request refused for want of valid credentials
@@ -51,17 +70,13 @@ struct FailedAuthenticationAuditMiddleware: RouterMiddleware {
         } catch let error as StatusError where error.reason == .unauthorized && context.user == nil {
             let info = context.info
             let ref = KubeAPI.auditObjectRef(path: info.path)
-            let (level, omitted) = backend.policy.level(of: AuditPolicy.Request(
-                user: "", groups: [], verb: info.verb, path: info.path, group: ref?.group, resource: ref?.resource,
-                subresource: ref?.subresource, namespace: ref?.namespace, name: ref?.name))
+            let (level, omitted) = backend.level(of: info, ref, user: nil)
             guard level != .none, !omitted.contains("ResponseStarted") else { throw error }
-            var event: [String: JSONValue] = [
-                "kind": "Event", "apiVersion": "audit.k8s.io/v1", "auditID": .string(request.headers[.xRequestID] ?? UUID().uuidString.lowercased()),
-                "stage": "ResponseStarted", "requestURI": .string(request.uri.string), "verb": .string(info.verb), "user": .object([:]),
-                "responseStatus": ["metadata": .object([:]), "message": .string(Self.attempted(request.headers)), "code": 401],
-                "requestReceivedTimestamp": .string(received.rfc3339), "stageTimestamp": .string(WallClock().now().rfc3339),
-            ]
-            if let agent = request.headers[.userAgent] { event["userAgent"] = .string(agent) }
+            var event = AuditBackend.event(request, auditID: request.headers[.xRequestID] ?? UUID().uuidString.lowercased(), info: info, user: nil,
+                                           received: received)
+            event["stage"] = "ResponseStarted"
+            event["stageTimestamp"] = .string(WallClock().now().rfc3339)
+            event["responseStatus"] = ["metadata": .object([:]), "message": .string(Self.attempted(request.headers)), "code": 401]
             if let ref { event["objectRef"] = ref.json }
             backend.record(.object(event), level: level)
             throw error
@@ -87,9 +102,7 @@ struct AuditMiddleware: RouterMiddleware {
         guard let user = context.user else { return try await next(request, context) }
         let info = context.info
         let ref = KubeAPI.auditObjectRef(path: info.path)
-        let (level, omitted) = backend.policy.level(of: AuditPolicy.Request(
-            user: user.name, groups: user.groups, verb: info.verb, path: info.path, group: ref?.group, resource: ref?.resource,
-            subresource: ref?.subresource, namespace: ref?.namespace, name: ref?.name))
+        let (level, omitted) = backend.level(of: info, ref, user: user)
         guard level != .none else { return try await next(request, context) }
         var request = request
         let auditID = request.headers[.xRequestID] ?? UUID().uuidString.lowercased()
@@ -105,12 +118,7 @@ struct AuditMiddleware: RouterMiddleware {
         head.headerFields[.xRequestID] = auditID
         request = Request(head: head, body: request.body)
         let received = WallClock().now()
-        var event: [String: JSONValue] = [
-            "kind": "Event", "apiVersion": "audit.k8s.io/v1", "auditID": .string(auditID), "requestURI": .string(request.uri.string),
-            "verb": .string(info.verb), "user": .object(["username": .string(user.name), "uid": .string(user.uid), "groups": .array(user.groups.map { .string($0) })]),
-            "requestReceivedTimestamp": .string(received.rfc3339),
-        ]
-        if let agent = request.headers[.userAgent] { event["userAgent"] = .string(agent) }
+        var event = AuditBackend.event(request, auditID: auditID, info: info, user: user, received: received)
         if var ref {
             if ref.name == nil { ref.name = requestObject?["metadata"]?["name"]?.stringValue }
             event["objectRef"] = ref.json

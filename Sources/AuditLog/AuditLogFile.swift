@@ -29,15 +29,6 @@ public struct AuditLogFile: Sendable {
         self.bytes = bytes
     }
 
-    /// Every event, in file order (the whole file at once: for small logs).
-    public var events: [(line: Int, event: AuditEvent)] {
-        get throws {
-            var all: [(line: Int, event: AuditEvent)] = []
-            try read { all += $0 }
-            return all
-        }
-    }
-
     /// Hands the events to `body` in file order, `batch` lines at a time; `preparing` is done to
     /// each event on the cores that parse it. A line that is not an audit event throws an
     /// `AuditLogError`; so does anything `body` throws.

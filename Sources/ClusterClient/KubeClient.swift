@@ -139,10 +139,3 @@ public final class KubeClient: Sendable {
         return KubeClientError(.status, "\(path): \(code) \(message)", httpStatus: code, reason: status?["reason"]?.stringValue)
     }
 }
-
-extension TimeAmount {
-    init(_ duration: Duration) {
-        let (seconds, attoseconds) = duration.components
-        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
-    }
-}

@@ -21,8 +21,8 @@ struct ImportCommand: AsyncParsableCommand {
                 service account, a node's kubelet, or a user), at the time kube-apiserver finished it; \
                 a refused request becomes a RequestRefused event, which changes nothing; reads are \
                 counted and left out. Files are streamed in the order given (rotated logs oldest \
-                first); requests are put in time order through a window of --window requests. An object the log holds only in part (levels Request and \
-                Metadata) says so in its annotation audit.kubejournal.io/content. \
+                first); requests are put in time order through a window of --window requests. An \
+                object the log holds only in part (levels Request and Metadata) says so in its annotation audit.kubejournal.io/content. \
                 A new journal is marked as imported. Importing into a journal imported before adds \
                 only requests it does not hold (by auditID) and not older than its last event. \
                 Nothing is written if any file fails to read: the error names the file and line.
@@ -66,29 +66,23 @@ struct ImportCommand: AsyncParsableCommand {
 }
 
 /// Writes an audit log's events into a journal, all or nothing: a new journal is made beside the
-/// target and renamed into place; an existing imported journal takes them in one transaction.
+/// target and renamed into place; for an existing imported journal every file is read through
+/// before any of it is written.
 enum AuditJournal {
     static let source = JournalSource.auditLog
 
     static func importing(_ logs: [AuditLogFile], into target: String, window: Int = AuditImport.defaultWindow) async throws -> AuditImport.Summary {
-        let fm = FileManager.default
-        if fm.fileExists(atPath: target + "/data.mdb") {
+        if try JournalImport.holdsJournal(target, verb: "import") {
             let journal = try Journal.open(at: target)
             defer { journal.close() }
             var importer = try journal.read { view -> AuditImport in
-                let first = try view.event(at: 1).flatMap(ClusterInitialized.from)
-                guard first?.importedFrom == source else {
-                    throw CLIError("\(target) holds a journal that was not imported from audit logs; import into a new directory")
-                }
+                try JournalImport.requireSource(source, of: view, at: target, refusal: "was not imported from audit logs; import into a new directory")
                 return try AuditImport(after: view, window: window)
             }
             // All or nothing: every file is read through before anything is written.
             for log in logs { try log.read { _ in } }
             try stream(logs, into: &importer) { _ = try journal.appendSynchronously($0) }
             return importer.summary
-        }
-        if fm.fileExists(atPath: target), !(try fm.contentsOfDirectory(atPath: target)).isEmpty {
-            throw CLIError("\(target) is not empty and holds no journal; import into a new directory")
         }
         return try await JournalImport.staged(target) { journal in
             var importer = try AuditImport(after: nil, window: window)
@@ -97,9 +91,7 @@ enum AuditJournal {
             func start(_ first: EventDraft?) throws {
                 guard !started else { return }
                 started = true
-                let initialized = ClusterInitialized(seed: seed(first?.request), formatVersion: Int64(Journal.formatVersion), importedFrom: source)
-                _ = try journal.appendSynchronously([EventDraft(time: first?.time ?? Timestamp(microseconds: 0), type: ClusterEventType.initialized, actor: .bootstrap,
-                                                                object: ObjectRef(kind: "Cluster", name: "cluster"), data: initialized.json.serialized())])
+                _ = try journal.appendSynchronously([JournalImport.initialized(from: source, seed: seed(first?.request), at: first?.time ?? Timestamp(microseconds: 0))])
             }
             try stream(logs, into: &importer) { drafts in
                 try start(drafts.first)

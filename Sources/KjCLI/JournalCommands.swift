@@ -1,5 +1,6 @@
 import ArgumentParser
 import AuditLog
+import ControlPlane
 import Foundation
 import Journal
 
@@ -151,6 +152,32 @@ struct JournalCommand: AsyncParsableCommand {
 
 /// `kj journal import`: reads NDJSON into a staging journal beside the target, then renames it into place.
 enum JournalImport {
+    /// Whether `target` holds a journal (true) or is missing or empty (false); a directory with
+    /// anything else in it is refused (`verb`: what would be done into a new one).
+    static func holdsJournal(_ target: String, verb: String) throws -> Bool {
+        let fm = FileManager.default
+        if fm.fileExists(atPath: target + "/data.mdb") { return true }
+        if fm.fileExists(atPath: target), !(try fm.contentsOfDirectory(atPath: target)).isEmpty {
+            throw CLIError("\(target) is not empty and holds no journal; \(verb) into a new directory")
+        }
+        return false
+    }
+
+    /// Refuses a journal not made from `source` (`ClusterInitialized.importedFrom`) for more of
+    /// it, saying `target` "holds a journal that `refusal`".
+    static func requireSource(_ source: String, of view: JournalView, at target: String, refusal: String) throws {
+        guard try view.event(at: 1).flatMap(ClusterInitialized.from)?.importedFrom == source else {
+            throw CLIError("\(target) holds a journal that \(refusal)")
+        }
+    }
+
+    /// Revision 1 of a journal made from `source`.
+    static func initialized(from source: String, seed: UInt64, at time: Timestamp) -> EventDraft {
+        let initialized = ClusterInitialized(seed: seed, formatVersion: Int64(Journal.formatVersion), importedFrom: source)
+        return EventDraft(time: time, type: ClusterEventType.initialized, actor: .bootstrap, object: ObjectRef(kind: "Cluster", name: "cluster"),
+                          data: initialized.json.serialized())
+    }
+
     static func run(from file: String, into target: String) async throws -> Head {
         let fm = FileManager.default
         var isDir: ObjCBool = false

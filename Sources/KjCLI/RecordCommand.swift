@@ -48,8 +48,7 @@ struct Record: AsyncParsableCommand {
         var logger = Logger(label: "kj.record") { StreamLogHandler.standardError(label: $0) }
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .warning
         let recorder = Recorder(client: client, journal: journal, configuration: Recorder.Configuration(kinds: selected), clock: WallClock(),
-                                logger: logger) { progress in
-            guard case .listed(let kind, let rv, let items, let reason) = progress else { return }
+                                logger: logger) { kind, rv, items, reason in
             Self.say("listed \(kind.plural) at resourceVersion \(rv): \(items) object(s) (\(reason))")
         }
         Self.say("kj record: recording \(client.server) into \(path) (\(selected.count) kind(s))")
@@ -84,22 +83,13 @@ struct Record: AsyncParsableCommand {
         if let holder = ServeLock.holder(journal: path) {
             throw CLIError("the journal at \(path) is served by kj serve (\(holder)); record into another directory")
         }
-        let fm = FileManager.default
-        let existed = fm.fileExists(atPath: path + "/data.mdb")
-        if !existed, fm.fileExists(atPath: path), !(try fm.contentsOfDirectory(atPath: path)).isEmpty {
-            throw CLIError("\(path) is not empty and holds no journal; record into a new directory")
-        }
+        let existed = try JournalImport.holdsJournal(path, verb: "record")
         let journal = try Journal.open(at: path)
         do {
             if existed {
-                let first = try journal.read { try $0.event(at: 1).flatMap(ClusterInitialized.from) }
-                guard first?.importedFrom == JournalSource.watch else {
-                    throw CLIError("\(path) holds a journal that kj record did not make; record into a new directory")
-                }
+                try journal.read { try JournalImport.requireSource(JournalSource.watch, of: $0, at: path, refusal: "kj record did not make; record into a new directory") }
             } else {
-                let initialized = ClusterInitialized(seed: AuditJournal.seed(server), formatVersion: Int64(Journal.formatVersion), importedFrom: JournalSource.watch)
-                _ = try journal.appendSynchronously([EventDraft(time: WallClock().now(), type: ClusterEventType.initialized, actor: .bootstrap,
-                                                                object: ObjectRef(kind: "Cluster", name: "cluster"), data: initialized.json.serialized())])
+                _ = try journal.appendSynchronously([JournalImport.initialized(from: JournalSource.watch, seed: AuditJournal.seed(server), at: WallClock().now())])
             }
         } catch {
             journal.close()

@@ -30,29 +30,25 @@ public struct Recorder: ServiceLifecycle.Service, Sendable {
         }
     }
 
-    /// What happened to one kind's list and watch, for the log and the tests.
-    public enum Progress: Sendable, Equatable {
-        case listed(ResourceKind, resourceVersion: String, items: Int, reason: String)
-        case watching(ResourceKind, from: String)
-        case notServed(ResourceKind)
-        case failed(ResourceKind, String)
-    }
+    /// A kind listed in full: at its resourceVersion, with so many objects, for a reason
+    /// (`start` or `expired`).
+    public typealias Listed = @Sendable (_ kind: ResourceKind, _ resourceVersion: String, _ items: Int, _ reason: String) -> Void
 
     let client: KubeClient
     let journal: Journal
     let configuration: Configuration
     let clock: any ClusterClock
     let logger: Logger
-    let progress: @Sendable (Progress) -> Void
+    let listed: Listed
 
     public init(client: KubeClient, journal: Journal, configuration: Configuration, clock: any ClusterClock, logger: Logger,
-                progress: @escaping @Sendable (Progress) -> Void = { _ in }) {
+                listed: @escaping Listed = { _, _, _, _ in }) {
         self.client = client
         self.journal = journal
         self.configuration = configuration
         self.clock = clock
         self.logger = logger
-        self.progress = progress
+        self.listed = listed
     }
 
     /// What a kind's list or watch saw, in the order seen.
@@ -110,12 +106,11 @@ public struct Recorder: ServiceLifecycle.Service, Sendable {
                 if resourceVersion == nil {
                     let (items, rv) = try await list(kind)
                     sink.yield(.listed(kind, items: items, resourceVersion: rv, reason: listReason, seen: clock.now()))
-                    progress(.listed(kind, resourceVersion: rv, items: items.count, reason: listReason))
+                    listed(kind, rv, items.count, listReason)
                     logger.info("listed", metadata: ["kind": "\(kind)", "resourceVersion": "\(rv)", "items": "\(items.count)", "reason": "\(listReason)"])
                     resourceVersion = rv
                 }
                 let from = resourceVersion ?? "0"
-                progress(.watching(kind, from: from))
                 try await watch(kind, from: from, into: sink) { rv in resourceVersion = rv }
                 backoff = configuration.initialBackoff
             } catch let error as KubeClientError where error.isExpired {
@@ -125,13 +120,11 @@ public struct Recorder: ServiceLifecycle.Service, Sendable {
                 listReason = "expired"
             } catch let error as KubeClientError where error.httpStatus == 404 {
                 logger.warning("not served by the server; not recorded", metadata: ["kind": "\(kind)"])
-                progress(.notServed(kind))
                 return
             } catch is CancellationError {
                 return
             } catch {
                 logger.warning("list or watch failed; trying again", metadata: ["kind": "\(kind)", "error": "\(error)", "backoff": "\(backoff)"])
-                progress(.failed(kind, "\(error)"))
                 do { try await Task.sleep(for: backoff) } catch { return }
                 backoff = min(backoff * 2, configuration.maximumBackoff)
             }
