@@ -14,19 +14,9 @@ extension Pod {
             "spec.nodeName": { $0.spec.nodeName ?? "" }, "spec.restartPolicy": { $0.spec.restartPolicy ?? "" },
             "spec.schedulerName": { $0.spec.schedulerName ?? "" }, "status.phase": { $0.status?.phase ?? "" },
             "status.podIP": { $0.status?.podIP ?? "" }, "status.nominatedNodeName": { $0.status?.nominatedNodeName ?? "" },
-        ]
-    ) { p, now in
-        let statuses = p.status?.containerStatuses ?? []
-        let ready = statuses.filter(\.ready).count
-        let restarts = statuses.reduce(0) { $0 + Int($1.restartCount) }
-        var restartText = "\(restarts)"
-        if restarts > 0, let last = statuses.compactMap({ $0.lastState?.terminated?.finishedAt }).max() {
-            restartText += " (\(T.age(last, now: now)) ago)"
-        }
-        let gates = p.spec.readinessGates?.arrayValue?.count ?? 0
-        return [p.metadata.name ?? "", "\(ready)/\(p.spec.containers.count)", T.podStatus(p), restartText, T.age(p.metadata.creationTimestamp, now: now),
-                p.status?.podIP ?? "<none>", p.spec.nodeName ?? "<none>", p.status?.nominatedNodeName ?? "<none>", gates == 0 ? "<none>" : "\(gates)"]
-    }
+        ],
+        storedCells: { json, now in PodRow(json).cells(now: now) }
+    ) { p, now in PodRow(p).cells(now: now) }
 }
 
 extension Node {

@@ -20,11 +20,6 @@ public struct ResourceTable: Sendable, Equatable {
         return ResourceTable(columns: definition.columns, rows: objects.map { definition.cells($0, now: now) })
     }
 
-    /// Column names shown with or without `wide`.
-    public func visibleColumns(wide: Bool) -> [Int] {
-        columns.indices.filter { wide || columns[$0].priority == 0 }
-    }
-
     /// A column of type `type` (`string`, `integer`, `boolean`, `date`); priority 1 is shown by `-o wide` only.
     public static func col(_ name: String, _ priority: Int = 0, _ type: String = "string", _ description: String = "") -> Column {
         Column(name: name, type: type, priority: priority, description: description)
@@ -43,20 +38,7 @@ public struct ResourceTable: Sendable, Equatable {
     }
 
     /// The STATUS column of `kubectl get pods`.
-    public static func podStatus(_ p: Pod) -> String {
-        var reason = p.status?.reason ?? p.status?.phase ?? "Pending"
-        for c in (p.status?.containerStatuses ?? []).reversed() {
-            if let w = c.state?.waiting?.reason, !w.isEmpty {
-                reason = w
-            } else if let t = c.state?.terminated {
-                reason = t.reason ?? (t.signal.map { "Signal:\($0)" } ?? "ExitCode:\(t.exitCode)")
-            } else if c.ready, c.state?.running != nil {
-                continue
-            }
-        }
-        if p.metadata.deletionTimestamp != nil, p.status?.reason != "NodeLost" { reason = "Terminating" }
-        return reason
-    }
+    public static func podStatus(_ p: Pod) -> String { PodRow(p).status }
 
     /// kubectl's human durations: `45s`, `5m12s`, `3h`, `2d4h`, `400d`.
     public static func humanDuration(seconds: Int64) -> String {

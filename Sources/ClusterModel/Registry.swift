@@ -32,13 +32,17 @@ public struct KindDefinition: Sendable {
     /// Top-level members whose values are secret: shown as sizes and keys, never as values.
     public let secretMembers: [String]
     private let cellsOf: @Sendable (any Resource, Date) -> [String]
+    private let storedCellsOf: (@Sendable (JSONSlice, Date) -> [String])?
     private let fieldValueOf: @Sendable (any Resource, String) -> String
     private let decodeValue: @Sendable (JSONValue, Bool) throws -> any Resource
 
-    /// A kind of `type` whose rows are `cells(object, now)`, one text per column.
+    /// A kind of `type` whose rows are `cells(object, now)`, one text per column. A kind listed in
+    /// large numbers also gives `storedCells`: the same cells read in place from an object's stored
+    /// JSON, which `kj get` uses instead of decoding every object.
     public init<R: Resource>(
         _ type: R.Type, shortNames: [String] = [], categories: [String] = [], subresources: [Subresource] = [],
         columns: [ResourceTable.Column], selectableFields: [String: @Sendable (R) -> String] = [:], secretMembers: [String] = [],
+        storedCells: (@Sendable (JSONSlice, Date) -> [String])? = nil,
         cells: @escaping @Sendable (R, Date) -> [String]
     ) {
         self.type = type
@@ -50,6 +54,7 @@ public struct KindDefinition: Sendable {
         fieldValueOf = { object, field in (object as? R).flatMap { o in selectableFields[field].map { $0(o) } } ?? "" }
         self.secretMembers = secretMembers
         cellsOf = { object, now in (object as? R).map { cells($0, now) } ?? [] }
+        storedCellsOf = storedCells
         decodeValue = { value, strict in try ValueDecoder(strict: strict).decode(R.self, from: value) }
     }
 
@@ -61,6 +66,13 @@ public struct KindDefinition: Sendable {
 
     /// One table row of `object` at `now`.
     public func cells(_ object: any Resource, now: Date) -> [String] { cellsOf(object, now) }
+
+    /// Whether rows can be read from stored JSON (`cells(stored:now:)`) without decoding objects.
+    public var readsRowsInPlace: Bool { storedCellsOf != nil }
+
+    /// One table row read in place from an object's stored JSON; nil for kinds that do not give
+    /// `storedCells` (decode the object and use `cells(_:now:)`).
+    public func cells(stored json: JSONSlice, now: Date) -> [String]? { storedCellsOf?(json, now) }
 }
 
 /// The kinds KubeJournal serves. A kind's name is unique across groups (as the journal names

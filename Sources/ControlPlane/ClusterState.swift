@@ -30,6 +30,21 @@ public struct StoredObject: Sendable, Equatable {
         return v
     }
 
+    /// Calls `body` with the object's JSON as stored, read in place (valid only during the call;
+    /// its `metadata.resourceVersion` is not set: it is `revision`).
+    public func withStoredJSON<T>(in view: JournalView, _ body: (JSONSlice) throws -> T) throws -> T {
+        let result = try view.withHeader(at: revision) { header -> T in
+            guard let json = JSONSlice(header.data) else {
+                throw JournalError(.corrupted, "revision \(revision), the last write of \(key), holds no object", revision: revision)
+            }
+            return try body(json)
+        }
+        guard let result else {
+            throw JournalError(.corrupted, "revision \(revision), the last write of \(key), is missing", revision: revision)
+        }
+        return result
+    }
+
     /// The typed object, with `metadata.resourceVersion` set.
     public func decode(in view: JournalView) throws -> any Resource {
         try kind.decode(try json(in: view), strict: false)

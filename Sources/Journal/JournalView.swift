@@ -36,13 +36,26 @@ public struct JournalView {
 
     /// The event at `revision`, or nil if there is none.
     public func event(at revision: UInt64) throws -> Event? {
-        let key = Keys.revision(revision)
+        guard let record = try record(at: revision) else { return nil }
+        guard let e = EventCodec.decode(record: record), e.revision == revision else { throw corrupted(revision) }
+        return e
+    }
+
+    /// Calls `body` with the header of the event at `revision`, whose `data` points into the
+    /// journal and is valid only during that call (no copy of the payload); nil if there is none.
+    public func withHeader<T>(at revision: UInt64, _ body: (EventHeader) throws -> T) throws -> T? {
+        guard let record = try record(at: revision) else { return nil }
+        guard let h = EventCodec.header(record: record), h.revision == revision else { throw corrupted(revision) }
+        return try body(h)
+    }
+
+    /// The stored record of the event at `revision`, in place.
+    private func record(at revision: UInt64) throws -> UnsafeRawBufferPointer? {
         var v = MDB_val()
-        let rc = withVal(key) { k in mdb_get(txn, dbs.events, &k, &v) }
+        let rc = withVal(Keys.revision(revision)) { k in mdb_get(txn, dbs.events, &k, &v) }
         if rc == MDB_NOTFOUND { return nil }
         try check(rc, "reading")
-        guard let e = EventCodec.decode(record: try bytes(v, revision: revision)), e.revision == revision else { throw corrupted(revision) }
-        return e
+        return try bytes(v, revision: revision)
     }
 
     /// Calls `body` with each event whose revision lies in `range`, in ascending order (or

@@ -66,29 +66,36 @@ struct Get: AsyncParsableCommand {
         var fields: FieldSelectorExpression?
         if let selector { labels = try LabelSelectorExpression(parsing: selector) }
         if let fieldSelector { fields = try FieldSelectorExpression(parsing: fieldSelector, kind: resource) }
-        let (time, revision, objects): (Timestamp, UInt64, [any Resource])
+        let rowsInPlace = (output == .table || output == .wide) && fields == nil && resource.definition.readsRowsInPlace
+        let (time, revision, listed): (Timestamp, UInt64, Listed)
         if let fetched = try await remote.withClient({ client in
             try await Self.fetch(client, resource, namespace: namespace, names: names, at: at, selector: selector, fieldSelector: fieldSelector)
         }) {
-            (time, revision, objects) = fetched
+            (time, revision) = (fetched.0, fetched.1)
+            listed = .objects(fetched.2)
         } else {
             let journal = try location.openReadOnly()
             defer { journal.close() }
             // One read view: the state and the objects it points at are from the same moment.
-            (time, revision, objects) = try journal.read { view -> (Timestamp, UInt64, [any Resource]) in
+            (time, revision, listed) = try journal.read { view -> (Timestamp, UInt64, Listed) in
                 let rev = try at.map { try $0.revision(in: view) } ?? view.head().revision
+                if rowsInPlace {
+                    let (state, rows) = try Self.rows(resource, namespace: namespace, names: names, labels: labels, at: rev, in: view)
+                    return (state.time, rev, .rows(rows))
+                }
                 let (state, objects) = try Self.select(resource, namespace: namespace, names: names, labels: labels, fields: fields, at: rev, in: view)
-                return (state.time, rev, objects)
+                return (state.time, rev, .objects(objects))
             }
         }
-        for missing in names where !objects.contains(where: { $0.metadata.name == missing }) {
+        let shownNames = listed.names
+        for missing in names where !shownNames.contains(missing) {
             let when = at == nil ? "" : " at revision \(revision)"
             throw CLIError("\(resource.plural) \"\(missing)\" not found\(when)")
         }
         let out = FileSink.standardOutput()
         defer { try? out.close() }
-        switch output {
-        case .json, .yaml:
+        switch (output, listed) {
+        case (.json, .objects(let objects)), (.yaml, .objects(let objects)):
             let values = try objects.map { o in
                 var shown = o
                 if !showManagedFields { shown.metadata.managedFields = nil }
@@ -99,16 +106,50 @@ struct Get: AsyncParsableCommand {
                 "metadata": .object(["resourceVersion": .string(String(revision))]),
             ])
             out.write(output == .json ? doc.prettyPrinted() + "\n" : doc.yaml())
-        case .name:
-            for o in objects { out.line("\(resource.singular)/\(o.metadata.name ?? "")") }
-        case .table, .wide:
-            if objects.isEmpty {
+        case (.name, _):
+            for name in shownNames { out.line("\(resource.singular)/\(name)") }
+        default:
+            let rows = listed.rows(resource, at: time)
+            if rows.isEmpty {
                 let scope = namespace.map { " in \($0) namespace" } ?? ""
                 printError("No resources found\(scope)\(at == nil ? "" : " at revision \(revision)").")
                 return
             }
-            out.write(Self.table(resource, objects, namespace: namespace, wide: output == .wide, at: time))
+            out.write(Self.table(resource, rows, namespace: namespace, wide: output == .wide))
         }
+    }
+
+    /// What `kj get` lists: decoded objects, or table rows read in place from the journal.
+    enum Listed {
+        case objects([any Resource])
+        case rows([Row])
+
+        var names: [String] {
+            switch self {
+            case .objects(let objects): objects.map { $0.metadata.name ?? "" }
+            case .rows(let rows): rows.map(\.name)
+            }
+        }
+
+        /// The table rows, ages measured at `time`.
+        func rows(_ resource: ResourceKind, at time: Timestamp) -> [Row] {
+            switch self {
+            case .rows(let rows): return rows
+            case .objects(let objects):
+                let now = Self.date(time)
+                return objects.map { o in Row(name: o.metadata.name ?? "", namespace: o.metadata.namespace ?? "", cells: resource.definition.cells(o, now: now)) }
+            }
+        }
+
+        /// Ages are measured at the point shown: the head, or the revision asked for.
+        static func date(_ time: Timestamp) -> Date { Date(timeIntervalSince1970: Double(time.microseconds) / 1e6) }
+    }
+
+    /// One object's row of the table.
+    struct Row {
+        var name: String
+        var namespace: String
+        var cells: [String]
     }
 
     /// The state at `revision` and the objects of `resource` in it that the names and selectors pick, decoded.
@@ -125,19 +166,35 @@ struct Get: AsyncParsableCommand {
         return (state, objects)
     }
 
+    /// The rows of the objects of `resource` at `revision` that the names and label selector pick,
+    /// read in place from their stored JSON — no object is decoded (for kinds whose definition
+    /// reads rows in place; `select` otherwise).
+    static func rows(_ resource: ResourceKind, namespace: String?, names: [String] = [], labels: LabelSelectorExpression? = nil,
+                     at revision: UInt64, in view: JournalView) throws -> (ClusterState, [Row]) {
+        let state = try Projection.state(in: view, at: revision, only: [resource])
+        let now = Listed.date(state.time)
+        var rows: [Row] = []
+        for stored in state.list(resource, namespace: namespace) where names.isEmpty || names.contains(stored.key.name) {
+            let cells = try stored.withStoredJSON(in: view) { json -> [String]? in
+                if let labels, !labels.matches(json["metadata"]?["labels"]?.stringMembers ?? [:]) { return nil }
+                return resource.definition.cells(stored: json, now: now)
+            }
+            if let cells { rows.append(Row(name: stored.key.name, namespace: stored.key.namespace, cells: cells)) }
+        }
+        return (state, rows)
+    }
+
     /// The table `kj get` prints; a NAMESPACE column when `namespace` is nil.
-    static func table(_ resource: ResourceKind, _ objects: [any Resource], namespace: String?, wide: Bool, at time: Timestamp) -> String {
-        // Ages are measured at the point shown: the head, or the revision asked for.
-        let now = Date(timeIntervalSince1970: Double(time.microseconds) / 1e6)
-        let table = ResourceTable.make(resource, objects, now: now)
-        let visible = table.visibleColumns(wide: wide)
-        var header = visible.map { table.columns[$0].name.uppercased() }
-        var rows = table.rows.map { row in visible.map { row[$0] } }
+    static func table(_ resource: ResourceKind, _ rows: [Row], namespace: String?, wide: Bool) -> String {
+        let columns = resource.definition.columns
+        let visible = columns.indices.filter { wide || columns[$0].priority == 0 }
+        var header = visible.map { columns[$0].name.uppercased() }
+        var cells = rows.map { row in visible.map { row.cells[$0] } }
         if namespace == nil, resource.namespaced {
             header.insert("NAMESPACE", at: 0)
-            for i in rows.indices { rows[i].insert(objects[i].metadata.namespace ?? "", at: 0) }
+            for i in cells.indices { cells[i].insert(rows[i].namespace, at: 0) }
         }
-        return TextTable.render(header: header, rows: rows)
+        return TextTable.render(header: header, rows: cells)
     }
 }
 

@@ -20,7 +20,8 @@ struct QueriesBench: AsyncParsableCommand {
             directory is missing or empty, the journal is simulated into it and kept. Each query computes what \
             its command prints, rendering included: why_*: kj why of a random pod placed at the head; history_*: \
             kj history of a random pod; get_at_*: kj get pods --at a random revision (state from the nearest \
-            snapshot, every pod decoded, the table); diff_*: kj diff between a random revision and 1,000 events \
+            snapshot, each pod's columns read in place from its stored JSON, the table); get_at_decoded_*: the same \
+            revisions with every pod decoded into the typed model first (the baseline, which must print the same table); diff_*: kj diff between a random revision and 1,000 events \
             later. Each has its p50, p99 and maximum wall time, and the p99 of the CPU time its thread used \
             (*_p99_cpu_ms), which leaves out waiting for a CPU on a busy machine. events_filter_per_s: events a kj events --actor X --type Y filter looks at per second over the \
             whole journal (the median of 5), against scan_per_s, a bare scan of the same events' headers.
@@ -96,16 +97,29 @@ struct QueriesBench: AsyncParsableCommand {
         r["history_entries_p50"] = Self.percentile(entries.sorted(), 50)
         r["history_own_events_p50"] = Self.percentile(own.sorted(), 50)
 
-        progress("kj get pods --at: \(max(1, n / 2)) random revisions")
-        var listed: [Double] = []
-        r.merge(try measure(max(1, n / 2), "get_at") {
-            let rev = 1 + rng.next() % head
-            let (state, pods) = try reader.read { view in try Get.select(.pod, namespace: "default", at: rev, in: view) }
-            listed.append(Double(pods.count))
+        let revisions = (0..<max(1, n / 2)).map { _ in 1 + rng.next() % head }
+        progress("kj get pods --at: \(revisions.count) random revisions, rows read in place, then the same with every pod decoded")
+        var listed: [Double] = [], tables: [String] = []
+        var next = revisions.makeIterator()
+        r.merge(try measure(revisions.count, "get_at") {
+            let rev = next.next()!
+            let (_, rows) = try reader.read { view in try Get.rows(.pod, namespace: "default", at: rev, in: view) }
+            listed.append(Double(rows.count))
             // An empty list prints "No resources found" instead of a table.
-            return pods.isEmpty ? 1 : Get.table(.pod, pods, namespace: "default", wide: false, at: state.time).utf8.count
+            tables.append(rows.isEmpty ? "-" : Get.table(.pod, rows, namespace: "default", wide: true))
+            return tables.last!.utf8.count
         }) { $1 }
         r["get_at_pods_p50"] = Self.percentile(listed.sorted(), 50)
+        next = revisions.makeIterator()
+        var expected = tables.makeIterator()
+        r.merge(try measure(revisions.count, "get_at_decoded") {
+            let rev = next.next()!
+            let (state, pods) = try reader.read { view in try Get.select(.pod, namespace: "default", at: rev, in: view) }
+            let table = pods.isEmpty ? "-" : Get.table(.pod, Get.Listed.objects(pods).rows(.pod, at: state.time), namespace: "default", wide: true)
+            guard table == expected.next() else { throw CLIError("kj get pods --at \(rev): the rows read in place differ from the decoded pods'") }
+            return table.utf8.count
+        }) { $1 }
+        r["get_at_decoded_over_in_place_p50"] = r["get_at_decoded_p50_ms"]! / r["get_at_p50_ms"]!
 
         progress("kj diff REV REV+\(Self.diffSpan): \(max(1, n / 5)) random revisions")
         var changed: [Double] = []
@@ -276,6 +290,7 @@ struct QueriesBench: AsyncParsableCommand {
             ["kj why pod/NAME", "why", "\(n)", "≤ 10", "\(v("why_causes_p50")) causes"],
             ["kj history pod/NAME", "history", "\(n)", "≤ 10", "\(v("history_entries_p50")) entries, \(v("history_own_events_p50")) about the pod"],
             ["kj get pods --at REV", "get_at", "\(max(1, n / 2))", "≤ 100", "\(v("get_at_pods_p50")) pods"],
+            ["  the same, pods decoded", "get_at_decoded", "\(max(1, n / 2))", "", "\(v("get_at_decoded_over_in_place_p50", "%.1f"))× in place (p50)"],
             ["kj diff REV REV+\(diffSpan)", "diff", "\(max(1, n / 5))", "", "\(v("diff_objects_p50")) objects changed"],
         ].map { row in
             [row[0], row[2]] + ["p50", "p99", "max", "p99_cpu"].map { v("\(row[1])_\($0)_ms", "%.2f") } + [row[3], row[4]]

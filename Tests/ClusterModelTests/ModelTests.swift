@@ -441,3 +441,75 @@ enum Examples {
         #expect(found == nil)
     }
 }
+
+/// Rows read in place from stored JSON (`kj get pods` over thousands of pods) must be the rows of
+/// the decoded objects, whatever state the pod is in and however its JSON is laid out.
+@Suite struct StoredRowsTests {
+    static let now = Date(timeIntervalSince1970: 1_790_000_000)
+
+    static func pods() -> [Pod] {
+        let created = "2026-09-21T10:00:00Z"
+        var base = Pod(metadata: ObjectMeta(name: "web-1", namespace: "default"),
+                       spec: PodSpec(containers: [Container(name: "a", image: "x"), Container(name: "b", image: "y")]))
+        base.metadata.creationTimestamp = created
+        var pending = base
+        pending.status = PodStatus(phase: "Pending")
+        var running = base
+        running.spec.nodeName = "node-2"
+        running.status = PodStatus(phase: "Running")
+        running.status?.podIP = "10.0.2.7"
+        running.status?.containerStatuses = [
+            ContainerStatus(name: "a", image: "x", ready: true, restartCount: 0, state: ContainerState(running: ContainerStateRunning(startedAt: created))),
+            ContainerStatus(name: "b", image: "y", ready: true, restartCount: 3, state: ContainerState(running: ContainerStateRunning(startedAt: created))),
+        ]
+        running.status?.containerStatuses?[1].lastState = ContainerState(terminated: ContainerStateTerminated(exitCode: 1, reason: "Error", finishedAt: "2026-09-21T10:20:00Z"))
+        var crashing = running
+        crashing.status?.containerStatuses?[0].ready = false
+        crashing.status?.containerStatuses?[0].state = ContainerState(waiting: ContainerStateWaiting(reason: "CrashLoopBackOff", message: "back-off \"10s\""))
+        var killed = running
+        killed.status?.containerStatuses?[1].state = ContainerState(terminated: ContainerStateTerminated(exitCode: 137, reason: nil, signal: 9))
+        var exited = running
+        exited.status?.containerStatuses?[1].state = ContainerState(terminated: ContainerStateTerminated(exitCode: 2, reason: nil))
+        var terminating = running
+        terminating.metadata.deletionTimestamp = "2026-09-21T11:00:00Z"
+        var lost = terminating
+        lost.status?.reason = "NodeLost"
+        var nominated = pending
+        nominated.status?.nominatedNodeName = "node-3"
+        nominated.spec.readinessGates = [["conditionType": "www.example.com/feature-1"]]
+        nominated.metadata.labels = ["app": "web", "tier": "front"]
+        return [pending, running, crashing, killed, exited, terminating, lost, nominated]
+    }
+
+    @Test func podRowsReadInPlaceAreTheDecodedPodsRows() throws {
+        let definition = ResourceKind.pod.definition
+        #expect(definition.readsRowsInPlace)
+        for pod in Self.pods() {
+            let typed = definition.cells(pod, now: Self.now)
+            let value = try ValueEncoder().encode(pod)
+            // Compact as the journal stores it, and pretty-printed with white space everywhere.
+            for text in [value.serialized(), Array(value.prettyPrinted().utf8)] {
+                let cells = text.withUnsafeBytes { bytes in JSONSlice(bytes).flatMap { definition.cells(stored: $0, now: Self.now) } }
+                #expect(cells == typed, "\(String(decoding: text, as: UTF8.self))")
+            }
+        }
+        // A kind without stored cells says so: its objects are decoded.
+        #expect(!ResourceKind.configMap.definition.readsRowsInPlace)
+        #expect(Array("{}".utf8).withUnsafeBytes { ResourceKind.configMap.definition.cells(stored: JSONSlice($0)!, now: Self.now) } == nil)
+    }
+
+    @Test func aSliceReadsMembersElementsAndScalarsInPlace() throws {
+        let text = #"{"a": {"s": "x\"y\u00e9", "n": -42, "f": 1.5, "t": true, "z": null, "big": 99999999999999999999},"#
+            + #" "list": [ {"k": "v1"}, [1, [2]], "s", {"k": "v2"} ], "empty": [], "labels": {"app": "web", "n": 1, "tier": "db"}}"#
+        try Array(text.utf8).withUnsafeBytes { bytes in
+            let json = try #require(JSONSlice(bytes))
+            #expect(json["a"]?["s"]?.stringValue == "x\"yé")
+            #expect(json[["a", "n"]]?.intValue == -42)
+            #expect(json["a"]?["f"]?.intValue == nil && json["a"]?["big"]?.intValue == nil)
+            #expect(json["a"]?["t"]?.boolValue == true && json["a"]?["z"]?.isNull == true && json["a"]?["missing"] == nil)
+            #expect(json["list"]?.elements.map { $0["k"]?.stringValue } == ["v1", nil, nil, "v2"])
+            #expect(json["empty"]?.elements.map { _ in 1 } == [] && json["a"]?.elements.map { _ in 1 } == [])
+            #expect(json["labels"]?.stringMembers == ["app": "web", "tier": "db"])
+        }
+    }
+}
