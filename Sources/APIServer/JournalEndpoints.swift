@@ -134,7 +134,7 @@ struct JournalEndpoints: Sendable {
             metrics?.watchers.increment()
             defer { metrics?.watchers.decrement() }
             func line(_ record: EventRecord) throws -> [UInt8] { try ValueEncoder().encode(record).serialized() + [UInt8(ascii: "\n")] }
-            for record in initial { guard emit(try line(record), 1) else { return } }
+            for record in initial { guard await emit(try line(record)) else { return } }
             var seen = start
             while !Task.isCancelled {
                 await signal.wait(after: seen)
@@ -147,7 +147,10 @@ struct JournalEndpoints: Sendable {
                     seen = try max(seen, view.head().revision)
                     return found
                 }
-                for record in found { guard emit(try line(record), 1) else { return } }
+                guard !found.isEmpty else { continue }
+                var bytes: [UInt8] = []
+                for record in found { bytes += try line(record) }
+                guard await emit(bytes) else { return }
             }
         })
     }

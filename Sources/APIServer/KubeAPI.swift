@@ -20,8 +20,6 @@ public final class KubeAPI: Sendable {
     /// How many revisions behind the head a watch may start (`ServerLimits.watchWindow`; 0: any).
     let watchWindow: UInt64
     private let address = Mutex("127.0.0.1:6443")
-    /// Encoded lines of recent watch events, shared by every watcher (see `WatchLineEncoder`).
-    let watchLines = RevisionCache<[UInt8]>(span: 4 * 4096)
     /// Largest request body accepted (Kubernetes' limit).
     public static let maxBodyBytes = 3 * 1024 * 1024
 

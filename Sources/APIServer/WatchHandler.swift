@@ -5,11 +5,8 @@ import ServiceLifecycle
 import Synchronization
 
 extension KubeAPI {
-    /// Events a watcher may fall behind by before its watch is closed (Kubernetes closes slow
-    /// watchers too; clients watch again from the last revision they saw).
-    static let watchBuffer = 4096
-    /// Lines sent in one piece at most, when a watcher is behind (one write instead of many).
-    static let linesPerChunk = 16
+    /// Watch events encoded into one chunk at most (a watcher that is behind takes what is there).
+    static let eventsPerChunk = 1000
 
     /// `?watch=1`: from `resourceVersion` (any past revision unless `watchWindow` limits how far
     /// back), or with none (or `0`) the current objects as ADDED first; JSON lines until
@@ -32,7 +29,7 @@ extension KubeAPI {
                 // the failure is the watch's one event, not the HTTP status.
                 let expired = StatusError(.gone, "too old resource version: \(rv) (\(head - watchWindow))")
                 let line = WatchLineEncoder.error(expired)
-                return .stream(Self.lines(timeout: .seconds(1)) { emit in _ = emit(line, 1) })
+                return .stream(Self.lines(timeout: .seconds(1)) { emit in _ = await emit(line) })
             }
             start = rv
         } else {
@@ -43,7 +40,7 @@ extension KubeAPI {
             start = listed.revision
         }
         let timeout = options.watchTimeout(minimum: minRequestTimeout)
-        let encode = WatchLineEncoder(kind: t.kind, table: r.wantsTable, includeObject: r.query["includeObject"], shared: watchLines)
+        let encode = WatchLineEncoder(kind: t.kind, table: r.wantsTable, includeObject: r.query["includeObject"])
         let events = store.watch(filter, from: start)
         let bookmarks = r.flag("allowWatchBookmarks")
         let metrics = self.metrics, existing = initial, interval = bookmarkInterval
@@ -53,21 +50,20 @@ extension KubeAPI {
             let reached = Reached(start)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
-                    func send(_ batch: some Collection<WatchEvent>) -> Bool {
-                        if batch.count == 1, let only = batch.first { return emit(encode.line(only), 1) }
+                    func send(_ batch: some Collection<WatchEvent>) async -> Bool {
                         var bytes: [UInt8] = []
                         for e in batch { bytes += encode.line(e) }
-                        return emit(bytes, batch.count)
+                        return await emit(bytes)
                     }
                     var i = 0
                     while i < existing.count {
-                        guard send(existing[i..<min(i + Self.linesPerChunk, existing.count)]) else { return }
-                        i += Self.linesPerChunk
+                        guard await send(existing[i..<min(i + Self.eventsPerChunk, existing.count)]) else { return }
+                        i += Self.eventsPerChunk
                     }
                     var iterator = events.makeAsyncIterator()
                     while true {
-                        let batch = try await iterator.next(upTo: Self.linesPerChunk)
-                        guard let last = batch.last, send(batch) else { return }
+                        let batch = try await iterator.next(upTo: Self.eventsPerChunk)
+                        guard let last = batch.last, await send(batch) else { return }
                         reached.value.store(last.revision, ordering: .relaxed)
                     }
                 }
@@ -75,7 +71,7 @@ extension KubeAPI {
                     group.addTask {
                         while true {
                             try await Task.sleep(for: interval)
-                            guard emit(encode.bookmark(reached.value.load(ordering: .relaxed)), 1) else { return }
+                            guard await emit(encode.bookmark(reached.value.load(ordering: .relaxed))) else { return }
                         }
                     }
                 }
@@ -85,52 +81,44 @@ extension KubeAPI {
         })
     }
 
-    /// A stream of byte chunks fed by `produce` (which returns when done; `emit(chunk, lines)`
-    /// says false once the consumer is gone or more than `watchBuffer` lines behind), ended after
-    /// `timeout` at the latest.
-    static func lines(timeout: Duration, _ produce: @escaping @Sendable (_ emit: @escaping @Sendable (_ chunk: [UInt8], _ lines: Int) -> Bool) async throws -> Void) -> ChunkStream {
+    /// A stream of byte chunks fed by `produce` (which returns when done; `emit(chunk)` waits
+    /// while the client is far behind, and says false once it is gone), ended after `timeout` at
+    /// the latest.
+    static func lines(timeout: Duration, _ produce: @escaping @Sendable (_ emit: @escaping @Sendable (_ chunk: [UInt8]) async -> Bool) async throws -> Void) -> ChunkStream {
         ChunkStream(timeout: timeout, produce: produce)
     }
 }
 
 /// A streamed answer (a watch, `events?follow=1`): its producer runs as a child task of the task
-/// that writes the response — nothing outlives the request — with up to `KubeAPI.watchBuffer`
-/// lines buffered between them, so a consumer that falls further behind is let go (as
-/// kube-apiserver lets a slow watcher go; it watches again from the last revision it saw).
+/// that writes the response — nothing outlives the request. What the producer emits while the
+/// socket is busy waits in a `Mailbox`, and the writer takes all of it in one write: the slower the
+/// client, the bigger each write, so a thousand watchers cost a thousand writes per round, not one
+/// per event and watcher. A producer more than `Mailbox.limit` bytes ahead of its client waits.
 public struct ChunkStream: Sendable {
     let timeout: Duration
-    let produce: @Sendable (_ emit: @escaping @Sendable (_ chunk: [UInt8], _ lines: Int) -> Bool) async throws -> Void
+    let produce: @Sendable (_ emit: @escaping @Sendable (_ chunk: [UInt8]) async -> Bool) async throws -> Void
 
-    /// Runs the producer and hands each chunk to `write` until the producer is done, the timeout
-    /// passes, the consumer falls behind, `write` throws (the client went away), the task is
-    /// cancelled, or the server shuts down gracefully.
+    /// Runs the producer and hands what it emitted to `write` until the producer is done, the
+    /// timeout passes, `write` throws (the client went away), the task is cancelled, or the server
+    /// shuts down gracefully.
     public func run(_ write: ([UInt8]) async throws -> Void) async throws {
-        let (stream, continuation) = AsyncStream<[UInt8]>.makeStream(bufferingPolicy: .bufferingOldest(KubeAPI.watchBuffer))
-        // The lines of each chunk still buffered, oldest first: a chunk the consumer took is no
-        // longer counted in the stream's remaining capacity.
-        let backlog = Backlog()
+        let mailbox = Mailbox()
         let (produce, timeout) = (self.produce, self.timeout)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 await withTaskGroup(of: Void.self) { inner in
-                    inner.addTask {
-                        try? await produce { chunk, lines in
-                            backlog.state.withLock { b in
-                                guard case .enqueued(let remaining) = continuation.yield(chunk) else { return false }
-                                return b.enqueued(lines, buffered: KubeAPI.watchBuffer - remaining) <= KubeAPI.watchBuffer
-                            }
-                        }
-                    }
+                    inner.addTask { try? await produce { chunk in await mailbox.put(chunk) } }
                     inner.addTask { try? await sleep(for: timeout) }
                     await inner.next()
                     inner.cancelAll()
                 }
-                continuation.finish()
+                mailbox.finish()
             }
+            defer { mailbox.finish() }
             try await withGracefulShutdownHandler {
-                for await chunk in stream { try await write(chunk) }
+                while let bytes = await mailbox.take() { try await write(bytes) }
             } onGracefulShutdown: {
-                continuation.finish()
+                mailbox.finish()
             }
             group.cancelAll()
         }
@@ -148,30 +136,90 @@ func sleep(for duration: Duration) async throws {
     }
 }
 
-/// The lines of the chunks a stream still buffers, oldest first.
-final class Backlog: Sendable {
-    let state = Mutex(Lines())
+/// The bytes a stream's producer emitted that its writer has not taken yet: one producer and one
+/// writer, each waiting for the other only when it has to (the writer when nothing is there, the
+/// producer when `limit` bytes are).
+final class Mailbox: Sendable {
+    /// Bytes waiting before the producer waits too.
+    static let limit = 1 << 20
 
-    struct Lines {
-        private var chunks: [Int] = []
-        private var first = 0
-        private var lines = 0
+    private struct State {
+        var bytes: [UInt8] = []
+        var finished = false
+        var taker: CheckedContinuation<[UInt8]?, Never>?
+        var putter: CheckedContinuation<Void, Never>?
+    }
 
-        /// Counts a chunk of `n` lines just enqueued, when the stream buffers `buffered` chunks
-        /// (the consumer took the others); returns the lines buffered.
-        mutating func enqueued(_ n: Int, buffered: Int) -> Int {
-            chunks.append(n)
-            lines += n
-            while chunks.count - first > buffered {
-                lines -= chunks[first]
-                first += 1
+    private let state = Mutex(State())
+
+    /// Adds `chunk`; waits while `limit` bytes wait for the writer. False once the stream is finished.
+    func put(_ chunk: [UInt8]) async -> Bool {
+        enum Next { case done(Bool), hand(CheckedContinuation<[UInt8]?, Never>), wait }
+        let next = state.withLock { s -> Next in
+            if s.finished { return .done(false) }
+            if let taker = s.taker {
+                s.taker = nil
+                return .hand(taker)
             }
-            if first > 1024 {
-                chunks.removeFirst(first)
-                first = 0
-            }
-            return lines
+            s.bytes += chunk
+            return s.bytes.count >= Self.limit ? .wait : .done(true)
         }
+        switch next {
+        case .done(let open): return open
+        case .hand(let taker):
+            taker.resume(returning: chunk)
+            return true
+        case .wait:
+            await withTaskCancellationHandler {
+                await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                    let resume = state.withLock { s -> Bool in
+                        if s.finished || s.bytes.count < Self.limit || Task.isCancelled { return true }
+                        s.putter = c
+                        return false
+                    }
+                    if resume { c.resume() }
+                }
+            } onCancel: {
+                state.withLock { s in defer { s.putter = nil }; return s.putter }?.resume()
+            }
+            return state.withLock { !$0.finished }
+        }
+    }
+
+    /// Everything put since the last take, waiting until there is something; nil once finished.
+    func take() async -> [UInt8]? {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (c: CheckedContinuation<[UInt8]?, Never>) in
+                enum Next { case give([UInt8]?, CheckedContinuation<Void, Never>?), wait }
+                let next = state.withLock { s -> Next in
+                    if !s.bytes.isEmpty {
+                        defer { s.bytes = []; s.putter = nil }
+                        return .give(s.bytes, s.putter)
+                    }
+                    if s.finished || Task.isCancelled { return .give(nil, nil) }
+                    s.taker = c
+                    return .wait
+                }
+                if case .give(let bytes, let putter) = next {
+                    putter?.resume()
+                    c.resume(returning: bytes)
+                }
+            }
+        } onCancel: {
+            finish()
+        }
+    }
+
+    /// Ends the stream: the writer takes what is left, then nil; the producer's puts say false.
+    func finish() {
+        let (taker, putter) = state.withLock { s in
+            s.finished = true
+            defer { s.taker = nil; s.putter = nil }
+            // A waiting writer has nothing left to take.
+            return (s.taker, s.putter)
+        }
+        taker?.resume(returning: nil)
+        putter?.resume()
     }
 }
 
@@ -180,26 +228,14 @@ struct WatchLineEncoder: Sendable {
     var kind: ResourceKind
     var table: Bool
     var includeObject: String?
-    /// Lines of plain (not Table) watches, shared by all watchers: the same event and type
-    /// always make the same line.
-    var shared: RevisionCache<[UInt8]>
 
     func line(_ e: WatchEvent) -> [UInt8] {
-        if table, let typed = try? kind.decode(e.object, strict: false) {
-            let object = Tables.table(kind, [(typed, e.object)], revision: e.revision, includeObject: includeObject, now: Date())
-            return Self.line(e.type, object)
+        if table, let json = try? e.object(), let typed = try? kind.decode(json, strict: false) {
+            let object = Tables.table(kind, [(typed, json)], revision: e.revision, includeObject: includeObject, now: Date())
+            let doc: JSONValue = ["type": .string(e.type.rawValue), "object": object]
+            return doc.serialized() + [UInt8(ascii: "\n")]
         }
-        let variant: UInt64 = switch e.type {
-        case .added: 0
-        case .modified: 1
-        case .deleted: 2
-        }
-        return shared.value(for: e.revision << 2 | variant) { Self.line(e.type, e.object) }
-    }
-
-    private static func line(_ type: WatchEvent.Kind, _ object: JSONValue) -> [UInt8] {
-        let doc: JSONValue = ["type": .string(type.rawValue), "object": object]
-        return doc.serialized() + [UInt8(ascii: "\n")]
+        return e.line
     }
 
     /// An `ERROR` event: the failure that ends a watch, as its last line.

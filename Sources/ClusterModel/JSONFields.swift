@@ -50,6 +50,35 @@ public struct JSONSlice {
         return key.withUTF8 { k in JSONFields.member(k, p, n, objectAt: start) }.map { JSONSlice(p, n, $0) }
     }
 
+    /// The values of members `keys` (nil where absent), found in one pass over the object: for
+    /// reading several members, where a lookup each would pass over the members before each one.
+    public func members(_ keys: [StaticString]) -> [JSONSlice?] {
+        var found = [JSONSlice?](repeating: nil, count: keys.count)
+        guard p[start] == UInt8(ascii: "{") else { return found }
+        var missing = keys.count
+        var pos = start + 1
+        while missing > 0 {
+            pos = JSONFields.skipSpace(p, n, pos)
+            guard pos < n, p[pos] == UInt8(ascii: "\"") else { break }
+            let keyStart = pos + 1
+            pos = JSONFields.skipString(p, n, pos)
+            let keyLength = pos - 1 - keyStart
+            pos = JSONFields.skipSpace(p, n, pos)
+            guard pos < n, p[pos] == UInt8(ascii: ":") else { break }
+            pos = JSONFields.skipSpace(p, n, pos + 1)
+            for (i, key) in keys.enumerated() where found[i] == nil && key.utf8CodeUnitCount == keyLength
+                && (keyLength == 0 || memcmp(p + keyStart, key.utf8Start, keyLength) == 0) {
+                found[i] = JSONSlice(p, n, pos)
+                missing -= 1
+                break
+            }
+            pos = JSONFields.skipSpace(p, n, JSONFields.skipValue(p, n, pos))
+            guard pos < n, p[pos] == UInt8(ascii: ",") else { break }
+            pos += 1
+        }
+        return found
+    }
+
     /// The value at `path`, a chain of object keys.
     public subscript(path: [String]) -> JSONSlice? {
         var value: JSONSlice? = self
@@ -84,6 +113,16 @@ public struct JSONSlice {
         case UInt8(ascii: "f"): false
         default: nil
         }
+    }
+
+    /// The offset of this value's `{` in the bytes, if it is an object (where a member may be inserted).
+    public var objectStart: Int? { p[start] == UInt8(ascii: "{") ? start : nil }
+
+    /// Whether this is an object without members.
+    public var isEmptyObject: Bool {
+        guard let open = objectStart else { return false }
+        let next = JSONFields.skipSpace(p, n, open + 1)
+        return next < n && p[next] == UInt8(ascii: "}")
     }
 
     /// Whether this is `null`.

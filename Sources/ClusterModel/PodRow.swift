@@ -50,33 +50,40 @@ struct PodRow {
         readinessGates = p.spec.readinessGates?.arrayValue?.count ?? 0
     }
 
-    /// The row of a pod's stored JSON (members that are absent or `null` read as unset).
+    /// The row of a pod's stored JSON (members that are absent or `null` read as unset). Each
+    /// object is passed over once, for all the members it is asked for.
     init(_ json: JSONSlice) {
         func present(_ v: JSONSlice?) -> JSONSlice? { v.flatMap { $0.isNull ? nil : $0 } }
-        let metadata = json["metadata"], spec = json["spec"], status = present(json["status"])
-        name = metadata?["name"]?.stringValue ?? ""
-        containerCount = spec?["containers"]?.elements.reduce(0) { n, _ in n + 1 } ?? 0
-        containers = (status?["containerStatuses"]?.elements).map { statuses in
+        func count(_ array: JSONSlice?) -> Int { array?.elements.reduce(0) { n, _ in n + 1 } ?? 0 }
+        let top = json.members(["metadata", "spec", "status"])
+        let metadata = present(top[0])?.members(["name", "creationTimestamp", "deletionTimestamp"]) ?? [nil, nil, nil]
+        let spec = present(top[1])?.members(["containers", "nodeName", "readinessGates"]) ?? [nil, nil, nil]
+        let status = present(top[2])?.members(["containerStatuses", "reason", "phase", "podIP", "nominatedNodeName"]) ?? [nil, nil, nil, nil, nil]
+        name = metadata[0]?.stringValue ?? ""
+        created = metadata[1]?.stringValue
+        deleting = present(metadata[2]) != nil
+        containerCount = count(spec[0])
+        nodeName = spec[1]?.stringValue
+        readinessGates = count(spec[2])
+        containers = (status[0]?.elements).map { statuses in
             statuses.map { c in
-                let state = present(c["state"])
+                let m = c.members(["ready", "restartCount", "state", "lastState"])
+                let state = present(m[2])?.members(["waiting", "terminated", "running"]) ?? [nil, nil, nil]
                 return Container(
-                    ready: c["ready"]?.boolValue ?? false, restartCount: c["restartCount"]?.intValue ?? 0,
-                    waitingReason: present(state?["waiting"])?["reason"]?.stringValue,
-                    terminated: present(state?["terminated"]).map { t in
-                        Terminated(reason: t["reason"]?.stringValue, signal: t["signal"]?.intValue, exitCode: t["exitCode"]?.intValue ?? 0)
+                    ready: m[0]?.boolValue ?? false, restartCount: m[1]?.intValue ?? 0,
+                    waitingReason: present(state[0])?["reason"]?.stringValue,
+                    terminated: present(state[1]).map { t in
+                        let f = t.members(["reason", "signal", "exitCode"])
+                        return Terminated(reason: f[0]?.stringValue, signal: f[1]?.intValue, exitCode: f[2]?.intValue ?? 0)
                     },
-                    running: present(state?["running"]) != nil,
-                    lastFinishedAt: present(present(c["lastState"])?["terminated"])?["finishedAt"]?.stringValue)
+                    running: present(state[2]) != nil,
+                    lastFinishedAt: present(present(m[3])?["terminated"])?["finishedAt"]?.stringValue)
             }
         } ?? []
-        reason = status?["reason"]?.stringValue
-        phase = status?["phase"]?.stringValue
-        deleting = present(metadata?["deletionTimestamp"]) != nil
-        created = metadata?["creationTimestamp"]?.stringValue
-        podIP = status?["podIP"]?.stringValue
-        nodeName = spec?["nodeName"]?.stringValue
-        nominatedNodeName = status?["nominatedNodeName"]?.stringValue
-        readinessGates = spec?["readinessGates"]?.elements.reduce(0) { n, _ in n + 1 } ?? 0
+        reason = status[1]?.stringValue
+        phase = status[2]?.stringValue
+        podIP = status[3]?.stringValue
+        nominatedNodeName = status[4]?.stringValue
     }
 
     /// The STATUS column: the pod's reason or phase, overridden by the last container that is

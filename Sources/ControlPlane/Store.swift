@@ -31,9 +31,12 @@ public actor Store {
         /// Set when this Store re-runs a recording from its inputs (`kj replay run`): new objects
         /// get the names and uids the recording gave them, where it has them.
         public var identities: (any RecordedIdentities)?
+        /// Write events the watch cache keeps (`WatchCache`); watchers further behind read the journal.
+        public var watchCacheSize: Int
 
         public init(snapshotInterval: UInt64 = 10_000, seed: UInt64? = nil, synchronousAppends: Bool = false, spaceRetryInterval: Duration = .seconds(1),
-                    admission: Defaults.Admission = Defaults.Admission(), replay: (any ReplayGate)? = nil, identities: (any RecordedIdentities)? = nil) {
+                    admission: Defaults.Admission = Defaults.Admission(), replay: (any ReplayGate)? = nil, identities: (any RecordedIdentities)? = nil,
+                    watchCacheSize: Int = 10_000) {
             self.snapshotInterval = snapshotInterval
             self.seed = seed
             self.synchronousAppends = synchronousAppends
@@ -41,6 +44,7 @@ public actor Store {
             self.admission = admission
             self.replay = replay
             self.identities = identities
+            self.watchCacheSize = watchCacheSize
         }
     }
 
@@ -103,9 +107,8 @@ public actor Store {
     /// The typed objects of recent writes by revision, so an in-process cache (the components'
     /// driver) need not decode them from the journal again.
     public nonisolated let recent = RecentObjects()
-    /// Recent events' objects as watchers see them (parsed, with `resourceVersion`), shared by
-    /// every watch on this Store.
-    nonisolated let watchObjects = RevisionCache<JSONValue>()
+    /// The newest writes, which every watch on this Store reads.
+    public nonisolated let watchCache: WatchCache
 
     /// The fold of every committed event, up to `state.revision`.
     public private(set) var state: ClusterState
@@ -166,6 +169,7 @@ public actor Store {
         self.seed = seed
         self.nextRevision = state.revision + 1
         self.signal = HeadSignal(head: state.revision)
+        watchCache = WatchCache(head: state.revision, capacity: options.watchCacheSize)
         self.admission = Mutex(options.admission)
     }
 
@@ -249,7 +253,7 @@ public actor Store {
 
     /// Changes to objects of one kind after `revision`, then live (see `WatchStream`).
     public nonisolated func watch(_ filter: WatchFilter, from revision: UInt64) -> WatchStream {
-        WatchStream(journal: journal, signal: signal, filter: filter, from: revision, objects: watchObjects)
+        WatchStream(journal: journal, signal: signal, cache: watchCache, filter: filter, from: revision)
     }
 
     // MARK: writing
@@ -920,6 +924,7 @@ public actor Store {
             for rev in appliedWaiters.keys.sorted() where rev <= event.revision {
                 appliedWaiters.removeValue(forKey: rev)?.forEach { $0.resume() }
             }
+            watchCache.applied(event)
             signal.advance(to: event.revision)
             if options.snapshotInterval > 0, event.revision % options.snapshotInterval == 0 { startSnapshot() }
         }

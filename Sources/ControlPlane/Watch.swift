@@ -55,13 +55,44 @@ public struct WatchEvent: Sendable, Equatable {
     public var type: Kind
     /// The revision of the write (the object's `resourceVersion`).
     public var revision: UInt64
-    /// The object after the write (for DELETED: as it was last), with `resourceVersion` set.
-    public var object: JSONValue
+    private let source: Source
 
+    private enum Source: Sendable {
+        case stored(WatchEntry)
+        case value(JSONValue)
+    }
+
+    /// A change whose object is `object` (with `resourceVersion` set).
     public init(type: Kind, revision: UInt64, object: JSONValue) {
         self.type = type
         self.revision = revision
-        self.object = object
+        source = .value(object)
+    }
+
+    /// A change to the object a write stored.
+    init(type: Kind, entry: WatchEntry) {
+        self.type = type
+        revision = entry.revision
+        source = .stored(entry)
+    }
+
+    /// The object after the write (for DELETED: as it was last), with `resourceVersion` set.
+    public func object() throws -> JSONValue {
+        switch source {
+        case .stored(let entry): try entry.json()
+        case .value(let v): v
+        }
+    }
+
+    /// Events are equal when they say the same: their type, revision and line.
+    public static func == (a: WatchEvent, b: WatchEvent) -> Bool { a.type == b.type && a.revision == b.revision && a.line == b.line }
+
+    /// The event's line in a JSON watch response (shared by every watcher of a stored write).
+    public var line: [UInt8] {
+        switch source {
+        case .stored(let entry): entry.line(type)
+        case .value(let v): (["type": .string(type.rawValue), "object": v] as JSONValue).serialized() + [UInt8(ascii: "\n")]
+        }
     }
 }
 
@@ -81,7 +112,17 @@ public struct WatchFilter: Sendable {
 
     var hasSelectors: Bool { !(labels?.isEmpty ?? true) || !(fields?.terms.isEmpty ?? true) }
 
-    /// Whether the object (as JSON) passes the selectors.
+    /// Whether the object a write stored passes the selectors.
+    func matches(_ entry: WatchEntry) throws -> Bool {
+        if let labels, !labels.isEmpty, !labels.matches(entry.labels()) { return false }
+        if let fields, !fields.terms.isEmpty {
+            guard let typed = try? kind.decode(try entry.json(), strict: false) else { return false }
+            if !fields.matches(typed.fieldValue) { return false }
+        }
+        return true
+    }
+
+    /// Whether an object (as JSON) passes the selectors.
     func matches(_ json: JSONValue) -> Bool {
         if let labels, !labels.isEmpty {
             let l = json["metadata"]?["labels"]?.objectValue?.compactMapValues(\.stringValue) ?? [:]
@@ -95,36 +136,37 @@ public struct WatchFilter: Sendable {
     }
 }
 
-/// The changes after a revision, read from the journal as the consumer asks for them: first what
-/// is already committed, then, waiting on the Store's head, each new write. Nothing is buffered per
-/// watcher, so a slow watcher costs writers nothing; it just reads further behind.
+/// The changes after a revision, as the consumer asks for them: from the process's `WatchCache`
+/// while it still holds them, else from the journal (a watcher far behind, or one that starts from
+/// long ago), then, waiting on the Store's head, each new write. Nothing is buffered per watcher, so
+/// a slow watcher costs writers nothing; it just reads further behind.
 public struct WatchStream: AsyncSequence, Sendable {
     public typealias Element = WatchEvent
     let journal: Journal
     let signal: HeadSignal
+    let cache: WatchCache
     let filter: WatchFilter
     let from: UInt64
-    let objects: RevisionCache<JSONValue>
 
     public func makeAsyncIterator() -> Iterator {
-        Iterator(journal: journal, signal: signal, filter: filter, last: from, objects: objects)
+        Iterator(journal: journal, signal: signal, cache: cache, filter: filter, last: from)
     }
 
     public struct Iterator: AsyncIteratorProtocol {
         let journal: Journal
         let signal: HeadSignal
+        let cache: WatchCache
         let filter: WatchFilter
-        let objects: RevisionCache<JSONValue>
         var last: UInt64
         var buffer: [WatchEvent] = []
         var members: Set<ObjectKey>?
 
-        init(journal: Journal, signal: HeadSignal, filter: WatchFilter, last: UInt64, objects: RevisionCache<JSONValue>) {
+        init(journal: Journal, signal: HeadSignal, cache: WatchCache, filter: WatchFilter, last: UInt64) {
             self.journal = journal
             self.signal = signal
+            self.cache = cache
             self.filter = filter
             self.last = last
-            self.objects = objects
         }
 
         public mutating func next() async throws -> WatchEvent? {
@@ -132,22 +174,27 @@ public struct WatchStream: AsyncSequence, Sendable {
             return buffer.removeFirst()
         }
 
-        /// The next events, at least one and at most `limit`: as many as are already committed,
-        /// so a watcher that is behind can take them in one piece.
+        /// Every change already applied, at least one and at most `limit`: a watcher that is behind
+        /// takes them in one piece.
         public mutating func next(upTo limit: Int) async throws -> [WatchEvent] {
-            try await fill()
+            try await fill(limit)
             let n = Swift.min(Swift.max(1, limit), buffer.count)
             defer { buffer.removeFirst(n) }
             return Array(buffer.prefix(n))
         }
 
-        private mutating func fill() async throws {
+        private mutating func fill(_ limit: Int = 1000) async throws {
             while buffer.isEmpty {
                 try Task.checkCancellation()
                 if members == nil, filter.hasSelectors { try loadMembers() }
                 let head = signal.head
                 if head > last {
-                    try readChunk(upTo: Swift.min(head, last + 1000))
+                    if let (entries, through) = cache.writes(after: last, limit: limit) {
+                        try take(entries)
+                        last = through
+                    } else {
+                        try readJournal(upTo: Swift.min(head, last + 1000))
+                    }
                 } else {
                     await signal.wait(after: last)
                 }
@@ -165,66 +212,31 @@ public struct WatchStream: AsyncSequence, Sendable {
             }
         }
 
-        private mutating func readChunk(upTo head: UInt64) throws {
+        /// The writes of events the cache no longer (or never) held.
+        private mutating func readJournal(upTo head: UInt64) throws {
             let events = try journal.read { try $0.events(in: (last + 1)...head) }
-            for e in events {
-                last = e.revision
-                guard let type = WriteType(rawValue: e.type), e.object.kind == filter.kind.rawValue,
-                      filter.namespace == nil || e.object.namespace == filter.namespace
-                else { continue }
-                // Parsed once for all watchers: an event's bytes never change.
-                let json = try objects.value(for: e.revision) {
-                    var json = try JSONValue.parse(e.data)
-                    var meta = json["metadata"] ?? .object([:])
-                    meta["resourceVersion"] = .string(String(e.revision))
-                    json["metadata"] = meta
-                    return json
-                }
-                let key = e.object.key
-                let matches = type != .deleted && filter.matches(json)
-                let wasMember = members.map { $0.contains(key) } ?? (type != .created)
+            try take(events.lazy.compactMap(WatchEntry.init))
+            last = Swift.max(last, head)
+        }
+
+        /// The changes among `entries` this watcher sees, with Kubernetes' watch types.
+        private mutating func take(_ entries: some Sequence<WatchEntry>) throws {
+            for entry in entries {
+                guard entry.object.kind == filter.kind.rawValue, filter.namespace == nil || entry.object.namespace == filter.namespace else { continue }
+                let key = entry.object.key
+                let matches = try entry.type != .deleted && filter.matches(entry)
+                let wasMember = members.map { $0.contains(key) } ?? (entry.type != .created)
                 let kind: WatchEvent.Kind?
                 switch (wasMember, matches) {
                 case (false, true): kind = .added
                 case (true, true): kind = .modified
                 case (true, false): kind = .deleted
-                case (false, false): kind = (type == .deleted && !filter.hasSelectors) ? .deleted : nil
+                case (false, false): kind = (entry.type == .deleted && !filter.hasSelectors) ? .deleted : nil
                 }
                 if matches { members?.insert(key) } else { members?.remove(key) }
-                if let kind { buffer.append(WatchEvent(type: kind, revision: e.revision, object: json)) }
+                if let kind { buffer.append(WatchEvent(type: kind, entry: entry)) }
             }
         }
     }
 }
 
-/// Values derived from recent events, by key (a revision, or a revision combined with a small
-/// variant), shared between the watchers of one process so that work every watcher would repeat
-/// for the same event is done once. Holds about `span` keys below the newest one; older keys are
-/// computed again when asked for, not kept.
-public final class RevisionCache<Value: Sendable>: Sendable {
-    private struct State {
-        var values: [UInt64: Value] = [:]
-        var newest: UInt64 = 0
-    }
-
-    private let state = Mutex(State())
-    let span: UInt64
-
-    public init(span: UInt64 = 4096) { self.span = span }
-
-    private func floor(_ newest: UInt64) -> UInt64 { newest > span ? newest - span : 0 }
-
-    /// The value kept for `key`, else `make()`'s (kept unless it is already too old).
-    public func value(for key: UInt64, _ make: () throws -> Value) rethrows -> Value {
-        if let hit = state.withLock({ $0.values[key] }) { return hit }
-        let made = try make()
-        state.withLock { s in
-            s.newest = max(s.newest, key)
-            let floor = floor(s.newest)
-            guard key > floor else { return }
-            if UInt64(s.values.count) >= 2 * span { s.values = s.values.filter { $0.key > floor } }
-            s.values[key] = made
-        }
-        return made
-    }
-}

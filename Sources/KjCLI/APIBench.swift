@@ -29,7 +29,8 @@ struct APIBench: AsyncParsableCommand {
             SwiftNIO client) while --watch-writers connections create --events pods (at --watch-rate per \
             second, 0: as fast as they are answered); the latency of a delivery is the time from the \
             create's answer reaching its writer to the event's line reaching a watcher, both in this \
-            process. Every watcher must receive every event. \
+            process. Every watcher must receive every event. watch_unwatched_write_per_s: the same creates \
+            on the same server before any watch opens (the baseline of watch_write_ratio, watched ÷ unwatched). \
             The benchmark installs nothing: it needs wrk and etcd on PATH (apt-get install wrk etcd-server), \
             or --no-etcd.
             """)
@@ -314,6 +315,36 @@ struct APIBench: AsyncParsableCommand {
             return (rev, reply.receivedAt)
         }
 
+        // The writes, each writer taking every watchWriters-th event, paced if asked: the
+        // acknowledged revisions with when each answer arrived, and how long they all took.
+        let rate = watchRate, total = events, stride = watchWriters
+        func writeAll(_ prefix: String) async throws -> ([(UInt64, UInt64)], Double) {
+            let t0 = BenchHTTP.now()
+            let acks = try await withThrowingTaskGroup(of: [(UInt64, UInt64)].self) { g in
+                for (k, c) in writers.enumerated() {
+                    g.addTask {
+                        var mine: [(UInt64, UInt64)] = []
+                        var i = k
+                        while i < total {
+                            if rate > 0 {
+                                let due = t0 + UInt64(Double(i) / rate * 1e9)
+                                let now = BenchHTTP.now()
+                                if due > now { try await Task.sleep(for: .nanoseconds(Int64(due - now))) }
+                            }
+                            mine.append(try await create("\(prefix)-\(i)", on: c))
+                            i += stride
+                        }
+                        return mine
+                    }
+                }
+                return try await g.reduce(into: []) { $0 += $1 }
+            }
+            return (acks, Double(BenchHTTP.now() - t0) / 1e9)
+        }
+
+        // The baseline: as many creates with nobody watching yet (other names, same server, before the watches open).
+        let (_, unwatchedSeconds) = try await writeAll("unwatched")
+
         // Watch from just before a first pod, so every watcher's first line says it is live.
         let (start, _) = try await create("watch-start", on: writers[0])
         let path = "/api/v1/namespaces/default/pods?watch=1&resourceVersion=\(start - 1)"
@@ -336,29 +367,8 @@ struct APIBench: AsyncParsableCommand {
         let failedToStart = try await watches.asyncCount { w in try await w.channel.eventLoop.submit { w.handler.status != 200 || w.handler.ended }.get() }
         guard failedToStart == 0 else { throw CLIError("\(failedToStart) of \(watchers) watches did not start") }
 
-        // The writes, each writer taking every watchWriters-th event, paced if asked.
         let t0 = BenchHTTP.now()
-        let rate = watchRate, total = events, stride = watchWriters
-        let acks = try await withThrowingTaskGroup(of: [(UInt64, UInt64)].self) { g in
-            for (k, c) in writers.enumerated() {
-                g.addTask {
-                    var mine: [(UInt64, UInt64)] = []
-                    var i = k
-                    while i < total {
-                        if rate > 0 {
-                            let due = t0 + UInt64(Double(i) / rate * 1e9)
-                            let now = BenchHTTP.now()
-                            if due > now { try await Task.sleep(for: .nanoseconds(Int64(due - now))) }
-                        }
-                        mine.append(try await create("watched-\(i)", on: c))
-                        i += stride
-                    }
-                    return mine
-                }
-            }
-            return try await g.reduce(into: []) { $0 += $1 }
-        }
-        let writeSeconds = Double(BenchHTTP.now() - t0) / 1e9
+        let (acks, writeSeconds) = try await writeAll("watched")
 
         // Every watcher must see every event.
         let deadline = ContinuousClock.now + .seconds(watchTimeout)
@@ -397,6 +407,8 @@ struct APIBench: AsyncParsableCommand {
             "watch_latency_p50_ms": pct(0.50), "watch_latency_p99_ms": pct(0.99), "watch_latency_max_ms": Double(latencies.last ?? 0) / 1000,
             "watch_before_ack_fraction": Double(early) / Double(max(1, latencies.count)),
             "watch_write_per_s": Double(events) / writeSeconds,
+            "watch_unwatched_write_per_s": Double(events) / unwatchedSeconds,
+            "watch_write_ratio": unwatchedSeconds / writeSeconds,
             "watch_deliveries_per_s": Double(watchers * events) / deliverSeconds,
             "watch_connect_seconds": connectSeconds,
         ]
@@ -424,7 +436,7 @@ struct APIBench: AsyncParsableCommand {
         if r["watchers"] != nil {
             lines.append("watch fan-out: \(v("watchers")) watchers × \(v("watch_events")) events, all delivered to \(v("watchers_complete")) watchers")
             lines.append("  latency from acknowledgement p50 \(v("watch_latency_p50_ms", "%.1f")) ms, p99 \(v("watch_latency_p99_ms", "%.1f")) ms, max \(v("watch_latency_max_ms", "%.1f")) ms")
-            lines.append("  writes \(v("watch_write_per_s"))/s, deliveries \(v("watch_deliveries_per_s"))/s")
+            lines.append("  writes \(v("watch_write_per_s"))/s watched against \(v("watch_unwatched_write_per_s"))/s unwatched (ratio \(v("watch_write_ratio", "%.2f")), target ≥ 0.8), deliveries \(v("watch_deliveries_per_s"))/s")
         }
         return lines.joined(separator: "\n")
     }

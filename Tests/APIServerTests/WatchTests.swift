@@ -146,3 +146,30 @@ import TestSupport
         #expect(legacy.status == 200 && legacy.json?["kind"] == "APIVersions")
     }
 }
+
+/// What a streamed answer's producer emits while the socket is busy is written in one piece.
+@Suite struct MailboxTests {
+    @Test(.timeLimit(.minutes(1))) func chunksPutWhileTheWriterIsBusyAreTakenInOneWrite() async throws {
+        let mailbox = Mailbox()
+        for i in 0..<100 { #expect(await mailbox.put(Array("line \(i)\n".utf8))) }
+        let taken = try #require(await mailbox.take())
+        #expect(String(decoding: taken, as: UTF8.self) == (0..<100).map { "line \($0)\n" }.joined())
+        // A writer waiting gets the next chunk as it is put.
+        async let next = mailbox.take()
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(await mailbox.put(Array("x".utf8)))
+        #expect(await next == Array("x".utf8))
+        // Past the limit the producer waits until the writer takes what is there.
+        let big = [UInt8](repeating: 65, count: Mailbox.limit)
+        let putter = Task { await mailbox.put(big) }
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(await mailbox.take()?.count == Mailbox.limit)
+        #expect(await putter.value)
+        // Finished: what is left is taken, then nil; puts say the stream is gone.
+        #expect(await mailbox.put(Array("last".utf8)))
+        mailbox.finish()
+        #expect(await mailbox.take() == Array("last".utf8))
+        #expect(await mailbox.take() == nil)
+        #expect(await mailbox.put(Array("late".utf8)) == false)
+    }
+}

@@ -510,6 +510,9 @@ enum Examples {
             #expect(json["list"]?.elements.map { $0["k"]?.stringValue } == ["v1", nil, nil, "v2"])
             #expect(json["empty"]?.elements.map { _ in 1 } == [] && json["a"]?.elements.map { _ in 1 } == [])
             #expect(json["labels"]?.stringMembers == ["app": "web", "tier": "db"])
+            let found = json.members(["labels", "a", "missing", "list"])
+            #expect(found[0]?["tier"]?.stringValue == "db" && found[1]?["n"]?.intValue == -42 && found[2] == nil)
+            #expect(found[3]?.elements.map { _ in 1 }.count == 4)
         }
     }
 }

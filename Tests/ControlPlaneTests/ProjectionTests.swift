@@ -158,7 +158,7 @@ import TestSupport
         }
         #expect(c.filter { $0.type == .added }.count == 80)
         #expect(c.filter { $0.type == .deleted }.count == 40)
-        #expect(c.first?.object["metadata"]?["resourceVersion"]?.stringValue == String(head + 1))
+        #expect(try c.first?.object()["metadata"]?["resourceVersion"]?.stringValue == String(head + 1))
         #expect(Array(a.suffix(writes)) == c)
     }
 
@@ -211,5 +211,48 @@ import TestSupport
                 _ = try? damaged.withUnsafeBytes { try SnapshotCodec.decode($0) }
             }
         }
+    }
+}
+
+/// The watch cache: lines made once from the stored bytes, a ring that drops the oldest writes,
+/// and watchers that fall off it reading the journal instead, losing nothing.
+@Suite struct WatchCacheTests {
+    @Test(arguments: [
+        #"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","labels":{"a":"b"}},"spec":{}}"#,
+        #"{"kind":"ConfigMap","metadata":{},"data":{"k":"v"}}"#,
+        #"{ "kind" : "ConfigMap", "metadata" : { } , "data" : { "metadata": {"x": 1} } }"#,
+        #"{"kind":"Pod","spec":{"metadata":{"name":"not this one"}}}"#,
+    ])
+    func aLineIsTheStoredObjectWithItsResourceVersion(stored: String) throws {
+        let entry = WatchEntry(revision: 42, type: .created, object: ObjectRef(kind: "Pod", namespace: "default", name: "p", uid: "u"), data: Array(stored.utf8))
+        let line = entry.line(.added)
+        #expect(line.last == UInt8(ascii: "\n") && line.dropLast().allSatisfy { $0 != UInt8(ascii: "\n") })
+        let parsed = try JSONValue.parse(Array(line.dropLast()))
+        var expected = try JSONValue.parse(stored)
+        var meta = expected["metadata"] ?? .object([:])
+        meta["resourceVersion"] = "42"
+        expected["metadata"] = meta
+        #expect(parsed == ["type": "ADDED", "object": expected])
+        #expect(try entry.json() == expected)
+        #expect(entry.line(.deleted).starts(with: Array(#"{"type":"DELETED","object":"#.utf8)))
+    }
+
+    @Test func aWatcherBehindTheRingReadsTheJournalAndGetsEveryWrite() async throws {
+        let f = try await Fixture(watchCacheSize: 8)
+        let start = try f.head()
+        let stream = f.store.watch(WatchFilter(kind: .pod, namespace: "default"), from: start)
+        for i in 0..<100 { _ = try await f.store.create(pod("p\(i)"), by: alice) }
+        let head = try f.head()
+        let cache = f.store.watchCache
+        #expect(cache.writes(after: start, limit: 1000) == nil, "the first writes have left the ring")
+        let recent = try #require(cache.writes(after: head - 5, limit: 1000))
+        #expect(recent.entries.map(\.revision) == Array(head - 4...head) && recent.through == head)
+        #expect(cache.writes(after: head - 5, limit: 2)?.through == head - 3)
+        var names: [String] = []
+        for try await e in stream {
+            names.append(try e.object()["metadata"]?["name"]?.stringValue ?? "")
+            if names.count == 100 { break }
+        }
+        #expect(names == (0..<100).map { "p\($0)" })
     }
 }

@@ -12,9 +12,10 @@ struct Fixture {
     let clock = ManualClock()
     let store: Store
 
-    init(seed: UInt64 = 42, snapshotInterval: UInt64 = 10_000) async throws {
+    init(seed: UInt64 = 42, snapshotInterval: UInt64 = 10_000, watchCacheSize: Int = 10_000) async throws {
         journal = try Journal.open(at: dir.path, options: JournalOptions(durability: .noSync))
-        store = try await Store.open(journal: journal, clock: clock, options: Store.Options(snapshotInterval: snapshotInterval, seed: seed))
+        store = try await Store.open(journal: journal, clock: clock,
+                                     options: Store.Options(snapshotInterval: snapshotInterval, seed: seed, watchCacheSize: watchCacheSize))
     }
 
     func head() throws -> UInt64 { try journal.head().revision }
