@@ -199,39 +199,43 @@ public final class KubeAPI: Sendable {
             throw StatusError(.badRequest, "specifying resource version is not allowed when using continue")
         }
         let revision = try options.revision(of: t.kind)
-        let result: Store.ListResult
-        if options.resourceVersionMatch == ListOptions.exact {
-            result = try listAt(revision, t, r)
-        } else {
-            result = try await store.list(t.kind, namespace: t.namespace, labelSelector: r.query["labelSelector"], fieldSelector: r.query["fieldSelector"],
-                                          limit: options.limit > 0 ? Int(options.limit) : nil, continue: options.continueToken)
-        }
-        let items = try result.items.map { o throws(StatusError) in (object: o, json: try Self.json(o)) }
-        if r.wantsTable {
-            return .json(200, Tables.table(t.kind, items, revision: result.revision, continueToken: result.continueToken,
-                                           includeObject: r.query["includeObject"], now: Date()))
-        }
-        return .json(200, Self.listDocument(t.kind, items.map(\.json), revision: result.revision, continueToken: result.continueToken))
-    }
-
-    /// A list as of a past revision (`resourceVersionMatch=Exact`): the journal's time travel.
-    private func listAt(_ revision: UInt64, _ t: Target, _ r: APIRequest) throws(StatusError) -> Store.ListResult {
-        guard revision <= store.signal.head else {
+        let exact = options.resourceVersionMatch == ListOptions.exact
+        if exact, revision > store.signal.head {
             throw StatusError(.gone, "Timeout: Too large resource version: \(revision), current: \(store.signal.head)")
         }
+        let page = try await store.listStored(t.kind, namespace: t.namespace, labelSelector: r.query["labelSelector"], fieldSelector: r.query["fieldSelector"],
+                                              limit: options.limit > 0 ? Int(options.limit) : nil, continue: options.continueToken,
+                                              at: exact ? revision : nil)
+        // The objects are read from the journal in place: a JSON list is their stored bytes with
+        // `resourceVersion` spliced in, a Table their cells; neither decodes a pod.
         do {
-            let labels = try r.query["labelSelector"].flatMap { $0.isEmpty ? nil : try LabelSelectorExpression(parsing: $0) }
-            let fields = try r.query["fieldSelector"].flatMap { $0.isEmpty ? nil : try FieldSelectorExpression(parsing: $0, kind: t.kind) }
-            let items = try store.journal.read { view -> [any Resource] in
-                let state = try Projection.state(in: view, at: revision)
-                return try state.list(t.kind, namespace: t.namespace).map { try $0.decode(in: view) }.filter { o in
-                    (labels?.matches(o.metadata.labels ?? [:]) ?? true) && (fields?.matches(o.fieldValue) ?? true)
+            return try store.journal.read { view -> APIResponse in
+                if r.wantsTable {
+                    return .json(200, try Tables.table(t.kind, stored: page.objects, in: view, revision: page.revision, continueToken: page.continueToken,
+                                                       includeObject: r.query["includeObject"], now: Date()))
                 }
+                return .bytes(200, try Self.listDocument(t.kind, page, in: view), contentType: "application/json")
             }
-            return Store.ListResult(items: items, revision: revision, continueToken: nil)
         } catch {
-            throw StatusError(.badRequest, "\(error)")
+            throw StatusError(.internalError, "listing \(t.kind.plural) failed: \(error)")
         }
+    }
+
+    /// A `…List` document of stored objects, written as bytes.
+    static func listDocument(_ kind: ResourceKind, _ page: Store.StoredList, in view: JournalView) throws -> [UInt8] {
+        var metadata: [String: JSONValue] = ["resourceVersion": .string(String(page.revision))]
+        if let token = page.continueToken { metadata["continue"] = .string(token) }
+        var out: [UInt8] = []
+        out += #"{"kind":"#.utf8 + JSONValue.string(kind.kind + "List").serialized()
+        out += #","apiVersion":"#.utf8 + JSONValue.string(kind.apiVersion).serialized()
+        out += #","metadata":"#.utf8 + JSONValue.object(metadata).serialized()
+        out += #","items":["#.utf8
+        for (i, stored) in page.objects.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            try stored.appendJSON(in: view, to: &out)
+        }
+        out += "]}".utf8
+        return out
     }
 
     static func listDocument(_ kind: ResourceKind, _ items: [JSONValue], revision: UInt64, continueToken: String?) -> JSONValue {

@@ -115,6 +115,11 @@ public struct JSONSlice {
         }
     }
 
+    /// The value's own bytes (its text, from its first byte to its last).
+    public var bytes: UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: p + start, count: JSONFields.skipValue(p, n, start) - start)
+    }
+
     /// The offset of this value's `{` in the bytes, if it is an object (where a member may be inserted).
     public var objectStart: Int? { p[start] == UInt8(ascii: "{") ? start : nil }
 

@@ -45,6 +45,15 @@ public struct StoredObject: Sendable, Equatable {
         return result
     }
 
+    /// Appends the object's JSON as the API serves it (with `metadata.resourceVersion`), made
+    /// from the stored bytes without parsing them.
+    public func appendJSON(in view: JournalView, to out: inout [UInt8]) throws {
+        let found = try view.withHeader(at: revision) { header in VersionedJSON.append(header.data, revision: revision, to: &out) }
+        guard found != nil else {
+            throw JournalError(.corrupted, "revision \(revision), the last write of \(key), is missing", revision: revision)
+        }
+    }
+
     /// The typed object, with `metadata.resourceVersion` set.
     public func decode(in view: JournalView) throws -> any Resource {
         try kind.decode(try json(in: view), strict: false)

@@ -60,27 +60,34 @@ public final class WatchEntry: Sendable {
         out += #"{"type":""#.utf8
         out += watchType.rawValue.utf8
         out += #"","object":"#.utf8
-        let spliced = data.withUnsafeBytes { bytes -> Bool in
-            // Where the metadata object's first member goes: just after its `{`.
-            guard let metadata = JSONSlice(bytes)?["metadata"], let brace = metadata.objectStart else { return false }
+        data.withUnsafeBytes { VersionedJSON.append($0, revision: revision, to: &out) }
+        out += "}\n".utf8
+        return out
+    }
+}
+
+/// A stored object's JSON as the API serves it — with `metadata.resourceVersion`, which the
+/// journal does not store (it is the event's revision) — made from the stored bytes by splicing
+/// the member in, not by parsing and serializing the object.
+public enum VersionedJSON {
+    /// Appends the object in `bytes` with `"resourceVersion":"REVISION"` as its metadata's first member.
+    public static func append(_ bytes: UnsafeRawBufferPointer, revision: UInt64, to out: inout [UInt8]) {
+        // Where the metadata object's first member goes: just after its `{`.
+        if let metadata = JSONSlice(bytes)?["metadata"], let brace = metadata.objectStart {
             let insert = brace + 1
             out += bytes[..<insert]
             out += #""resourceVersion":""#.utf8
             out += String(revision).utf8
             out += (metadata.isEmptyObject ? #"""# : #"","#).utf8
             out += bytes[insert...]
-            return true
+            return
         }
-        if !spliced {
-            // No metadata object in the stored bytes (not written by the Store): rebuilt whole.
-            var object = (try? JSONValue.parse(data)) ?? .object([:])
-            var meta = object["metadata"] ?? .object([:])
-            meta["resourceVersion"] = .string(String(revision))
-            object["metadata"] = meta
-            out += object.serialized()
-        }
-        out += "}\n".utf8
-        return out
+        // No metadata object in the stored bytes (not written by the Store): rebuilt whole.
+        var object = (try? JSONValue.parse(Array(bytes))) ?? .object([:])
+        var meta = object["metadata"] ?? .object([:])
+        meta["resourceVersion"] = .string(String(revision))
+        object["metadata"] = meta
+        out += object.serialized()
     }
 }
 

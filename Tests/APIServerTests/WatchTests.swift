@@ -173,3 +173,57 @@ import TestSupport
         #expect(await mailbox.put(Array("late".utf8)) == false)
     }
 }
+
+/// Lists are written from the stored bytes (resourceVersion spliced in) and Tables from cells read
+/// in place: they must say what the decoded objects say, page by page and at past revisions.
+@Suite struct StoredListTests {
+    @Test func listsAndTablesFromStoredBytesAreTheDecodedObjects() async throws {
+        let dir = TemporaryDirectory()
+        let (api, journal) = try await WatchResponseTests.api(dir)
+        defer { journal.close() }
+        for i in 0..<7 {
+            let pod = #"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p\#(i)","labels":{"app":"\#(i % 2 == 0 ? "web" : "db")"}},"spec":{"containers":[{"name":"c","image":"nginx"}]}}"#
+            #expect(try await WatchResponseTests.send(api, .post, "/api/v1/namespaces/default/pods", body: pod).status == 201)
+        }
+        let middle = api.store.signal.head
+        #expect(try await WatchResponseTests.send(api, .delete, "/api/v1/namespaces/default/pods/p0").status == 200)
+        let (store, head) = (api.store, api.store.signal.head)
+        let decoded = try await store.list(.pod, namespace: "default").items
+        let list = try #require(try await WatchResponseTests.send(api, .get, "/api/v1/namespaces/default/pods").json)
+        #expect(list["kind"] == "PodList" && list["apiVersion"] == "v1" && list["metadata"]?["resourceVersion"]?.stringValue == String(head))
+        #expect(list["items"]?.arrayValue == (try decoded.map { try ValueEncoder().encode($0) }))
+
+        // Pages by label, the token carrying the revision the list began at.
+        let first = try #require(try await WatchResponseTests.send(api, .get, "/api/v1/namespaces/default/pods?labelSelector=app%3Dweb&limit=2").json)
+        #expect(first["items"]?.arrayValue?.compactMap { $0["metadata"]?["name"]?.stringValue } == ["p2", "p4"])
+        let token = try #require(first["metadata"]?["continue"]?.stringValue)
+        let rest = try #require(try await WatchResponseTests.send(api, .get, "/api/v1/namespaces/default/pods?labelSelector=app%3Dweb&limit=2&continue=\(token)").json)
+        #expect(rest["items"]?.arrayValue?.compactMap { $0["metadata"]?["name"]?.stringValue } == ["p6"] && rest["metadata"]?["continue"] == nil)
+
+        // The past: p0 is back at the revision before its deletion.
+        let past = try #require(try await WatchResponseTests.send(api, .get, "/api/v1/namespaces/default/pods?resourceVersion=\(middle)&resourceVersionMatch=Exact").json)
+        #expect(past["items"]?.arrayValue?.count == 7 && past["items"]?.arrayValue?.first?["metadata"]?["name"] == "p0")
+
+        // Tables: cells as the decoded pods', each row with its metadata, the object, or nothing.
+        let tableAccept = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"
+        let now = Date()
+        for include in ["Metadata", "Object", "None"] {
+            let table = try #require(try await WatchResponseTests.send(api, .get, "/api/v1/namespaces/default/pods?includeObject=\(include)", accept: tableAccept).json)
+            let rows = try #require(table["rows"]?.arrayValue)
+            #expect(rows.count == decoded.count)
+            for (row, pod) in zip(rows, decoded) {
+                let cells = row["cells"]?.arrayValue?.map { $0.stringValue ?? String(decoding: $0.serialized(), as: UTF8.self) }
+                let expected = ResourceKind.pod.definition.cells(pod, now: now)
+                // Ages may differ by the second the request took; every other cell is the same.
+                #expect(cells?.enumerated().filter { $0.offset != 4 }.map(\.element) == expected.enumerated().filter { $0.offset != 4 }.map(\.element))
+                switch include {
+                case "Metadata":
+                    #expect(row["object"]?["kind"] == "PartialObjectMetadata")
+                    #expect(row["object"]?["metadata"] == (try ValueEncoder().encode(pod))["metadata"])
+                case "Object": #expect(row["object"] == (try ValueEncoder().encode(pod)))
+                default: #expect(row["object"] == nil)
+                }
+            }
+        }
+    }
+}
