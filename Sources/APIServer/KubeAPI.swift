@@ -105,13 +105,13 @@ public final class KubeAPI: Sendable {
             return options.watch ? try await watch(r, t, options) : try await list(r, t, options)
         case (.get, let name?, nil), (.get, let name?, "status"):
             let o = try await store.get(t.kind, namespace: t.namespace, name: name)
-            return try respond(r, t.kind, o, code: 200)
+            return try respond(r, t.kind, o, code: 200, stored: true)
         case (.get, let name?, "scale"):
             return .json(200, try await scale(t, name))
         case (.create, nil, nil):
             let options = try WriteOptions(r, kind: "CreateOptions")
             let object = try decodeObject(r, t, strict: options.strict)
-            return try respond(r, t.kind, try await create(object, origin, options.dryRun), code: 201)
+            return try respond(r, t.kind, try await create(object, origin, options.dryRun), code: 201, stored: !options.dryRun)
         case (.create, let name?, "binding"):
             let options = try WriteOptions(r, kind: "CreateOptions")
             let body = try Self.body(r)
@@ -142,13 +142,13 @@ public final class KubeAPI: Sendable {
                 throw StatusError(.badRequest, "the name of the object (\(object.metadata.name ?? "")) does not match the name on the URL (\(name))")
             }
             let updated = sub == "status" ? try await updateStatus(object, origin, options.dryRun) : try await update(object, origin, options.dryRun)
-            return try respond(r, t.kind, updated, code: 200)
+            return try respond(r, t.kind, updated, code: 200, stored: !options.dryRun)
         case (.patch, let name?, nil) where r.contentType == Self.applyPatch:
             let options = try WriteOptions(r, kind: "PatchOptions", apply: true)
             let config = try Self.applyConfiguration(r, t, name: name)
             let (o, created) = try await store.apply(t.kind, namespace: t.namespace, name: name, config: config, force: options.force,
                                                      by: origin, dryRun: options.dryRun)
-            return try respond(r, t.kind, o, code: created ? 201 : 200)
+            return try respond(r, t.kind, o, code: created ? 201 : 200, stored: !options.dryRun)
         case (.patch, _?, let sub?) where r.contentType == Self.applyPatch:
             throw StatusError(.badRequest, "server-side apply to the \(sub) subresource is not supported here; apply to the object, or patch its \(sub)")
         case (.patch, let name?, let sub):
@@ -166,7 +166,7 @@ public final class KubeAPI: Sendable {
             guard sub == nil || sub == "status" else { break }
             let o = try await store.patch(t.kind, namespace: t.namespace, name: name, type: type, body: patch, status: sub == "status",
                                           by: origin, dryRun: options.dryRun, strict: options.strict)
-            return try respond(r, t.kind, o, code: 200)
+            return try respond(r, t.kind, o, code: 200, stored: !options.dryRun)
         case (.delete, let name?, nil):
             let options = try DeleteOptions(r, body: r.body.isEmpty ? nil : try Self.body(r))
             let o = try await store.delete(
@@ -244,12 +244,20 @@ public final class KubeAPI: Sendable {
         return ["kind": .string(kind.kind + "List"), "apiVersion": .string(kind.apiVersion), "metadata": .object(metadata), "items": .array(items)]
     }
 
-    private func respond(_ r: APIRequest, _ kind: ResourceKind, _ o: any Resource, code: Int) throws(StatusError) -> APIResponse {
-        let json = try Self.json(o)
+    /// The answer with object `o`. When `stored` (`o` is an object as a write stored it, not a dry
+    /// run's), its JSON is the write's bytes from the watch cache with `resourceVersion` spliced
+    /// in: encoded once, for the journal, instead of again for the answer.
+    private func respond(_ r: APIRequest, _ kind: ResourceKind, _ o: any Resource, code: Int, stored: Bool = false) throws(StatusError) -> APIResponse {
         if r.wantsTable, r.method == "GET" {
+            let json = try Self.json(o)
             return .json(code, Tables.table(kind, [(o, json)], revision: nil, includeObject: r.query["includeObject"], now: Date()))
         }
-        return .json(code, json)
+        if stored, let revision = o.metadata.resourceVersion.flatMap(UInt64.init), let entry = store.watchCache.entry(at: revision),
+           entry.type != .deleted, entry.object.kind == kind.rawValue, entry.object.name == o.metadata.name,
+           entry.object.namespace == (o.metadata.namespace ?? ""), entry.object.uid == o.metadata.uid ?? "" {
+            return .bytes(code, entry.versionedJSON(), contentType: "application/json")
+        }
+        return .json(code, try Self.json(o))
     }
 
     static func json(_ o: any Resource) throws(StatusError) -> JSONValue {

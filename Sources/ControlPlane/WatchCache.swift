@@ -35,6 +35,14 @@ public final class WatchEntry: Sendable {
         return v
     }
 
+    /// The object's JSON as the API serves it (with `resourceVersion`).
+    public func versionedJSON() -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(data.count + 32)
+        data.withUnsafeBytes { VersionedJSON.append($0, revision: revision, to: &out) }
+        return out
+    }
+
     /// The object's labels, read in place.
     func labels() -> [String: String] {
         data.withUnsafeBytes { JSONSlice($0)?["metadata"]?["labels"]?.stringMembers ?? [:] }
@@ -105,6 +113,16 @@ public final class WatchCache: Sendable {
         var floor: UInt64
         /// The newest revision applied (of any event).
         var head: UInt64
+
+        /// The index of the first entry after `revision` (`entries.count` if none).
+        func firstIndex(after revision: UInt64) -> Int {
+            var low = 0, high = entries.count
+            while low < high {
+                let mid = (low + high) / 2
+                if entries[mid].revision <= revision { low = mid + 1 } else { high = mid }
+            }
+            return low
+        }
     }
 
     private let ring: Mutex<Ring>
@@ -138,17 +156,21 @@ public final class WatchCache: Sendable {
         }
     }
 
+    /// The write at `revision`, if the ring holds it.
+    public func entry(at revision: UInt64) -> WatchEntry? {
+        guard revision > 0 else { return nil }
+        return ring.withLock { r in
+            let i = r.firstIndex(after: revision - 1)
+            return i < r.entries.count && r.entries[i].revision == revision ? r.entries[i] : nil
+        }
+    }
+
     /// The writes after `revision` (at most `limit`), and the revision through which nothing else
     /// was written; nil when the ring no longer holds every write after `revision`.
     public func writes(after revision: UInt64, limit: Int) -> (entries: ArraySlice<WatchEntry>, through: UInt64)? {
         ring.withLock { r in
             guard revision >= r.floor else { return nil }
-            // The first entry after `revision`.
-            var low = 0, high = r.entries.count
-            while low < high {
-                let mid = (low + high) / 2
-                if r.entries[mid].revision <= revision { low = mid + 1 } else { high = mid }
-            }
+            let low = r.firstIndex(after: revision)
             let end = min(r.entries.count, low + max(1, limit))
             let taken = r.entries[low..<end]
             let through = end < r.entries.count ? taken.last!.revision : r.head

@@ -181,10 +181,20 @@ import TestSupport
         let dir = TemporaryDirectory()
         let (api, journal) = try await WatchResponseTests.api(dir)
         defer { journal.close() }
+        var answers: [JSONValue?] = []
         for i in 0..<7 {
             let pod = #"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p\#(i)","labels":{"app":"\#(i % 2 == 0 ? "web" : "db")"}},"spec":{"containers":[{"name":"c","image":"nginx"}]}}"#
-            #expect(try await WatchResponseTests.send(api, .post, "/api/v1/namespaces/default/pods", body: pod).status == 201)
+            let created = try await WatchResponseTests.send(api, .post, "/api/v1/namespaces/default/pods", body: pod)
+            #expect(created.status == 201)
+            answers.append(created.json)
         }
+        // A create's answer (the stored bytes) and a get's are the object as decoded.
+        let p1 = try KubeAPI.json(try await api.store.get(.pod, namespace: "default", name: "p1"))
+        #expect(answers[1] == p1 && p1["metadata"]?["resourceVersion"] != nil)
+        #expect(try await WatchResponseTests.send(api, .get, "/api/v1/namespaces/default/pods/p1").json == p1)
+        let dryRun = try await WatchResponseTests.send(api, .post, "/api/v1/namespaces/default/pods?dryRun=All",
+                                                       body: #"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"dry"},"spec":{"containers":[{"name":"c","image":"nginx"}]}}"#)
+        #expect(dryRun.status == 201 && dryRun.json?["metadata"]?["name"] == "dry")
         let middle = api.store.signal.head
         #expect(try await WatchResponseTests.send(api, .delete, "/api/v1/namespaces/default/pods/p0").status == 200)
         let (store, head) = (api.store, api.store.signal.head)
