@@ -24,7 +24,9 @@ struct QueriesBench: AsyncParsableCommand {
             revisions with every pod decoded into the typed model first (the baseline, which must print the same table); diff_*: kj diff between a random revision and 1,000 events \
             later. Each has its p50, p99 and maximum wall time, and the p99 of the CPU time its thread used \
             (*_p99_cpu_ms), which leaves out waiting for a CPU on a busy machine. events_filter_per_s: events a kj events --actor X --type Y filter looks at per second over the \
-            whole journal (the median of 5), against scan_per_s, a bare scan of the same events' headers.
+            whole journal (the median of 5), against scan_per_s, a bare scan of the same events' headers. \
+            get_all_*: kj get pods -A at the head of a second journal of --head-pods running pods (copies of one \
+            pod of the first, in 100 namespaces), in this process and as a command, against decoding every pod.
             """)
 
     @Flag(help: "Print one JSON object instead of a table.") var json = false
@@ -34,6 +36,7 @@ struct QueriesBench: AsyncParsableCommand {
     @Option(help: "Seed of the simulation and of the random choices of pods and revisions.") var seed: UInt64 = 1
     @Option(help: ArgumentHelp("Use (or simulate into, and keep) the journal in this directory.", valueName: "dir")) var journal: String?
     @Option(help: ArgumentHelp("Where to create the temporary journal.", valueName: "dir")) var dir: String?
+    @Option(help: "Running pods in the journal of the kj get pods -A measurement (0: skip it).") var headPods = 150_000
 
     /// Deployments rolled in turn; the pods are in the default namespace.
     static let deployments = 10
@@ -151,6 +154,17 @@ struct QueriesBench: AsyncParsableCommand {
         r["events_filter_over_scan"] = r["events_filter_per_s"]! / r["scan_per_s"]!
         r["events_filter_matches"] = Double(matched)
 
+        if headPods > 0 {
+            let template = try reader.read { view -> JSONValue in
+                let state = try Projection.state(in: view, at: head, only: [.pod])
+                guard let pod = state.list(.pod).first(where: { $0.nodeName != nil }) else { throw CLIError("the journal at \(path) has no placed pod") }
+                return try pod.json(in: view)
+            }
+            let scratch = (dir ?? NSTemporaryDirectory()) + "/kj-bench-head-pods-\(getpid())"
+            defer { try? FileManager.default.removeItem(atPath: scratch) }
+            r.merge(try await Self.getAllPods(headPods, like: template, in: scratch, progress: progress)) { $1 }
+        }
+
         if json {
             print(try jsonText(r.mapValues { ($0 * 1000).rounded() / 1000 }))
         } else {
@@ -173,6 +187,79 @@ struct QueriesBench: AsyncParsableCommand {
         try writer.sync()
         writer.close()
         return (ContinuousClock.now - start).seconds
+    }
+
+    /// `kj get pods -A` at the head of a journal of `count` running pods (Kubernetes' limit is
+    /// 150,000), each a copy of `template` with its own name, uid and node, in 100 namespaces, with
+    /// snapshots every 10,000 events as `kj serve` writes them. get_all_*: the rows read in place,
+    /// in this process (5 runs); get_all_cli_ms: the whole command in a new process, opening the
+    /// journal included (median of 3); get_all_decoded_ms: the same rows from decoded pods (once:
+    /// the baseline, which must print the same table).
+    static func getAllPods(_ count: Int, like template: JSONValue, in path: String, progress: (String) -> Void) async throws -> [String: Double] {
+        progress("kj get pods -A: writing a journal of \(count) running pods")
+        let journal = try Journal.open(at: path, options: JournalOptions(initialMapSize: max(64 << 20, count * 12 << 10), durability: .noSync))
+        let start = Timestamp(microseconds: 1_790_000_000_000_000)
+        _ = try journal.appendSynchronously([JournalImport.initialized(from: "kj bench queries", seed: 1, at: start)])
+        var pod = template
+        pod["metadata"]?["resourceVersion"] = nil
+        var i = 0
+        while i < count {
+            var drafts: [EventDraft] = []
+            for k in i..<min(count, i + 1000) {
+                let name = "pod-\(k)", namespace = "ns-\(k % 100)", uid = "00000000-0000-4000-8000-\(String(k).leftPadded(12, with: "0"))"
+                pod["metadata"]?["name"] = .string(name)
+                pod["metadata"]?["namespace"] = .string(namespace)
+                pod["metadata"]?["uid"] = .string(uid)
+                pod["spec"]?["nodeName"] = .string("node-\(k % 5000)")
+                drafts.append(EventDraft(time: start.adding(microseconds: Int64(k)), type: WriteType.created.rawValue, actor: Actor(kind: "user", name: "bench"),
+                                         object: ObjectRef(kind: Pod.kind, namespace: namespace, name: name, uid: uid), data: pod.serialized()))
+            }
+            _ = try journal.appendSynchronously(drafts)
+            i += 1000
+        }
+        try await Projection.writeSnapshots(journal, every: 10_000)
+        try journal.sync()
+        let head = try journal.head().revision
+        var r: [String: Double] = ["get_all_pods": Double(count)]
+        var tables: [String] = []
+        var ms: [Double] = []
+        for _ in 0..<5 {
+            let t0 = ContinuousClock.now
+            let (_, rows) = try journal.read { view in try Get.rows(.pod, namespace: nil, at: head, in: view) }
+            tables.append(Get.table(.pod, rows, namespace: nil, wide: false))
+            ms.append((ContinuousClock.now - t0).seconds * 1000)
+            guard rows.count == count else { throw CLIError("kj get pods -A listed \(rows.count) pods of \(count)") }
+        }
+        ms.sort()
+        r["get_all_p50_ms"] = percentile(ms, 50)
+        r["get_all_max_ms"] = ms.last!
+        journal.close()
+
+        progress("kj get pods -A: the command, 3 times")
+        var cli: [Double] = []
+        for _ in 0..<3 {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/proc/self/exe")
+            process.arguments = ["get", "pods", "-A", "--journal", path]
+            process.standardOutput = FileHandle.nullDevice
+            let t0 = ContinuousClock.now
+            try process.run()
+            process.waitUntilExit()
+            cli.append((ContinuousClock.now - t0).seconds * 1000)
+            guard process.terminationStatus == 0 else { throw CLIError("kj get pods -A --journal \(path) exited \(process.terminationStatus)") }
+        }
+        r["get_all_cli_ms"] = percentile(cli.sorted(), 50)
+
+        progress("kj get pods -A: the same rows from decoded pods, once")
+        let reader = try Journal.open(at: path, options: .reader)
+        defer { reader.close() }
+        let t0 = ContinuousClock.now
+        let (state, pods) = try reader.read { view in try Get.select(.pod, namespace: nil, at: head, in: view) }
+        let decoded = Get.table(.pod, Get.Listed.objects(pods).rows(.pod, at: state.time), namespace: nil, wide: false)
+        r["get_all_decoded_ms"] = (ContinuousClock.now - t0).seconds * 1000
+        guard decoded == tables.last else { throw CLIError("kj get pods -A: the rows read in place differ from the decoded pods'") }
+        r["get_all_decoded_over_in_place"] = r["get_all_decoded_ms"]! / r["get_all_p50_ms"]!
+        return r
     }
 
     /// Times `n` runs of `query` (each returning the size of what it rendered, which must not be 0):
@@ -299,6 +386,10 @@ struct QueriesBench: AsyncParsableCommand {
         if r["generate_seconds"] != nil { out += ", simulated in \(v("generate_seconds", "%.1f")) s" }
         out += "; \(v("pods_in_journal")) pods over its life, \(v("pods_placed_at_head")) placed at the head\n\n"
         out += TextTable.render(header: ["QUERY", "RUNS", "P50 MS", "P99 MS", "MAX MS", "P99 CPU MS", "P99 TARGET", "(P50)"], rows: rows)
+        if r["get_all_pods"] != nil {
+            out += "\nkj get pods -A at the head of \(v("get_all_pods")) running pods: p50 \(v("get_all_p50_ms")) ms, max \(v("get_all_max_ms")) ms in this process; "
+            out += "\(v("get_all_cli_ms")) ms as a command (target ≤ 1,000); decoding every pod instead: \(v("get_all_decoded_ms")) ms"
+        }
         out += "\nkj events --actor \(filterActor) --type \(filterType): \(v("events_filter_per_s")) events/s looked at (target ≥ 1,000,000; "
         out += "\(v("events_filter_matches")) matches); a bare scan of their headers: \(v("scan_per_s")) events/s (filter ÷ scan \(v("events_filter_over_scan", "%.2f")))"
         return out
