@@ -155,6 +155,9 @@ public struct JSONSlice {
         }
     }
 
+    /// An object's `metadata.labels` (none when it has none).
+    public var labels: [String: String] { self["metadata"]?["labels"]?.stringMembers ?? [:] }
+
     /// The elements of an array, in order.
     public struct Elements: Sequence, IteratorProtocol {
         fileprivate let p: UnsafePointer<UInt8>

@@ -20,38 +20,32 @@ public struct StoredObject: Sendable, Equatable {
 
     /// The object's JSON as stored, with `metadata.resourceVersion` set.
     public func json(in view: JournalView) throws -> JSONValue {
-        guard let event = try view.event(at: revision) else {
-            throw JournalError(.corrupted, "revision \(revision), the last write of \(key), is missing", revision: revision)
-        }
-        var v = try JSONValue.parse(event.data)
-        var meta = v["metadata"] ?? .object([:])
-        meta["resourceVersion"] = .string(String(revision))
-        v["metadata"] = meta
-        return v
+        try withStoredBytes(in: view) { try VersionedJSON.value($0, revision: revision) }
     }
 
     /// Calls `body` with the object's JSON as stored, read in place (valid only during the call;
     /// its `metadata.resourceVersion` is not set: it is `revision`).
     public func withStoredJSON<T>(in view: JournalView, _ body: (JSONSlice) throws -> T) throws -> T {
-        let result = try view.withHeader(at: revision) { header -> T in
-            guard let json = JSONSlice(header.data) else {
+        try withStoredBytes(in: view) { bytes in
+            guard let json = JSONSlice(bytes) else {
                 throw JournalError(.corrupted, "revision \(revision), the last write of \(key), holds no object", revision: revision)
             }
             return try body(json)
         }
-        guard let result else {
-            throw JournalError(.corrupted, "revision \(revision), the last write of \(key), is missing", revision: revision)
-        }
-        return result
     }
 
     /// Appends the object's JSON as the API serves it (with `metadata.resourceVersion`), made
     /// from the stored bytes without parsing them.
     public func appendJSON(in view: JournalView, to out: inout [UInt8]) throws {
-        let found = try view.withHeader(at: revision) { header in VersionedJSON.append(header.data, revision: revision, to: &out) }
-        guard found != nil else {
+        try withStoredBytes(in: view) { VersionedJSON.append($0, revision: revision, to: &out) }
+    }
+
+    /// Calls `body` with the data of the event that last wrote the object, in place.
+    private func withStoredBytes<T>(in view: JournalView, _ body: (UnsafeRawBufferPointer) throws -> T) throws -> T {
+        guard let result = try view.withHeader(at: revision, { try body($0.data) }) else {
             throw JournalError(.corrupted, "revision \(revision), the last write of \(key), is missing", revision: revision)
         }
+        return result
     }
 
     /// The typed object, with `metadata.resourceVersion` set.

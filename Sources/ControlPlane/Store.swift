@@ -261,7 +261,7 @@ public actor Store {
             try journal.read { reader in
                 if let startRevision, startRevision != view.revision { view = try Projection.state(in: reader, at: startRevision, only: [kind]) }
                 for stored in view.list(kind, namespace: namespace) where after.map({ stored.key > $0 }) ?? true {
-                    if let labels, try !stored.withStoredJSON(in: reader, { labels.matches($0["metadata"]?["labels"]?.stringMembers ?? [:]) }) { continue }
+                    if let labels, try !stored.withStoredJSON(in: reader, { labels.matches($0.labels) }) { continue }
                     if let fields, !fields.matches(try stored.decode(in: reader).fieldValue) { continue }
                     if let limit, limit > 0, objects.count == limit {
                         nextToken = ContinueToken.encode(revision: view.revision, after: objects.last!.key)

@@ -112,24 +112,12 @@ public struct WatchFilter: Sendable {
 
     var hasSelectors: Bool { !(labels?.isEmpty ?? true) || !(fields?.terms.isEmpty ?? true) }
 
-    /// Whether the object a write stored passes the selectors.
-    func matches(_ entry: WatchEntry) throws -> Bool {
-        if let labels, !labels.isEmpty, !labels.matches(entry.labels()) { return false }
+    /// Whether an object passes the selectors: its labels as read in place, the object itself
+    /// parsed only for a field selector.
+    func matches(labels objectLabels: () -> [String: String], object: () throws -> JSONValue) -> Bool {
+        if let labels, !labels.isEmpty, !labels.matches(objectLabels()) { return false }
         if let fields, !fields.terms.isEmpty {
-            guard let typed = try? kind.decode(try entry.json(), strict: false) else { return false }
-            if !fields.matches(typed.fieldValue) { return false }
-        }
-        return true
-    }
-
-    /// Whether an object (as JSON) passes the selectors.
-    func matches(_ json: JSONValue) -> Bool {
-        if let labels, !labels.isEmpty {
-            let l = json["metadata"]?["labels"]?.objectValue?.compactMapValues(\.stringValue) ?? [:]
-            if !labels.matches(l) { return false }
-        }
-        if let fields, !fields.terms.isEmpty {
-            guard let typed = try? kind.decode(json, strict: false) else { return false }
+            guard let typed = try? kind.decode(try object(), strict: false) else { return false }
             if !fields.matches(typed.fieldValue) { return false }
         }
         return true
@@ -190,7 +178,7 @@ public struct WatchStream: AsyncSequence, Sendable {
                 let head = signal.head
                 if head > last {
                     if let (entries, through) = cache.writes(after: last, limit: limit) {
-                        try take(entries)
+                        take(entries)
                         last = through
                     } else {
                         try readJournal(upTo: Swift.min(head, last + 1000))
@@ -205,9 +193,10 @@ public struct WatchStream: AsyncSequence, Sendable {
         private mutating func loadMembers() throws {
             let filter = self.filter
             members = try journal.read { view in
-                let start = try Projection.state(in: view, at: last)
+                let start = try Projection.state(in: view, at: last, only: [filter.kind])
                 return Set(try start.list(filter.kind, namespace: filter.namespace).compactMap { o in
-                    filter.matches(try o.json(in: view)) ? o.key : nil
+                    let labels = try o.withStoredJSON(in: view) { $0.labels }
+                    return filter.matches(labels: { labels }, object: { try o.json(in: view) }) ? o.key : nil
                 })
             }
         }
@@ -215,16 +204,16 @@ public struct WatchStream: AsyncSequence, Sendable {
         /// The writes of events the cache no longer (or never) held.
         private mutating func readJournal(upTo head: UInt64) throws {
             let events = try journal.read { try $0.events(in: (last + 1)...head) }
-            try take(events.lazy.compactMap(WatchEntry.init))
+            take(events.lazy.compactMap(WatchEntry.init))
             last = Swift.max(last, head)
         }
 
         /// The changes among `entries` this watcher sees, with Kubernetes' watch types.
-        private mutating func take(_ entries: some Sequence<WatchEntry>) throws {
+        private mutating func take(_ entries: some Sequence<WatchEntry>) {
             for entry in entries {
                 guard entry.object.kind == filter.kind.rawValue, filter.namespace == nil || entry.object.namespace == filter.namespace else { continue }
                 let key = entry.object.key
-                let matches = try entry.type != .deleted && filter.matches(entry)
+                let matches = entry.type != .deleted && filter.matches(labels: entry.labels, object: entry.json)
                 let wasMember = members.map { $0.contains(key) } ?? (entry.type != .created)
                 let kind: WatchEvent.Kind?
                 switch (wasMember, matches) {

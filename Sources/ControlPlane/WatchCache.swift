@@ -28,11 +28,7 @@ public final class WatchEntry: Sendable {
 
     /// The object, parsed, with `metadata.resourceVersion` set.
     public func json() throws -> JSONValue {
-        var v = try JSONValue.parse(data)
-        var meta = v["metadata"] ?? .object([:])
-        meta["resourceVersion"] = .string(String(revision))
-        v["metadata"] = meta
-        return v
+        try data.withUnsafeBytes { try VersionedJSON.value($0, revision: revision) }
     }
 
     /// The object's JSON as the API serves it (with `resourceVersion`).
@@ -45,7 +41,7 @@ public final class WatchEntry: Sendable {
 
     /// The object's labels, read in place.
     func labels() -> [String: String] {
-        data.withUnsafeBytes { JSONSlice($0)?["metadata"]?["labels"]?.stringMembers ?? [:] }
+        data.withUnsafeBytes { JSONSlice($0)?.labels ?? [:] }
     }
 
     /// `{"type":"ADDED","object":{…}}` and a newline: the stored bytes with `resourceVersion`
@@ -91,11 +87,16 @@ public enum VersionedJSON {
             return
         }
         // No metadata object in the stored bytes (not written by the Store): rebuilt whole.
-        var object = (try? JSONValue.parse(Array(bytes))) ?? .object([:])
-        var meta = object["metadata"] ?? .object([:])
+        out += ((try? value(bytes, revision: revision)) ?? ["metadata": ["resourceVersion": .string(String(revision))]]).serialized()
+    }
+
+    /// The object in `bytes`, parsed, with `metadata.resourceVersion` set.
+    public static func value(_ bytes: UnsafeRawBufferPointer, revision: UInt64) throws -> JSONValue {
+        var v = try JSONValue.parse(Array(bytes))
+        var meta = v["metadata"] ?? .object([:])
         meta["resourceVersion"] = .string(String(revision))
-        object["metadata"] = meta
-        out += object.serialized()
+        v["metadata"] = meta
+        return v
     }
 }
 

@@ -176,7 +176,7 @@ struct Get: AsyncParsableCommand {
         var rows: [Row] = []
         for stored in state.list(resource, namespace: namespace) where names.isEmpty || names.contains(stored.key.name) {
             let cells = try stored.withStoredJSON(in: view) { json -> [String]? in
-                if let labels, !labels.matches(json["metadata"]?["labels"]?.stringMembers ?? [:]) { return nil }
+                if let labels, !labels.matches(json.labels) { return nil }
                 return resource.definition.cells(stored: json, now: now)
             }
             if let cells { rows.append(Row(name: stored.key.name, namespace: stored.key.namespace, cells: cells)) }
